@@ -1,0 +1,70 @@
+/**
+ * The catalog contract floe commits through. A catalog owns the pointer from a table name to its current
+ * metadata file and swaps it atomically: `commitTable` checks the requirements against the current metadata
+ * and applies the updates, or fails with `commit_conflict` (someone committed first) or
+ * `commit_state_unknown` (the outcome is unknown: check the table before doing anything else).
+ */
+import { FloeError } from '../errors.js';
+import type { PartitionSpec } from '../iceberg/partition-spec.js';
+import type { Schema } from '../iceberg/schema.js';
+import type { SortOrder } from '../iceberg/sort-order.js';
+import type { TableMetadata, TableRequirement, TableUpdate } from '../iceberg/table-metadata.js';
+import type { FileIO } from '../io/file-io.js';
+
+export interface TableIdentifier {
+  readonly namespace: readonly string[];
+  readonly name: string;
+}
+
+export function parseIdentifier(s: string): TableIdentifier {
+  const parts = s.split('.');
+  const name = parts.pop();
+  if (name === undefined || name === '' || parts.length === 0 || parts.some((p) => p === '')) {
+    throw new FloeError('config_invalid', `table identifier must be "namespace.table", got "${s}"`, { identifier: s });
+  }
+  return { namespace: parts, name };
+}
+
+export function identifierToString(id: TableIdentifier): string {
+  return [...id.namespace, id.name].join('.');
+}
+
+export interface LoadedTable {
+  readonly identifier: TableIdentifier;
+  readonly metadataLocation: string;
+  readonly metadata: TableMetadata;
+  /** Storage for this table's files (the REST catalog may vend per-table config). */
+  readonly io: FileIO;
+}
+
+export interface CreateTableOptions {
+  readonly schema: Schema;
+  readonly spec?: PartitionSpec;
+  readonly sortOrder?: SortOrder;
+  readonly properties?: Readonly<Record<string, string>>;
+  readonly location?: string;
+  readonly formatVersion?: 1 | 2 | 3;
+}
+
+export interface Catalog {
+  readonly name: string;
+  createNamespace(namespace: readonly string[], properties?: Readonly<Record<string, string>>): Promise<void>;
+  namespaceExists(namespace: readonly string[]): Promise<boolean>;
+  createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable>;
+  loadTable(id: TableIdentifier): Promise<LoadedTable>;
+  tableExists(id: TableIdentifier): Promise<boolean>;
+  commitTable(table: LoadedTable, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable>;
+  dropTable(id: TableIdentifier, purge?: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates the namespace if it is missing (idempotent; a concurrent create by someone else is fine). */
+export async function ensureNamespace(catalog: Catalog, namespace: readonly string[]): Promise<void> {
+  if (await catalog.namespaceExists(namespace)) return;
+  try {
+    await catalog.createNamespace(namespace);
+  } catch (e) {
+    if (e instanceof FloeError && e.code === 'catalog_already_exists') return;
+    throw e;
+  }
+}

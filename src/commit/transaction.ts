@@ -1,0 +1,440 @@
+/**
+ * A table transaction: one snapshot that adds data files and delete files (append / overwrite / delete),
+ * removes data files, and carries schema and property updates in the same atomic catalog commit.
+ *
+ * Commit loop (after iceberg-go and Java's SnapshotProducer):
+ *   - manifests of the added files are written once; ADDED entries inherit the sequence number, so they are
+ *     reused on every attempt; only the manifest list is rewritten with the new sequence number;
+ *   - requirement `assert-ref-snapshot-id(main = parent)` makes the commit a compare-and-set;
+ *   - 409 → reload, re-validate (removed files and data files referenced by position deletes must still be
+ *     live), re-apply, retry with backoff, bounded by `commitAttemptsMax`;
+ *   - commit state unknown (5xx, timeout) → reload and look for our snapshot id: if it landed we are done;
+ *     if not, the retry carries the same snapshot id and a CAS on the parent, so at most one of the two
+ *     attempts can ever land: never a duplicate snapshot.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { FloeError, assert } from '../errors.js';
+import { DataFileContent, ManifestEntryStatus, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
+import {
+  ManifestContent,
+  readManifest,
+  readManifestList,
+  writeManifest,
+  writeManifestList,
+  type ManifestFile,
+} from '../iceberg/manifest.js';
+import type { Schema } from '../iceberg/schema.js';
+import { MAIN_BRANCH, SummaryKey, type Snapshot, type SnapshotOperation } from '../iceberg/snapshot.js';
+import {
+  currentSchema,
+  currentSnapshot,
+  specsById,
+  type TableMetadata,
+  type TableRequirement,
+  type TableUpdate,
+} from '../iceberg/table-metadata.js';
+import type { Catalog, LoadedTable } from '../catalog/catalog.js';
+import { identifierToString } from '../catalog/catalog.js';
+
+export const COMMIT_DEFAULTS = Object.freeze({
+  commitAttemptsMax: 10,
+  backoffBaseMs: 100,
+  backoffMaxMs: 10_000,
+  /** Attempts to reload the table to resolve an unknown commit state. */
+  stateCheckAttemptsMax: 5,
+});
+
+export interface CommitOptions {
+  readonly commitAttemptsMax?: number;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+export interface CommitResult {
+  readonly table: LoadedTable;
+  readonly snapshot: Snapshot | null;
+  readonly attempts: number;
+}
+
+/** Reads manifests through the table's FileIO with a bounded cache (manifests are immutable). */
+class ManifestCache {
+  private readonly entries = new Map<string, ManifestEntry[]>();
+  constructor(private readonly max = 256) {}
+  async get(table: LoadedTable, m: ManifestFile, schema: Schema): Promise<ManifestEntry[]> {
+    const hit = this.entries.get(m.manifestPath);
+    if (hit !== undefined) return hit;
+    const bytes = await table.io.read(m.manifestPath);
+    const e = readManifest(bytes, m, specsById(table.metadata), schema);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(m.manifestPath, e);
+    return e;
+  }
+}
+
+export function newSnapshotId(): bigint {
+  // Positive 63-bit ids, as Java generates them.
+  return BigInt.asUintN(63, randomBytes(8).readBigUInt64BE());
+}
+
+export async function readManifestFiles(table: LoadedTable, snapshot: Snapshot | null): Promise<ManifestFile[]> {
+  if (snapshot === null) return [];
+  return readManifestList(await table.io.read(snapshot.manifestList), `manifest list ${snapshot.manifestList}`);
+}
+
+/** All live (not deleted) entries of a snapshot, data and deletes. */
+export async function liveEntries(table: LoadedTable, snapshot: Snapshot | null = currentSnapshot(table.metadata)): Promise<ManifestEntry[]> {
+  const out: ManifestEntry[] = [];
+  const schema = currentSchema(table.metadata);
+  for (const m of await readManifestFiles(table, snapshot)) {
+    const bytes = await table.io.read(m.manifestPath);
+    for (const e of readManifest(bytes, m, specsById(table.metadata), schema)) if (e.status !== ManifestEntryStatus.DELETED) out.push(e);
+  }
+  return out;
+}
+
+export class Transaction {
+  private readonly addedData: DataFile[] = [];
+  private readonly addedDeletes: DataFile[] = [];
+  private readonly removedDataPaths = new Set<string>();
+  private readonly requiredDataPaths = new Set<string>();
+  private readonly propertyUpdates: Record<string, string> = {};
+  private readonly propertyRemovals = new Set<string>();
+  private schemaChange: ((current: Schema) => Schema | null) | null = null;
+  private readonly summaryExtra: Record<string, string> = {};
+  private readonly manifestCache = new ManifestCache();
+  private operationOverride: SnapshotOperation | null = null;
+  private committed = false;
+
+  constructor(
+    private readonly catalog: Catalog,
+    private table: LoadedTable,
+  ) {}
+
+  get base(): LoadedTable {
+    return this.table;
+  }
+
+  addDataFiles(files: readonly DataFile[]): this {
+    for (const f of files) {
+      if (f.content !== DataFileContent.DATA) throw new FloeError('value_invalid', `addDataFiles: ${f.filePath} is a delete file`);
+      this.addedData.push(f);
+    }
+    return this;
+  }
+
+  /** Position and equality delete files. Position deletes should name the data files they touch via `requireDataFiles`. */
+  addDeleteFiles(files: readonly DataFile[]): this {
+    for (const f of files) {
+      if (f.content === DataFileContent.DATA) throw new FloeError('value_invalid', `addDeleteFiles: ${f.filePath} is a data file`);
+      if (f.content === DataFileContent.EQUALITY_DELETES && (f.equalityIds === undefined || f.equalityIds.length === 0)) {
+        throw new FloeError('value_invalid', `equality delete file ${f.filePath} has no equality_ids`);
+      }
+      this.addedDeletes.push(f);
+    }
+    return this;
+  }
+
+  /** Removes data files (overwrite / delete of whole files). They must be live at commit time. */
+  removeDataFiles(paths: Iterable<string>): this {
+    for (const p of paths) this.removedDataPaths.add(p);
+    return this;
+  }
+
+  /** Data files that must still be live when the commit lands (targets of position deletes). */
+  requireDataFiles(paths: Iterable<string>): this {
+    for (const p of paths) this.requiredDataPaths.add(p);
+    return this;
+  }
+
+  setProperties(updates: Readonly<Record<string, string>>): this {
+    Object.assign(this.propertyUpdates, updates);
+    return this;
+  }
+
+  removeProperties(keys: Iterable<string>): this {
+    for (const k of keys) this.propertyRemovals.add(k);
+    return this;
+  }
+
+  /** Schema evolution, re-applied to the current schema on every attempt; return null for "no change". */
+  updateSchema(change: (current: Schema) => Schema | null): this {
+    this.schemaChange = change;
+    return this;
+  }
+
+  setSummary(key: string, value: string): this {
+    this.summaryExtra[key] = value;
+    return this;
+  }
+
+  setOperation(op: SnapshotOperation): this {
+    this.operationOverride = op;
+    return this;
+  }
+
+  private get producesSnapshot(): boolean {
+    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.removedDataPaths.size > 0;
+  }
+
+  async commit(opts: CommitOptions = {}): Promise<CommitResult> {
+    assert(!this.committed, 'a transaction commits once');
+    const attemptsMax = opts.commitAttemptsMax ?? COMMIT_DEFAULTS.commitAttemptsMax;
+    const snapshotId = newSnapshotId();
+    let newManifests: ManifestFile[] | null = null;
+    let stateUnknown = false;
+    let lastError: unknown = null;
+    for (let attempt = 1; attempt <= attemptsMax; attempt++) {
+      if (attempt > 1) {
+        await sleep(backoff(attempt - 1, opts));
+        this.table = await this.reload();
+        if (stateUnknown) {
+          const landed = this.table.metadata.snapshots.find((s) => s.snapshotId === snapshotId);
+          if (landed !== undefined) {
+            this.committed = true;
+            return { table: this.table, snapshot: landed, attempts: attempt - 1 };
+          }
+        }
+      }
+      const base = this.table.metadata;
+      const requirements: TableRequirement[] = [{ type: 'assert-table-uuid', uuid: base.tableUuid }];
+      const updates: TableUpdate[] = [];
+      let schema = currentSchema(base);
+      if (this.schemaChange !== null) {
+        const next = this.schemaChange(schema);
+        if (next !== null && !next.sameStructure(schema)) {
+          requirements.push({ type: 'assert-current-schema-id', 'current-schema-id': base.currentSchemaId });
+          requirements.push({ type: 'assert-last-assigned-field-id', 'last-assigned-field-id': base.lastColumnId });
+          updates.push({ action: 'add-schema', schema: next, 'last-column-id': Math.max(base.lastColumnId, next.highestFieldId) });
+          updates.push({ action: 'set-current-schema', 'schema-id': -1 });
+          schema = next;
+        }
+      }
+      if (Object.keys(this.propertyUpdates).length > 0) updates.push({ action: 'set-properties', updates: { ...this.propertyUpdates } });
+      if (this.propertyRemovals.size > 0) updates.push({ action: 'remove-properties', removals: [...this.propertyRemovals] });
+      let snapshot: Snapshot | null = null;
+      if (this.producesSnapshot) {
+        newManifests ??= await this.writeAddedManifests(snapshotId, schema);
+        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema);
+        const parent = currentSnapshot(base);
+        requirements.push({ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parent === null ? null : parent.snapshotId });
+        updates.push({ action: 'add-snapshot', snapshot });
+        updates.push({ action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': snapshotId });
+      }
+      if (updates.length === 0) {
+        this.committed = true;
+        return { table: this.table, snapshot: null, attempts: 0 };
+      }
+      try {
+        this.table = await this.catalog.commitTable(this.table, requirements, updates);
+        this.committed = true;
+        return { table: this.table, snapshot, attempts: attempt };
+      } catch (e) {
+        lastError = e;
+        if (e instanceof FloeError && e.code === 'commit_state_unknown') {
+          stateUnknown = true;
+          continue;
+        }
+        if (e instanceof FloeError && e.retry === 'conflict') continue;
+        throw e;
+      }
+    }
+    if (stateUnknown) {
+      // Final check: it may have landed after all.
+      this.table = await this.reload();
+      const landed = this.table.metadata.snapshots.find((s) => s.snapshotId === snapshotId);
+      if (landed !== undefined) {
+        this.committed = true;
+        return { table: this.table, snapshot: landed, attempts: attemptsMax };
+      }
+    }
+    throw new FloeError(
+      stateUnknown ? 'commit_state_unknown' : 'commit_retries_exhausted',
+      `commit to ${identifierToString(this.table.identifier)} failed after ${attemptsMax} attempts: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+      { table: identifierToString(this.table.identifier) },
+      lastError,
+    );
+  }
+
+  private async reload(): Promise<LoadedTable> {
+    let last: unknown = null;
+    for (let i = 0; i < COMMIT_DEFAULTS.stateCheckAttemptsMax; i++) {
+      try {
+        return await this.catalog.loadTable(this.table.identifier);
+      } catch (e) {
+        last = e;
+        if (!(e instanceof FloeError) || e.retry !== 'transient') throw e;
+        await sleep(backoff(i + 1, {}));
+      }
+    }
+    throw last;
+  }
+
+  private manifestPath(): string {
+    return `${this.table.metadata.location}/metadata/${randomUUID()}-m0.avro`;
+  }
+
+  /** Writes one manifest per (content, spec id) of the added files. */
+  private async writeAddedManifests(snapshotId: bigint, schema: Schema): Promise<ManifestFile[]> {
+    const meta = this.table.metadata;
+    const specs = specsById(meta);
+    const groups = new Map<string, { content: ManifestContent; specId: number; files: DataFile[] }>();
+    for (const f of [...this.addedData, ...this.addedDeletes]) {
+      const content = f.content === DataFileContent.DATA ? ManifestContent.DATA : ManifestContent.DELETES;
+      const key = `${content}/${f.specId}`;
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = { content, specId: f.specId, files: [] }));
+      g.files.push(f);
+    }
+    const out: ManifestFile[] = [];
+    for (const g of groups.values()) {
+      const spec = specs.get(g.specId);
+      if (spec === undefined) throw new FloeError('field_id_mismatch', `file uses partition spec ${g.specId}, which table ${identifierToString(this.table.identifier)} does not have`);
+      const path = this.manifestPath();
+      const w = writeManifest({
+        path,
+        formatVersion: meta.formatVersion,
+        schema,
+        spec,
+        content: g.content,
+        snapshotId,
+        entries: g.files.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
+      });
+      await this.table.io.write(path, w.bytes);
+      out.push(w.manifestFile);
+    }
+    return out;
+  }
+
+  private async produceSnapshot(snapshotId: bigint, attempt: number, added: readonly ManifestFile[], schema: Schema): Promise<Snapshot> {
+    const meta: TableMetadata = this.table.metadata;
+    const parent = currentSnapshot(meta);
+    const sequenceNumber = meta.lastSequenceNumber + 1n;
+    const existing = await readManifestFiles(this.table, parent);
+    const kept: ManifestFile[] = [];
+    const removedFiles: DataFile[] = [];
+    const needRemove = new Set(this.removedDataPaths);
+    const needLive = new Set(this.requiredDataPaths);
+    for (const m of existing) {
+      const mustScan = m.content === ManifestContent.DATA && (needRemove.size > 0 || needLive.size > 0);
+      if (!mustScan) {
+        kept.push(m);
+        continue;
+      }
+      const entries = await this.manifestCache.get(this.table, m, schema);
+      let touched = false;
+      for (const e of entries) {
+        if (e.status === ManifestEntryStatus.DELETED) continue;
+        needLive.delete(e.dataFile.filePath);
+        if (this.removedDataPaths.has(e.dataFile.filePath)) {
+          touched = true;
+          needRemove.delete(e.dataFile.filePath);
+        }
+      }
+      if (!touched) {
+        kept.push(m);
+        continue;
+      }
+      // Rewrite this manifest: removed files become DELETED entries, the rest stay EXISTING with their sequence numbers.
+      const spec = specsById(meta).get(m.partitionSpecId);
+      assert(spec !== undefined, 'manifest spec must exist', { manifest: m.manifestPath });
+      const rewritten: ManifestEntry[] = [];
+      for (const e of entries) {
+        if (e.status === ManifestEntryStatus.DELETED) continue;
+        if (this.removedDataPaths.has(e.dataFile.filePath)) {
+          removedFiles.push(e.dataFile);
+          rewritten.push({ ...e, status: ManifestEntryStatus.DELETED, snapshotId });
+        } else {
+          rewritten.push({ ...e, status: ManifestEntryStatus.EXISTING });
+        }
+      }
+      const path = this.manifestPath();
+      const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId, entries: rewritten });
+      await this.table.io.write(path, w.bytes);
+      kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: minSeq(rewritten) ?? -1n });
+    }
+    if (needRemove.size > 0) {
+      throw new FloeError('commit_conflict', `cannot remove ${needRemove.size} data file(s) that are no longer live (e.g. ${[...needRemove][0]}); rewritten by a concurrent commit?`);
+    }
+    if (needLive.size > 0) {
+      throw new FloeError('commit_conflict', `position deletes target ${needLive.size} data file(s) that are no longer live (e.g. ${[...needLive][0]}); rewritten by a concurrent commit?`);
+    }
+    const manifests = [...added, ...kept];
+    const listPath = `${meta.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
+    const listBytes = writeManifestList({ formatVersion: meta.formatVersion, snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, manifests });
+    await this.table.io.write(listPath, listBytes);
+    return {
+      snapshotId,
+      parentSnapshotId: parent?.snapshotId ?? null,
+      sequenceNumber,
+      timestampMs: Math.max(Date.now(), meta.lastUpdatedMs + 1),
+      manifestList: listPath,
+      summary: { ...this.summary(parent, removedFiles), ...this.summaryExtra, operation: this.operation() },
+      schemaId: schema.schemaId === currentSchema(meta).schemaId ? schema.schemaId : null,
+    };
+  }
+
+  private operation(): SnapshotOperation {
+    if (this.operationOverride !== null) return this.operationOverride;
+    const adds = this.addedData.length > 0;
+    const deletes = this.addedDeletes.length > 0 || this.removedDataPaths.size > 0;
+    if (adds && !deletes) return 'append';
+    if (!adds && deletes) return 'delete';
+    return 'overwrite';
+  }
+
+  private summary(parent: Snapshot | null, removed: readonly DataFile[]): Record<string, string> {
+    const sum = (files: readonly DataFile[], f: (d: DataFile) => bigint): bigint => files.reduce((a, d) => a + f(d), 0n);
+    const pos = this.addedDeletes.filter((d) => d.content === DataFileContent.POSITION_DELETES);
+    const eq = this.addedDeletes.filter((d) => d.content === DataFileContent.EQUALITY_DELETES);
+    const addedRecords = sum(this.addedData, (d) => d.recordCount);
+    const deletedRecords = sum(removed, (d) => d.recordCount);
+    const addedSize = sum([...this.addedData, ...this.addedDeletes], (d) => d.fileSizeInBytes);
+    const removedSize = sum(removed, (d) => d.fileSizeInBytes);
+    const posDeletes = sum(pos, (d) => d.recordCount);
+    const eqDeletes = sum(eq, (d) => d.recordCount);
+    const partitions = new Set([...this.addedData, ...this.addedDeletes, ...removed].map((d) => `${d.specId}:${JSON.stringify(d.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`));
+    const s: Record<string, string> = {};
+    const put = (k: string, v: bigint | number): void => {
+      if (BigInt(v) !== 0n) s[k] = String(v);
+    };
+    put(SummaryKey.addedDataFiles, this.addedData.length);
+    put(SummaryKey.deletedDataFiles, removed.length);
+    put(SummaryKey.addedDeleteFiles, this.addedDeletes.length);
+    put(SummaryKey.addedPositionDeleteFiles, pos.length);
+    put(SummaryKey.addedEqualityDeleteFiles, eq.length);
+    put(SummaryKey.addedRecords, addedRecords);
+    put(SummaryKey.deletedRecords, deletedRecords);
+    put(SummaryKey.addedPositionDeletes, posDeletes);
+    put(SummaryKey.addedEqualityDeletes, eqDeletes);
+    put(SummaryKey.addedFilesSize, addedSize);
+    put(SummaryKey.removedFilesSize, removedSize);
+    s[SummaryKey.changedPartitionCount] = String(partitions.size);
+    const prev = (k: string): bigint => {
+      const v = parent?.summary[k];
+      return v !== undefined && /^\d+$/.test(v) ? BigInt(v) : 0n;
+    };
+    s[SummaryKey.totalRecords] = String(prev(SummaryKey.totalRecords) + addedRecords - deletedRecords);
+    s[SummaryKey.totalFilesSize] = String(prev(SummaryKey.totalFilesSize) + addedSize - removedSize);
+    s[SummaryKey.totalDataFiles] = String(prev(SummaryKey.totalDataFiles) + BigInt(this.addedData.length) - BigInt(removed.length));
+    s[SummaryKey.totalDeleteFiles] = String(prev(SummaryKey.totalDeleteFiles) + BigInt(this.addedDeletes.length));
+    s[SummaryKey.totalPositionDeletes] = String(prev(SummaryKey.totalPositionDeletes) + posDeletes);
+    s[SummaryKey.totalEqualityDeletes] = String(prev(SummaryKey.totalEqualityDeletes) + eqDeletes);
+    return s;
+  }
+}
+
+function minSeq(entries: readonly ManifestEntry[]): bigint | null {
+  let m: bigint | null = null;
+  for (const e of entries) if (e.status !== ManifestEntryStatus.DELETED && e.sequenceNumber !== null && (m === null || e.sequenceNumber < m)) m = e.sequenceNumber;
+  return m;
+}
+
+function backoff(n: number, opts: CommitOptions): number {
+  const base = opts.backoffBaseMs ?? COMMIT_DEFAULTS.backoffBaseMs;
+  const max = opts.backoffMaxMs ?? COMMIT_DEFAULTS.backoffMaxMs;
+  return Math.min(max, base * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,51 @@
+/**
+ * DataFile: the `data_file` struct of a manifest entry (spec: "Manifests"). One type for data files, position
+ * delete files and equality delete files, told apart by `content`:
+ *   0 DATA, 1 POSITION_DELETES, 2 EQUALITY_DELETES.
+ * Column metrics are keyed by field id; bounds use the single-value binary serialization (conversions.ts).
+ */
+import type { IcebergValue } from './values.js';
+
+export const DataFileContent = Object.freeze({ DATA: 0, POSITION_DELETES: 1, EQUALITY_DELETES: 2 } as const);
+export type DataFileContent = (typeof DataFileContent)[keyof typeof DataFileContent];
+
+export type FileFormat = 'PARQUET' | 'AVRO' | 'ORC' | 'PUFFIN';
+
+export interface DataFile {
+  readonly content: DataFileContent;
+  readonly filePath: string;
+  readonly fileFormat: FileFormat;
+  readonly specId: number;
+  /** Partition tuple, ordered as the spec's partition fields (null for a null partition value). */
+  readonly partition: readonly (IcebergValue | null)[];
+  readonly recordCount: bigint;
+  readonly fileSizeInBytes: bigint;
+  readonly columnSizes?: ReadonlyMap<number, bigint>;
+  readonly valueCounts?: ReadonlyMap<number, bigint>;
+  readonly nullValueCounts?: ReadonlyMap<number, bigint>;
+  readonly nanValueCounts?: ReadonlyMap<number, bigint>;
+  readonly lowerBounds?: ReadonlyMap<number, Uint8Array>;
+  readonly upperBounds?: ReadonlyMap<number, Uint8Array>;
+  readonly splitOffsets?: readonly bigint[];
+  /** Field ids of the equality delete columns (content = EQUALITY_DELETES only). */
+  readonly equalityIds?: readonly number[];
+  readonly sortOrderId?: number;
+  /** v3: the data file a position delete file or deletion vector applies to, if only one. */
+  readonly referencedDataFile?: string;
+}
+
+export const ManifestEntryStatus = Object.freeze({ EXISTING: 0, ADDED: 1, DELETED: 2 } as const);
+export type ManifestEntryStatus = (typeof ManifestEntryStatus)[keyof typeof ManifestEntryStatus];
+
+/**
+ * ManifestEntry (spec: `manifest_entry`). `sequenceNumber`/`fileSequenceNumber` null means "inherit from the
+ * manifest's sequence number", which is how ADDED entries are written (the sequence number is only known at
+ * commit time, from the manifest list).
+ */
+export interface ManifestEntry {
+  readonly status: ManifestEntryStatus;
+  readonly snapshotId: bigint | null;
+  readonly sequenceNumber: bigint | null;
+  readonly fileSequenceNumber: bigint | null;
+  readonly dataFile: DataFile;
+}

@@ -1,0 +1,99 @@
+/**
+ * A plain table scan that applies deletes as the spec says ("Scan Planning"):
+ *   - a position delete applies to a data file with data sequence number <= the delete's sequence number;
+ *   - an equality delete applies to a data file with data sequence number <  the delete's sequence number,
+ *     in the same partition, or anywhere when the delete file's spec is unpartitioned.
+ * Used by `floe demo`, by tests as floe's own reader, and later to bootstrap key indexes. Not a query engine:
+ * it reads whole files into memory.
+ */
+import * as arrow from 'apache-arrow';
+import type { LoadedTable } from '../catalog/catalog.js';
+import { liveEntries } from '../commit/transaction.js';
+import { decodeParquet } from '../writer/parquet.js';
+import { arrowValue } from '../writer/column-builder.js';
+import { DataFileContent, type ManifestEntry } from './data-file.js';
+import { currentSchema, specsById } from './table-metadata.js';
+import type { NestedField, PrimitiveType } from './types.js';
+import type { IcebergValue } from './values.js';
+
+export type Row = Record<string, IcebergValue | null>;
+
+function keyOf(values: readonly (IcebergValue | null)[]): string {
+  return values.map((v) => (v === null ? '\u0000' : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : `${typeof v}:${String(v)}`)).join('\u0001');
+}
+
+/** Reads a Parquet file's rows, mapping columns by Parquet field id to the table schema's fields. */
+async function readRows(table: LoadedTable, path: string, fields: readonly NestedField[]): Promise<(IcebergValue | null)[][]> {
+  const t = decodeParquet(await table.io.read(path));
+  const byId = new Map<number, arrow.Vector>();
+  t.schema.fields.forEach((f, i) => {
+    const id = f.metadata.get('PARQUET:field_id');
+    const col = t.getChildAt(i);
+    if (id !== undefined && col !== null) byId.set(Number(id), col);
+  });
+  const out: (IcebergValue | null)[][] = [];
+  for (let r = 0; r < t.numRows; r++) {
+    out.push(fields.map((f) => {
+      const col = byId.get(f.id);
+      return col === undefined ? null : arrowValue(f.type as PrimitiveType, col, r);
+    }));
+  }
+  return out;
+}
+
+export async function scanTable(table: LoadedTable): Promise<Row[]> {
+  const schema = currentSchema(table.metadata);
+  const specs = specsById(table.metadata);
+  const entries = await liveEntries(table);
+  const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA);
+  const posDeletes = entries.filter((e) => e.dataFile.content === DataFileContent.POSITION_DELETES);
+  const eqDeletes = entries.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES);
+
+  // file path -> deleted positions with the delete's sequence number
+  const positions = new Map<string, { pos: bigint; seq: bigint }[]>();
+  for (const d of posDeletes) {
+    const rows = await readRows(table, d.dataFile.filePath, [
+      { id: 2147483546, name: 'file_path', required: true, type: { kind: 'string' } },
+      { id: 2147483545, name: 'pos', required: true, type: { kind: 'long' } },
+    ]);
+    for (const [p, pos] of rows) {
+      const list = positions.get(p as string) ?? [];
+      list.push({ pos: pos as bigint, seq: d.sequenceNumber ?? 0n });
+      positions.set(p as string, list);
+    }
+  }
+  const eq: { entry: ManifestEntry; ids: readonly number[]; keys: Set<string> }[] = [];
+  for (const d of eqDeletes) {
+    const ids = d.dataFile.equalityIds ?? [];
+    const fields = ids.map((id) => schema.fieldOrThrow(id));
+    const rows = await readRows(table, d.dataFile.filePath, fields);
+    eq.push({ entry: d, ids, keys: new Set(rows.map(keyOf)) });
+  }
+
+  const out: Row[] = [];
+  for (const e of data) {
+    const seq = e.sequenceNumber ?? 0n;
+    const rows = await readRows(table, e.dataFile.filePath, schema.fields);
+    const deletedPos = new Set((positions.get(e.dataFile.filePath) ?? []).filter((x) => seq <= x.seq).map((x) => x.pos));
+    const applicableEq = eq.filter((x) => {
+      if (!(seq < (x.entry.sequenceNumber ?? 0n))) return false;
+      const spec = specs.get(x.entry.dataFile.specId);
+      if (spec === undefined || spec.isUnpartitioned) return true;
+      return x.entry.dataFile.specId === e.dataFile.specId && keyOf(x.entry.dataFile.partition) === keyOf(e.dataFile.partition);
+    });
+    const idIndex = applicableEq.map((x) => x.ids.map((id) => schema.fields.findIndex((f) => f.id === id)));
+    rows.forEach((values, i) => {
+      if (deletedPos.has(BigInt(i))) return;
+      for (let k = 0; k < applicableEq.length; k++) {
+        const idx = idIndex[k] as number[];
+        if ((applicableEq[k] as (typeof eq)[number]).keys.has(keyOf(idx.map((j) => values[j] ?? null)))) return;
+      }
+      const row: Row = {};
+      schema.fields.forEach((f, j) => {
+        row[f.name] = values[j] ?? null;
+      });
+      out.push(row);
+    });
+  }
+  return out;
+}
