@@ -67,7 +67,7 @@ function fixedToDecimal(b: Uint8Array): bigint {
 function partitionValueToAvro(t: PrimitiveType, v: IcebergValue | null): AvroValue {
   if (v === null) return null;
   if (t.kind === 'decimal') return decimalToFixed(v as bigint, decimalRequiredBytes(t.precision));
-  return v as AvroValue;
+  return v;
 }
 
 function partitionValueFromAvro(t: PrimitiveType, v: AvroValue): IcebergValue | null {

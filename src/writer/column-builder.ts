@@ -121,20 +121,20 @@ export class ColumnBuilder {
       }
       case 'int': case 'date': {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) this.bad(v);
-        (this.values as Int32Array)[i] = v as number;
-        this.trackNum(v as number);
+        (this.values as Int32Array)[i] = v;
+        this.trackNum(v);
         break;
       }
       case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns': {
         if (typeof v !== 'bigint') this.bad(v);
-        if (BigInt.asIntN(64, v as bigint) !== v) this.bad(v);
-        (this.values as BigInt64Array)[i] = v as bigint;
-        this.trackBig(v as bigint);
+        if (BigInt.asIntN(64, v) !== v) this.bad(v);
+        (this.values as BigInt64Array)[i] = v;
+        this.trackBig(v);
         break;
       }
       case 'float': case 'double': {
         if (typeof v !== 'number') this.bad(v);
-        const n = t.kind === 'float' ? Math.fround(v as number) : (v as number);
+        const n = t.kind === 'float' ? Math.fround(v) : (v);
         (this.values as Float32Array | Float64Array)[i] = n;
         if (Number.isNaN(n)) this.nanCount++;
         else this.trackNum(n);
@@ -143,21 +143,21 @@ export class ColumnBuilder {
       case 'decimal': {
         if (typeof v !== 'bigint') this.bad(v);
         const limit = 10n ** BigInt(t.precision);
-        if ((v as bigint) >= limit || (v as bigint) <= -limit) {
+        if ((v) >= limit || (v) <= -limit) {
           throw new FloeError('value_invalid', `column "${this.name}": unscaled value ${String(v)} does not fit decimal(${t.precision}, ${t.scale})`, { column: this.name });
         }
-        let u = BigInt.asUintN(128, v as bigint);
+        let u = BigInt.asUintN(128, v);
         const w = this.values as Uint32Array;
         for (let k = 0; k < 4; k++) {
           w[i * 4 + k] = Number(u & 0xffffffffn);
           u >>= 32n;
         }
-        this.trackBig(v as bigint);
+        this.trackBig(v);
         break;
       }
       case 'uuid': case 'fixed': {
         if (!(v instanceof Uint8Array) || v.length !== this.stride) this.bad(v);
-        (this.values as Uint8Array).set(v as Uint8Array, i * this.stride);
+        (this.values as Uint8Array).set(v, i * this.stride);
         this.trackCmp(v);
         break;
       }
@@ -165,10 +165,10 @@ export class ColumnBuilder {
         let b: Uint8Array;
         if (t.kind === 'string') {
           if (typeof v !== 'string') this.bad(v);
-          b = textEncoder.encode(v as string);
+          b = textEncoder.encode(v);
         } else {
           if (!(v instanceof Uint8Array)) this.bad(v);
-          b = v as Uint8Array;
+          b = v;
         }
         this.ensureBytes(b.length);
         (this.bytes as Uint8Array).set(b, this.bytesLength);
@@ -240,7 +240,7 @@ export class ColumnBuilder {
       case 'uuid': case 'fixed': return (this.values as Uint8Array).slice(i * this.stride, (i + 1) * this.stride);
       case 'string': case 'binary': {
         const o = this.offsets as Int32Array;
-        const b = (this.bytes as Uint8Array).subarray(o[i] as number, o[i + 1] as number);
+        const b = (this.bytes as Uint8Array).subarray(o[i], o[i + 1]);
         return this.type.kind === 'string' ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8') : b.slice();
       }
       default: return (this.values as BigInt64Array)[i] as bigint;

@@ -66,7 +66,7 @@ export class RollingFileWriter {
   private readonly written: DataFile[] = [];
   private pendingUploads: Promise<DataFile>[] = [];
   /** First failure of a background seal; `close` rethrows it through the awaited promise as well. */
-  private failure: unknown = null;
+  private failure: Error | null = null;
   /** Observed Parquet bytes / buffered bytes, refined after each file; starts at a typical ZSTD ratio. */
   private compressionRatio = 0.35;
   private closed = false;
@@ -106,7 +106,7 @@ export class RollingFileWriter {
     const sealing = this.seal(buf);
     // Keep the rejection observed now (so Node does not flag it unhandled) and rethrown by close().
     sealing.catch((e: unknown) => {
-      this.failure ??= e;
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
     });
     this.pendingUploads.push(sealing);
   }

@@ -9,7 +9,7 @@ import { FloeError } from '../errors.js';
 export type ParquetCodec = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'uncompressed';
 
 export const PARQUET_DEFAULTS = Object.freeze({
-  codec: 'zstd' as ParquetCodec,
+  codec: 'zstd',
   rowGroupRowsMax: 1_000_000,
   dataPageBytes: 1024 * 1024,
 });
