@@ -21,6 +21,8 @@ export const POSITION_DELETE_FIELDS: readonly NestedField[] = Object.freeze([
   { id: POSITION_DELETE_POS_ID, name: 'pos', required: true, type: T.long },
 ]);
 
+const EMPTY_PARTITION_PATH_VALUE = '__empty__';
+
 /** Computes partition tuples for rows given in schema field order. */
 export class Partitioner {
   private readonly sourceIndex: number[];
@@ -44,10 +46,17 @@ export class Partitioner {
     return out;
   }
 
-  /** Directory path of a partition, `name=value/name=value` as Java writes it. */
+  /**
+   * Directory path of a partition, `name=value/name=value` as Java writes it. Paths are only a hint for
+   * people (readers take partition values from manifests), so an empty value is written as `__empty__`:
+   * some S3 Tables implementations refuse keys with a segment ending in `=`.
+   */
   path(partition: readonly (IcebergValue | null)[]): string {
     return this.spec.fields
-      .map((pf, i) => `${javaUrlEncode(pf.name)}=${partitionPathValue(pf.transform, this.resultTypes[i] as PrimitiveType, partition[i] ?? null)}`)
+      .map((pf, i) => {
+        const v = partitionPathValue(pf.transform, this.resultTypes[i] as PrimitiveType, partition[i] ?? null);
+        return `${javaUrlEncode(pf.name)}=${v === '' ? EMPTY_PARTITION_PATH_VALUE : v}`;
+      })
       .join('/');
   }
 }
