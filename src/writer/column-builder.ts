@@ -10,7 +10,10 @@ import { compareValues, type IcebergValue } from '../iceberg/values.js';
 import { arrowTypeFor } from './arrow-schema.js';
 
 const CAPACITY_START = 1024;
-const textEncoder = new TextEncoder();
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+
 
 export interface ColumnStats {
   readonly nullCount: number;
@@ -34,7 +37,10 @@ export class ColumnBuilder {
   /** Bytes per value for fixed-width binary (uuid, fixed), 4 words for decimal, 0 for variable width. */
   private readonly stride: number;
   private offsets: Int32Array | null = null;
-  private bytes: Uint8Array | null = null;
+  /** Variable-width bytes; a Buffer so strings are UTF-8 encoded in place (`buf.write`), with no temporary. */
+  private bytes: Buffer | null = null;
+  /** Int64 view of decimal words: decimals that fit 64 bits are stored with two typed-array writes. */
+  private values64: BigInt64Array | null = null;
   private bytesLength = 0;
 
   constructor(name: string, type: PrimitiveType, capacity = CAPACITY_START) {
@@ -55,7 +61,7 @@ export class ColumnBuilder {
         this.stride = 0;
         this.values = new Uint8Array(0);
         this.offsets = new Int32Array(capacity + 1);
-        this.bytes = new Uint8Array(capacity * 16);
+        this.bytes = Buffer.allocUnsafe(capacity * 16);
         break;
     }
   }
@@ -88,12 +94,12 @@ export class ColumnBuilder {
   }
 
   private ensureBytes(extra: number): void {
-    const b = this.bytes as Uint8Array;
+    const b = this.bytes as Buffer;
     if (this.bytesLength + extra <= b.length) return;
     let size = b.length * 2;
     while (size < this.bytesLength + extra) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(b.subarray(0, this.bytesLength));
+    const next = Buffer.allocUnsafe(size);
+    b.copy(next, 0, 0, this.bytesLength);
     this.bytes = next;
   }
 
@@ -143,14 +149,21 @@ export class ColumnBuilder {
       case 'decimal': {
         if (typeof v !== 'bigint') this.bad(v);
         const limit = 10n ** BigInt(t.precision);
-        if ((v) >= limit || (v) <= -limit) {
+        if (v >= limit || v <= -limit) {
           throw new FloeError('value_invalid', `column "${this.name}": unscaled value ${String(v)} does not fit decimal(${t.precision}, ${t.scale})`, { column: this.name });
         }
-        let u = BigInt.asUintN(128, v);
-        const w = this.values as Uint32Array;
-        for (let k = 0; k < 4; k++) {
-          w[i * 4 + k] = Number(u & 0xffffffffn);
-          u >>= 32n;
+        if (v >= INT64_MIN && v <= INT64_MAX) {
+          // Little-endian 128-bit two's complement = the int64 value, then its sign extension.
+          if (this.values64 === null || this.values64.buffer !== this.values.buffer) this.values64 = new BigInt64Array(this.values.buffer);
+          this.values64[i * 2] = v;
+          this.values64[i * 2 + 1] = v < 0n ? -1n : 0n;
+        } else {
+          let u = BigInt.asUintN(128, v);
+          const w = this.values as Uint32Array;
+          for (let k = 0; k < 4; k++) {
+            w[i * 4 + k] = Number(u & 0xffffffffn);
+            u >>= 32n;
+          }
         }
         this.trackBig(v);
         break;
@@ -161,18 +174,20 @@ export class ColumnBuilder {
         this.trackCmp(v);
         break;
       }
-      case 'string': case 'binary': {
-        let b: Uint8Array;
-        if (t.kind === 'string') {
-          if (typeof v !== 'string') this.bad(v);
-          b = textEncoder.encode(v);
-        } else {
-          if (!(v instanceof Uint8Array)) this.bad(v);
-          b = v;
-        }
-        this.ensureBytes(b.length);
-        (this.bytes as Uint8Array).set(b, this.bytesLength);
-        this.bytesLength += b.length;
+      case 'string': {
+        if (typeof v !== 'string') this.bad(v);
+        // UTF-8 needs at most 3 bytes per UTF-16 unit.
+        this.ensureBytes(v.length * 3);
+        this.bytesLength += (this.bytes as Buffer).write(v, this.bytesLength, 'utf8');
+        (this.offsets as Int32Array)[i + 1] = this.bytesLength;
+        this.trackCmp(v);
+        break;
+      }
+      case 'binary': {
+        if (!(v instanceof Uint8Array)) this.bad(v);
+        this.ensureBytes(v.length);
+        (this.bytes as Buffer).set(v, this.bytesLength);
+        this.bytesLength += v.length;
         (this.offsets as Int32Array)[i + 1] = this.bytesLength;
         this.trackCmp(v);
         break;
