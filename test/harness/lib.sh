@@ -35,3 +35,77 @@ for d in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
             print(p); sys.exit(0)
 PYEOF
 }
+
+# ------------------------------------------------------------- CDC stack ---
+# Kafka (KRaft), MariaDB and Kafka Connect + Debezium (kafka.sh, mariadb.sh,
+# connect.sh). Jars: cdc-artifacts.txt, resolved by install.sh.
+FLOE_CDC_CACHE="${FLOE_CDC_CACHE:-$FLOE_CACHE/cdc}"
+FLOE_CONNECT_PLUGINS="${FLOE_CONNECT_PLUGINS:-$FLOE_CACHE/connect-plugins}"
+FLOE_KAFKA_CLASSPATH_FILE="$FLOE_CDC_CACHE/kafka.classpath"
+
+floe_cdc_sets() { # names of the sets in cdc-artifacts.txt, in order
+  grep -vE '^[[:space:]]*(#|$)' "$FLOE_HARNESS_HOME/cdc-artifacts.txt" | awk '!s[$1]++ {print $1}'
+}
+
+floe_cdc_artifacts() { # SET -> its group:artifact:version lines
+  grep -vE '^[[:space:]]*(#|$)' "$FLOE_HARNESS_HOME/cdc-artifacts.txt" | awk -v s="$1" '$1 == s {print $2}'
+}
+
+floe_cdc_version() { # group:artifact -> version listed in cdc-artifacts.txt
+  grep -vE '^[[:space:]]*(#|$)' "$FLOE_HARNESS_HOME/cdc-artifacts.txt" |
+    awk -v ga="$1" '{ n = split($2, p, ":"); if (p[1] ":" p[2] == ga) { print p[3]; exit } }'
+}
+
+floe_java() { # the java binary (JAVA_HOME first)
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"; else command -v java; fi
+}
+
+floe_kafka_classpath() { # ':'-separated classpath of broker, tools and Connect worker
+  if [ ! -s "$FLOE_KAFKA_CLASSPATH_FILE" ]; then
+    echo "missing $FLOE_KAFKA_CLASSPATH_FILE: run test/harness/install.sh first" >&2
+    return 1
+  fi
+  cat "$FLOE_KAFKA_CLASSPATH_FILE"
+}
+
+# floe_kafka_tool MAIN_CLASS ARGS... : run a Kafka command line tool from the
+# jars (log4j WARN to stderr, small client heap, fast JVM start).
+floe_kafka_tool() {
+  local main="$1"; shift
+  local cp; cp="$(floe_kafka_classpath)" || return 1
+  "$(floe_java)" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+    -Dlog4j.configuration="file:$FLOE_HARNESS_HOME/log4j-tools.properties" \
+    -cp "$cp" "$main" "$@"
+}
+
+# floe_port_busy HOST PORT : something listens there
+floe_port_busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# floe_pid_alive PIDFILE PATTERN : print the PID of the pidfile if that
+# process is alive and its command line matches the (grep -E) pattern.
+floe_pid_alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid=$(cat "$1" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE -- "$2" || return 1
+  echo "$pid"
+}
+
+# floe_stop_pid NAME PID [SECONDS] : TERM, wait (bounded), then KILL
+floe_stop_pid() {
+  local name="$1" pid="$2" secs="${3:-20}" i
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 $((secs * 4))); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "[$name] pid $pid did not stop after ${secs}s, sending KILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+}
+
+floe_elapsed() { # floe_elapsed T0 -> seconds since T0 (date +%s.%N)
+  awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'
+}
