@@ -23,6 +23,9 @@ export type FloeErrorCode =
   | 'commit_conflict'
   | 'commit_state_unknown'
   | 'commit_retries_exhausted'
+  | 'commit_fenced'
+  | 'kafka_failed'
+  | 'record_invalid'
   | 'io_not_found'
   | 'io_access_denied'
   | 'io_throttled'
@@ -47,6 +50,9 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   commit_conflict: 'conflict',
   commit_state_unknown: 'never',
   commit_retries_exhausted: 'never',
+  commit_fenced: 'never',
+  kafka_failed: 'transient',
+  record_invalid: 'never',
   io_not_found: 'never',
   io_access_denied: 'never',
   io_throttled: 'transient',

@@ -33,6 +33,8 @@ export type AvroValue = null | boolean | number | bigint | string | Uint8Array |
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const SYNC_BYTES = 16;
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
 /** Rows per container block; Java's default block size is similar in spirit (bounded memory per block). */
 const BLOCK_ROWS_MAX = 4096;
 
@@ -55,8 +57,11 @@ export class AvroWriter {
   reset(): void { this.pos = 0; }
   bytes(): Buffer { return this.buf.subarray(0, this.pos); }
   writeLong(v: bigint | number): void {
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new FloeError('value_invalid', `Avro long must be an integer, got ${v}`);
+    const b = BigInt(v);
+    if (b < LONG_MIN || b > LONG_MAX) throw new FloeError('value_invalid', `Avro long out of range: ${b}`);
     // zig-zag, then base-128 varint
-    let n = BigInt.asUintN(64, (BigInt(v) << 1n) ^ (BigInt(v) >> 63n));
+    let n = BigInt.asUintN(64, (b << 1n) ^ (b >> 63n));
     this.ensure(10);
     while (n >= 0x80n) {
       this.buf[this.pos++] = Number(n & 0x7fn) | 0x80;

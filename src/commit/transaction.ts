@@ -103,6 +103,9 @@ export class Transaction {
   private readonly summaryExtra: Record<string, string> = {};
   private readonly manifestCache = new ManifestCache();
   private operationOverride: SnapshotOperation | null = null;
+  private removeAll = false;
+  private force = false;
+  private attemptHook: ((base: TableMetadata) => Readonly<Record<string, string>>) | null = null;
   private committed = false;
 
   constructor(
@@ -167,13 +170,34 @@ export class Transaction {
     return this;
   }
 
+  /** Commit a snapshot even with no file changes (it carries summary properties, e.g. Kafka offsets). */
+  forceSnapshot(): this {
+    this.force = true;
+    return this;
+  }
+
+  /** Removes every live data and delete file (a source TRUNCATE); files added by this transaction stay. */
+  truncateAll(): this {
+    this.removeAll = true;
+    return this;
+  }
+
+  /**
+   * Runs before every attempt against the table state it will commit on top of; returns summary properties
+   * for the snapshot (e.g. the Kafka offsets it covers) or throws to abort (e.g. fenced by another writer).
+   */
+  onAttempt(hook: (base: TableMetadata) => Readonly<Record<string, string>>): this {
+    this.attemptHook = hook;
+    return this;
+  }
+
   setOperation(op: SnapshotOperation): this {
     this.operationOverride = op;
     return this;
   }
 
   private get producesSnapshot(): boolean {
-    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.removedDataPaths.size > 0;
+    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.removedDataPaths.size > 0 || this.removeAll || this.force;
   }
 
   async commit(opts: CommitOptions = {}): Promise<CommitResult> {
@@ -213,8 +237,9 @@ export class Transaction {
       if (this.propertyRemovals.size > 0) updates.push({ action: 'remove-properties', removals: [...this.propertyRemovals] });
       let snapshot: Snapshot | null = null;
       if (this.producesSnapshot) {
+        const extra = this.attemptHook === null ? {} : this.attemptHook(base);
         newManifests ??= await this.writeAddedManifests(snapshotId, schema);
-        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema);
+        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra);
         const parent = currentSnapshot(base);
         requirements.push({ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parent === null ? null : parent.snapshotId });
         updates.push({ action: 'add-snapshot', snapshot });
@@ -305,7 +330,13 @@ export class Transaction {
     return out;
   }
 
-  private async produceSnapshot(snapshotId: bigint, attempt: number, added: readonly ManifestFile[], schema: Schema): Promise<Snapshot> {
+  private async produceSnapshot(
+    snapshotId: bigint,
+    attempt: number,
+    added: readonly ManifestFile[],
+    schema: Schema,
+    extraSummary: Readonly<Record<string, string>>,
+  ): Promise<Snapshot> {
     const meta: TableMetadata = this.table.metadata;
     const parent = currentSnapshot(meta);
     const sequenceNumber = meta.lastSequenceNumber + 1n;
@@ -314,7 +345,25 @@ export class Transaction {
     const removedFiles: DataFile[] = [];
     const needRemove = new Set(this.removedDataPaths);
     const needLive = new Set(this.requiredDataPaths);
+    const removedDeletes: DataFile[] = [];
     for (const m of existing) {
+      if (this.removeAll) {
+        // Truncate: every live entry of every manifest becomes DELETED in a rewritten manifest.
+        const entries = await this.manifestCache.get(this.table, m, schema);
+        const live = entries.filter((e) => e.status !== ManifestEntryStatus.DELETED);
+        if (live.length === 0) continue;
+        const spec = specsById(meta).get(m.partitionSpecId);
+        assert(spec !== undefined, 'manifest spec must exist', { manifest: m.manifestPath });
+        for (const e of live) (e.dataFile.content === DataFileContent.DATA ? removedFiles : removedDeletes).push(e.dataFile);
+        const path = this.manifestPath();
+        const w = writeManifest({
+          path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId,
+          entries: live.map((e) => ({ ...e, status: ManifestEntryStatus.DELETED, snapshotId })),
+        });
+        await this.table.io.write(path, w.bytes);
+        kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: -1n });
+        continue;
+      }
       const mustScan = m.content === ManifestContent.DATA && (needRemove.size > 0 || needLive.size > 0);
       if (!mustScan) {
         kept.push(m);
@@ -368,7 +417,7 @@ export class Transaction {
       sequenceNumber,
       timestampMs: Math.max(Date.now(), meta.lastUpdatedMs + 1),
       manifestList: listPath,
-      summary: { ...this.summary(parent, removedFiles), ...this.summaryExtra, operation: this.operation() },
+      summary: { ...this.summary(parent, removedFiles, removedDeletes), ...this.summaryExtra, ...extraSummary, operation: this.operation() },
       schemaId: schema.schemaId === currentSchema(meta).schemaId ? schema.schemaId : null,
     };
   }
@@ -376,20 +425,22 @@ export class Transaction {
   private operation(): SnapshotOperation {
     if (this.operationOverride !== null) return this.operationOverride;
     const adds = this.addedData.length > 0;
-    const deletes = this.addedDeletes.length > 0 || this.removedDataPaths.size > 0;
+    const deletes = this.addedDeletes.length > 0 || this.removedDataPaths.size > 0 || this.removeAll;
     if (adds && !deletes) return 'append';
     if (!adds && deletes) return 'delete';
     return 'overwrite';
   }
 
-  private summary(parent: Snapshot | null, removed: readonly DataFile[]): Record<string, string> {
+  private summary(parent: Snapshot | null, removed: readonly DataFile[], removedDeletes: readonly DataFile[]): Record<string, string> {
     const sum = (files: readonly DataFile[], f: (d: DataFile) => bigint): bigint => files.reduce((a, d) => a + f(d), 0n);
     const pos = this.addedDeletes.filter((d) => d.content === DataFileContent.POSITION_DELETES);
     const eq = this.addedDeletes.filter((d) => d.content === DataFileContent.EQUALITY_DELETES);
     const addedRecords = sum(this.addedData, (d) => d.recordCount);
     const deletedRecords = sum(removed, (d) => d.recordCount);
     const addedSize = sum([...this.addedData, ...this.addedDeletes], (d) => d.fileSizeInBytes);
-    const removedSize = sum(removed, (d) => d.fileSizeInBytes);
+    const removedSize = sum([...removed, ...removedDeletes], (d) => d.fileSizeInBytes);
+    const removedPos = sum(removedDeletes.filter((d) => d.content === DataFileContent.POSITION_DELETES), (d) => d.recordCount);
+    const removedEq = sum(removedDeletes.filter((d) => d.content === DataFileContent.EQUALITY_DELETES), (d) => d.recordCount);
     const posDeletes = sum(pos, (d) => d.recordCount);
     const eqDeletes = sum(eq, (d) => d.recordCount);
     const partitions = new Set([...this.addedData, ...this.addedDeletes, ...removed].map((d) => `${d.specId}:${JSON.stringify(d.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`));
@@ -406,6 +457,9 @@ export class Transaction {
     put(SummaryKey.deletedRecords, deletedRecords);
     put(SummaryKey.addedPositionDeletes, posDeletes);
     put(SummaryKey.addedEqualityDeletes, eqDeletes);
+    put(SummaryKey.removedDeleteFiles, removedDeletes.length);
+    put(SummaryKey.removedPositionDeletes, removedPos);
+    put(SummaryKey.removedEqualityDeletes, removedEq);
     put(SummaryKey.addedFilesSize, addedSize);
     put(SummaryKey.removedFilesSize, removedSize);
     s[SummaryKey.changedPartitionCount] = String(partitions.size);
@@ -416,9 +470,9 @@ export class Transaction {
     s[SummaryKey.totalRecords] = String(prev(SummaryKey.totalRecords) + addedRecords - deletedRecords);
     s[SummaryKey.totalFilesSize] = String(prev(SummaryKey.totalFilesSize) + addedSize - removedSize);
     s[SummaryKey.totalDataFiles] = String(prev(SummaryKey.totalDataFiles) + BigInt(this.addedData.length) - BigInt(removed.length));
-    s[SummaryKey.totalDeleteFiles] = String(prev(SummaryKey.totalDeleteFiles) + BigInt(this.addedDeletes.length));
-    s[SummaryKey.totalPositionDeletes] = String(prev(SummaryKey.totalPositionDeletes) + posDeletes);
-    s[SummaryKey.totalEqualityDeletes] = String(prev(SummaryKey.totalEqualityDeletes) + eqDeletes);
+    s[SummaryKey.totalDeleteFiles] = String(prev(SummaryKey.totalDeleteFiles) + BigInt(this.addedDeletes.length) - BigInt(removedDeletes.length));
+    s[SummaryKey.totalPositionDeletes] = String(prev(SummaryKey.totalPositionDeletes) + posDeletes - removedPos);
+    s[SummaryKey.totalEqualityDeletes] = String(prev(SummaryKey.totalEqualityDeletes) + eqDeletes - removedEq);
     return s;
   }
 }

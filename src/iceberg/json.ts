@@ -7,7 +7,8 @@ const BIG_INT_DIGITS_MIN = 16;
 
 export function parseJsonExact(text: string): unknown {
   // Replace long integer literals (outside strings) by a tagged string, then revive them.
-  const tagged = text.replace(/("(?:[^"\\]|\\.)*")|(-?\d{16,})(?![\d.eE])/g, (m, str: string | undefined, num: string | undefined) => {
+  // Only whole integer literals: not digits of a fraction or an exponent (lookbehind), not a prefix of one.
+  const tagged = text.replace(/("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g, (m, str: string | undefined, num: string | undefined) => {
     if (str !== undefined) return str;
     return `"\\u0000big:${num ?? m}"`;
   });

@@ -197,6 +197,22 @@ export class ColumnBuilder {
     this.length++;
   }
 
+  /**
+   * Removes the last appended value (a row whose later column failed must not leave this column longer).
+   * Bounds stay as they are: possibly wider than the data, which is still correct for pruning.
+   */
+  popLast(): void {
+    assert(this.length > 0, 'popLast on an empty column');
+    const i = this.length - 1;
+    const valid = (((this.validity[i >> 3] as number) >> (i & 7)) & 1) === 1;
+    if (!valid) this.nullCount--;
+    else if ((this.type.kind === 'float' || this.type.kind === 'double') && Number.isNaN((this.values as Float64Array)[i])) this.nanCount--;
+    this.validity[i >> 3] = (this.validity[i >> 3] as number) & ~(1 << (i & 7));
+    if (this.type.kind === 'boolean') (this.values as Uint8Array)[i >> 3] = ((this.values as Uint8Array)[i >> 3] as number) & ~(1 << (i & 7));
+    if (this.offsets !== null) this.bytesLength = this.offsets[i] as number;
+    this.length = i;
+  }
+
   private bad(v: unknown): never {
     const shown = typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `bytes[${v.length}]` : JSON.stringify(v);
     throw new FloeError('value_invalid', `column "${this.name}" (${this.type.kind}) cannot hold ${shown}`, { column: this.name });
@@ -207,8 +223,11 @@ export class ColumnBuilder {
     if (this.upper === null || (this.upper === false && v)) this.upper = v;
   }
   private trackNum(n: number): void {
-    if (this.lower === null || n < (this.lower as number)) this.lower = n;
-    if (this.upper === null || n > (this.upper as number)) this.upper = n;
+    // -0 orders below 0 (as Java's Double.compare does), so bounds stay valid for readers that use it.
+    const lo = this.lower as number | null;
+    const hi = this.upper as number | null;
+    if (lo === null || n < lo || (n === 0 && lo === 0 && Object.is(n, -0))) this.lower = n;
+    if (hi === null || n > hi || (n === 0 && hi === 0 && Object.is(hi, -0))) this.upper = n;
   }
   private trackBig(n: bigint): void {
     if (this.lower === null || n < (this.lower as bigint)) this.lower = n;
@@ -266,12 +285,20 @@ export class ColumnBuilder {
 /** Iceberg value of row `i` of an Arrow vector of the matching type (input path for Arrow record batches). */
 export function arrowValue(t: PrimitiveType, vec: arrow.Vector, i: number): IcebergValue | null {
   if (!vec.isValid(i)) return null;
-  const data = vec.data[0];
-  if (vec.data.length !== 1 || data === undefined) {
-    // Multi-chunk vectors: use the generic accessor.
-    return fromArrowGet(t, vec.get(i));
+  // Locate the chunk holding row i: files with several row groups decode to multi-chunk vectors.
+  let data = vec.data[0];
+  let local = i;
+  if (vec.data.length !== 1) {
+    for (const d of vec.data) {
+      if (local < d.length) {
+        data = d;
+        break;
+      }
+      local -= d.length;
+    }
   }
-  const j = data.offset + i;
+  if (data === undefined) return null;
+  const j = data.offset + local;
   switch (t.kind) {
     case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns':
       return (data.values as BigInt64Array)[j] as bigint;

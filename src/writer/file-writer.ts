@@ -47,7 +47,14 @@ export class RowBuffer {
   /** Appends one row given positionally (values[i] for fields[i]). */
   append(values: readonly (IcebergValue | null)[]): void {
     const cols = this.columns;
-    for (let i = 0; i < cols.length; i++) (cols[i] as ColumnBuilder).append(values[i]);
+    let i = 0;
+    try {
+      for (; i < cols.length; i++) (cols[i] as ColumnBuilder).append(values[i]);
+    } catch (e) {
+      // Keep columns aligned: undo this row's values in the columns before the one that failed.
+      for (let k = 0; k < i; k++) (cols[k] as ColumnBuilder).popLast();
+      throw e;
+    }
   }
   toArrow(): arrow.Table {
     const schema = arrowSchemaFor(this.fields);

@@ -1,0 +1,76 @@
+/**
+ * Dead-letter topic: a record floe cannot apply (unparseable, no key, unknown op, value that does not fit
+ * its column) is copied there unchanged, with the reason and its origin in headers:
+ *   floe.error.reason, floe.source.topic, floe.source.partition, floe.source.offset
+ * Deliveries are flushed before the source offsets are committed, so a dead-lettered record is never lost.
+ */
+import Kafka from 'node-rdkafka';
+import { FloeError } from '../errors.js';
+import type { SourceMessage } from './source.js';
+
+export interface DeadLetterConfig {
+  readonly brokers: string;
+  readonly topic: string;
+  readonly properties?: Readonly<Record<string, string | number | boolean>>;
+}
+
+const FLUSH_TIMEOUT_MS = 30_000;
+const REASON_LENGTH_MAX = 1000;
+
+export interface DeadLetterSink {
+  send(m: SourceMessage, reason: string): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  readonly sent: number;
+}
+
+export class KafkaDeadLetter implements DeadLetterSink {
+  private readonly producer: Kafka.Producer;
+  private failure: Error | null = null;
+  sent = 0;
+
+  constructor(private readonly cfg: DeadLetterConfig) {
+    this.producer = new Kafka.Producer({
+      'metadata.broker.list': cfg.brokers,
+      'enable.idempotence': true,
+      'compression.type': 'lz4',
+      dr_cb: true,
+      ...(cfg.properties ?? {}),
+    });
+    this.producer.on('delivery-report', (err) => {
+      if (err) this.failure ??= new FloeError('kafka_failed', `dead-letter delivery to ${cfg.topic} failed: ${err.message}`);
+    });
+    this.producer.setPollInterval(100);
+  }
+
+  async connect(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.producer.connect({ timeout: 30_000 }, (err) => (err ? reject(new FloeError('kafka_failed', `dead-letter producer: ${err.message}`)) : resolve()));
+    });
+  }
+
+  send(m: SourceMessage, reason: string): void {
+    const headers: Kafka.MessageHeader[] = [
+      { 'floe.error.reason': Buffer.from(reason.slice(0, REASON_LENGTH_MAX)) },
+      { 'floe.source.topic': Buffer.from(m.topic) },
+      { 'floe.source.partition': Buffer.from(String(m.partition)) },
+      { 'floe.source.offset': Buffer.from(String(m.offset)) },
+    ];
+    this.producer.produce(this.cfg.topic, null, m.value, m.key ?? undefined, m.timestamp ?? Date.now(), undefined, headers);
+    this.sent++;
+  }
+
+  async flush(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.producer.flush(FLUSH_TIMEOUT_MS, (err) => (err ? reject(new FloeError('kafka_failed', `dead-letter flush failed: ${err.message}`)) : resolve()));
+    });
+    if (this.failure !== null) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve) => {
+      this.producer.disconnect(() => resolve());
+    });
+  }
+}

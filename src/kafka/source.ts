@@ -1,0 +1,188 @@
+/**
+ * Kafka source on node-rdkafka (librdkafka): a consumer group member with manual offsets (never auto-commit:
+ * offsets are committed only after the tables hold the data), cooperative-sticky rebalancing and static
+ * membership (`group.instance.id`, so a StatefulSet's rolling restart keeps its partitions), batch
+ * consumption, and pause/resume of partitions for backpressure. Revoked partitions are reported before they
+ * are released, so the pipeline can rewind what it holds of them.
+ */
+import Kafka from 'node-rdkafka';
+import { FloeError } from '../errors.js';
+
+export interface KafkaSourceConfig {
+  readonly brokers: string;
+  readonly groupId: string;
+  readonly groupInstanceId?: string;
+  readonly topics?: readonly string[];
+  /** Regular expression of topics to subscribe to (librdkafka regex subscription), e.g. `^cdc\.shop\..*`. */
+  readonly topicPattern?: string;
+  /** librdkafka properties passed through (security.protocol, sasl.*, ssl.*, fetch sizes...). */
+  readonly properties?: Readonly<Record<string, string | number | boolean>>;
+  readonly sessionTimeoutMs?: number;
+  readonly maxPollIntervalMs?: number;
+  /** Bytes librdkafka may prefetch per partition queue: bounds memory while the pipeline is busy. */
+  readonly queuedMaxMessagesKbytes?: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface SourceMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number | undefined;
+}
+
+export interface RebalanceHandlers {
+  onAssign(tps: readonly TopicPartition[]): void;
+  /** Called synchronously before the partitions are released: drop (rewind) what is held of them. */
+  onRevoke(tps: readonly TopicPartition[]): void;
+}
+
+const CONNECT_TIMEOUT_MS = 30_000;
+const COMMIT_ATTEMPTS_MAX = 5;
+
+export class KafkaSource {
+  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly assigned = new Map<string, TopicPartition>();
+  private readonly paused = new Set<string>();
+
+  constructor(
+    private readonly cfg: KafkaSourceConfig,
+    private readonly handlers: RebalanceHandlers,
+  ) {
+    if ((cfg.topics === undefined || cfg.topics.length === 0) && cfg.topicPattern === undefined) {
+      throw new FloeError('config_invalid', 'kafka.topics or kafka.topicPattern is required', { field: 'kafka.topics' });
+    }
+    const rebalance = (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void => {
+      const tps = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+      const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+      if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        for (const t of tps) this.assigned.set(key(t), t);
+        this.handlers.onAssign(tps);
+        if (cooperative) this.consumer.incrementalAssign(assignment);
+        else this.consumer.assign(assignment);
+      } else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        this.handlers.onRevoke(tps);
+        for (const t of tps) {
+          this.assigned.delete(key(t));
+          this.paused.delete(key(t));
+        }
+        if (cooperative) this.consumer.incrementalUnassign(assignment);
+        else this.consumer.unassign();
+      } else {
+        throw new FloeError('kafka_failed', `rebalance error: ${err.message}`, { code: err.code });
+      }
+    };
+    this.consumer = new Kafka.KafkaConsumer(
+      {
+        'metadata.broker.list': cfg.brokers,
+        'group.id': cfg.groupId,
+        ...(cfg.groupInstanceId !== undefined && cfg.groupInstanceId !== '' ? { 'group.instance.id': cfg.groupInstanceId } : {}),
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'partition.assignment.strategy': 'cooperative-sticky',
+        'session.timeout.ms': cfg.sessionTimeoutMs ?? 45_000,
+        'max.poll.interval.ms': cfg.maxPollIntervalMs ?? 300_000,
+        'queued.max.messages.kbytes': cfg.queuedMaxMessagesKbytes ?? 16_384,
+        'enable.partition.eof': false,
+        'socket.keepalive.enable': true,
+        'client.id': `floe-${cfg.groupInstanceId ?? process.pid}`,
+        rebalance_cb: rebalance,
+        ...(cfg.properties ?? {}),
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+  }
+
+  async connect(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new FloeError('kafka_failed', `could not connect to Kafka at ${this.cfg.brokers} within ${CONNECT_TIMEOUT_MS} ms`, { brokers: this.cfg.brokers })), CONNECT_TIMEOUT_MS);
+      this.consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (err) => {
+        clearTimeout(timer);
+        if (err) reject(new FloeError('kafka_failed', `Kafka connect to ${this.cfg.brokers} failed: ${err.message}`, { brokers: this.cfg.brokers }));
+        else resolve();
+      });
+    });
+    const subs = this.cfg.topicPattern !== undefined ? [new RegExp(this.cfg.topicPattern)] : [...(this.cfg.topics ?? [])];
+    this.consumer.subscribe(subs);
+  }
+
+  /** Up to `max` messages, waiting at most `timeoutMs` for the first. */
+  consume(max: number, timeoutMs: number): Promise<SourceMessage[]> {
+    this.consumer.setDefaultConsumeTimeout(timeoutMs);
+    return new Promise((resolve, reject) => {
+      this.consumer.consume(max, (err, messages) => {
+        if (err) {
+          reject(new FloeError('kafka_failed', `consume failed: ${err.message}`, { code: err.code }));
+          return;
+        }
+        resolve(
+          messages.map((m) => ({
+            topic: m.topic,
+            partition: m.partition,
+            offset: m.offset,
+            key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
+            value: m.value ?? null,
+            timestamp: m.timestamp,
+          })),
+        );
+      });
+    });
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.assigned.values()];
+  }
+
+  isAssigned(t: TopicPartition): boolean {
+    return this.assigned.has(key(t));
+  }
+
+  /** Commits next offsets to the group (synchronously, retried a bounded number of times). */
+  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void {
+    const mine = offsets.filter((o) => this.assigned.has(key(o)));
+    if (mine.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.consumer.commitSync(mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+        return;
+      } catch (e) {
+        if (attempt >= COMMIT_ATTEMPTS_MAX) throw new FloeError('kafka_failed', `offset commit failed after ${attempt} attempts: ${(e as Error).message}`, {}, e);
+      }
+    }
+  }
+
+  pauseAll(): void {
+    const tps = [...this.assigned.values()].filter((t) => !this.paused.has(key(t)));
+    if (tps.length === 0) return;
+    this.consumer.pause(tps.map((t) => ({ topic: t.topic, partition: t.partition })));
+    for (const t of tps) this.paused.add(key(t));
+  }
+
+  resumeAll(): void {
+    const tps = [...this.assigned.values()].filter((t) => this.paused.has(key(t)));
+    if (tps.length === 0) return;
+    this.consumer.resume(tps.map((t) => ({ topic: t.topic, partition: t.partition })));
+    for (const t of tps) this.paused.delete(key(t));
+  }
+
+  get pausedCount(): number {
+    return this.paused.size;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.consumer.isConnected()) return;
+    await new Promise<void>((resolve) => {
+      this.consumer.disconnect(() => resolve());
+    });
+  }
+}
+
+export function key(t: TopicPartition): string {
+  return `${t.topic}/${t.partition}`;
+}
