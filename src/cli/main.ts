@@ -2,11 +2,17 @@
 /** floe command line. */
 import { parseArgs } from 'node:util';
 import { FloeError, describeError } from '../errors.js';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../log.js';
 import { runDemo } from './demo.js';
+import { runUntilSignal } from './run.js';
 
 const USAGE = `floe: Debezium change events in Kafka -> Apache Iceberg tables
 
 Usage:
+  floe run --config FILE                    stream Debezium topics into Iceberg tables (YAML, or an Iceberg
+                                            Kafka Connect sink connector JSON)
+  floe check --config FILE                  validate a config and print it (secrets masked)
   floe demo [--warehouse DIR] [--rows N]   write and read a demo table in an embedded catalog (no services)
   floe version
 `;
@@ -19,6 +25,18 @@ async function main(argv: string[]): Promise<number> {
       const rows = Number(values.rows);
       if (!Number.isInteger(rows) || rows < 1 || rows > 10_000_000) throw new FloeError('config_invalid', `--rows must be an integer in 1..10000000, got "${values.rows}"`, { field: 'rows' });
       await runDemo({ warehouseDir: values.warehouse, rows, out: (l) => process.stdout.write(`${l}\n`) });
+      return 0;
+    }
+    case 'run':
+    case 'check': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+      if (values.config === undefined) throw new FloeError('config_invalid', `floe ${command} needs --config FILE`, { field: '--config' });
+      const cfg = await loadConfig(values.config);
+      if (command === 'check') {
+        process.stdout.write(`${JSON.stringify(cfg, (k, v: unknown) => (/secret|password|token|credential/i.test(k) && typeof v === 'string' ? '***' : v), 2)}\n`);
+        return 0;
+      }
+      await runUntilSignal(cfg, createLogger());
       return 0;
     }
     case 'version':

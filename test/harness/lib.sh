@@ -69,11 +69,12 @@ floe_kafka_classpath() { # ':'-separated classpath of broker, tools and Connect 
 }
 
 # floe_kafka_tool MAIN_CLASS ARGS... : run a Kafka command line tool from the
-# jars (log4j WARN to stderr, small client heap, fast JVM start).
+# jars (log4j WARN to stderr, small client heap, fast JVM start), killed after
+# $FLOE_KAFKA_TOOL_TIMEOUT seconds (default 300).
 floe_kafka_tool() {
   local main="$1"; shift
   local cp; cp="$(floe_kafka_classpath)" || return 1
-  "$(floe_java)" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+  timeout -k 5 "${FLOE_KAFKA_TOOL_TIMEOUT:-300}" "$(floe_java)" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
     -Dlog4j.configuration="file:$FLOE_HARNESS_HOME/log4j-tools.properties" \
     -cp "$cp" "$main" "$@"
 }
@@ -91,15 +92,23 @@ floe_pid_alive() {
   echo "$pid"
 }
 
+# floe_pid_live PID : the process exists and is not a zombie (a server we
+# started with setsid is reparented to PID 1, which may reap it only later)
+floe_pid_live() {
+  local st
+  st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # floe_stop_pid NAME PID [SECONDS] : TERM, wait (bounded), then KILL
 floe_stop_pid() {
   local name="$1" pid="$2" secs="${3:-20}" i
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 $((secs * 4))); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
+  for i in $(seq 1 $((secs * 10))); do
+    floe_pid_live "$pid" || break
+    sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if floe_pid_live "$pid"; then
     echo "[$name] pid $pid did not stop after ${secs}s, sending KILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.5

@@ -133,8 +133,15 @@ cmd_start() {
   awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "[seaweed] ready in %.1fs\n", b-a}' >&2
 }
 
+master_volumes() { # number of volumes the master knows about
+  curl -s --max-time 5 "http://$HOST:$MASTER_PORT/dir/status" 2>/dev/null \
+    | grep -o '"Volumes":[0-9]*' | awk -F: '{n += $2} END {print n + 0}'
+}
+
 wait_ready() {
-  local deadline=$((SECONDS + START_TIMEOUT)) s3 cfg ns
+  local deadline=$((SECONDS + START_TIMEOUT)) s3 cfg ns vols want_vols
+  # volumes already on disk (<collection>_<id>.dat or <id>.dat)
+  want_vols=$(find "$DATA" -maxdepth 1 -name '*.dat' 2>/dev/null | wc -l)
   while [ $SECONDS -lt $deadline ]; do
     if [ -f "$PIDFILE" ] && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
       log "weed exited during startup"; return 1
@@ -143,12 +150,15 @@ wait_ready() {
     cfg=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$REST_URL/v1/config" || true)
     # the table bucket exists once the catalog can list its namespaces
     ns=$(rest_get "/v1/$BUCKET/namespaces" || true)
-    if [ "$s3" = 200 ] && [ "$cfg" = 200 ] && [ "$ns" = 200 ]; then
+    # after a restart the master learns the existing volumes only from the
+    # volume server's heartbeat; until then reads of old objects fail (500)
+    vols=$(master_volumes)
+    if [ "$s3" = 200 ] && [ "$cfg" = 200 ] && [ "$ns" = 200 ] && [ "$vols" -ge "$want_vols" ]; then
       return 0
     fi
     sleep 0.5
   done
-  log "timeout: S3 / -> $s3, /v1/config -> $cfg, /v1/$BUCKET/namespaces -> $ns"
+  log "timeout: S3 / -> $s3, /v1/config -> $cfg, /v1/$BUCKET/namespaces -> $ns, volumes $vols/$want_vols"
   return 1
 }
 

@@ -1,0 +1,118 @@
+/**
+ * `floe run --config floe.yaml`: builds the pipeline from a validated config and runs it until SIGTERM/SIGINT,
+ * then stops fetching, commits tables and offsets, and exits within `shutdown.timeoutMs`.
+ */
+import { pathToFileURL } from 'node:url';
+import type { Catalog } from '../catalog/catalog.js';
+import { RestCatalog } from '../catalog/rest-catalog.js';
+import { SqlCatalog } from '../catalog/sql-catalog.js';
+import { Committer } from '../commit/committer.js';
+import type { FloeConfig } from '../config/config.js';
+import { DebeziumDecoder } from '../decode/debezium.js';
+import { FloeError } from '../errors.js';
+import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
+import { KafkaDeadLetter } from '../kafka/dead-letter.js';
+import { KafkaSource } from '../kafka/source.js';
+import type { Logger } from '../log.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { Router } from '../route/router.js';
+
+export function catalogFromConfig(cfg: FloeConfig): Catalog {
+  const s3: S3Settings = {
+    ...(cfg.s3.region !== undefined ? { region: cfg.s3.region } : {}),
+    ...(cfg.s3.endpoint !== undefined ? { endpoint: cfg.s3.endpoint } : {}),
+    ...(cfg.s3.pathStyle !== undefined ? { forcePathStyle: cfg.s3.pathStyle } : {}),
+    ...(cfg.s3.accessKeyId !== undefined ? { accessKeyId: cfg.s3.accessKeyId, secretAccessKey: cfg.s3.secretAccessKey } : {}),
+  };
+  if (cfg.catalog.type === 'rest') {
+    return new RestCatalog({
+      name: cfg.catalog.name,
+      uri: cfg.catalog.uri,
+      ...(cfg.catalog.warehouse !== undefined ? { warehouse: cfg.catalog.warehouse } : {}),
+      auth: cfg.catalog.auth,
+      fileIO: (props) => fileIOFromProperties(props, s3),
+    });
+  }
+  const warehouse = cfg.catalog.warehouse.includes('://') ? cfg.catalog.warehouse : pathToFileURL(cfg.catalog.warehouse).href;
+  return new SqlCatalog({ name: cfg.catalog.name, path: cfg.catalog.path, warehouse, io: fileIOFromProperties({}, s3) });
+}
+
+export interface RunHandle {
+  readonly pipeline: Pipeline;
+  readonly done: Promise<void>;
+  stop(): void;
+}
+
+export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHandle> {
+  const catalog = catalogFromConfig(cfg);
+  const committer = new Committer(catalog, {
+    groupId: cfg.kafka.groupId,
+    autoCreate: cfg.tables.autoCreate,
+    codec: cfg.commit.codec,
+    targetFileSizeBytes: cfg.commit.targetFileSizeBytes,
+    tableCommitsInFlightMax: cfg.commit.tableCommitsInFlightMax,
+    tableDefaults: cfg.tables.defaults,
+    tables: cfg.tables.overrides,
+  });
+  const deadLetter = new KafkaDeadLetter({ brokers: cfg.kafka.brokers, topic: cfg.kafka.deadLetterTopic, properties: cfg.kafka.properties });
+  await deadLetter.connect();
+  let pipeline: Pipeline | null = null;
+  const source = new KafkaSource(
+    {
+      brokers: cfg.kafka.brokers,
+      groupId: cfg.kafka.groupId,
+      ...(cfg.kafka.groupInstanceId !== undefined ? { groupInstanceId: cfg.kafka.groupInstanceId } : {}),
+      ...(cfg.kafka.topics !== undefined ? { topics: cfg.kafka.topics } : {}),
+      ...(cfg.kafka.topicPattern !== undefined ? { topicPattern: cfg.kafka.topicPattern } : {}),
+      properties: cfg.kafka.properties,
+    },
+    { onAssign: (tps) => pipeline?.onAssign(tps), onRevoke: (tps) => pipeline?.onRevoke(tps) },
+  );
+  pipeline = new Pipeline(
+    source,
+    new DebeziumDecoder({ idColumns: cfg.decode.idColumns, ...(cfg.decode.cdcField !== undefined ? { cdcField: cfg.decode.cdcField } : {}) }),
+    new Router(cfg.route),
+    committer,
+    deadLetter,
+    { commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, shutdownTimeoutMs: cfg.shutdown.timeoutMs },
+    log,
+  );
+  const p = pipeline;
+  const done = (async () => {
+    try {
+      await p.run();
+    } finally {
+      await p.close();
+      await catalog.close();
+    }
+  })();
+  return { pipeline: p, done, stop: () => p.stop() };
+}
+
+/** Runs until a signal; a second signal or the shutdown timeout forces exit. */
+export async function runUntilSignal(cfg: FloeConfig, log: Logger): Promise<void> {
+  const handle = await startPipeline(cfg, log);
+  let signalled = false;
+  const onSignal = (sig: string): void => {
+    if (signalled) {
+      log.warn('second signal: exiting now; uncommitted changes will be consumed again', { signal: sig });
+      process.exit(1);
+    }
+    signalled = true;
+    log.info('stopping: committing tables and offsets', { signal: sig, timeoutMs: cfg.shutdown.timeoutMs });
+    handle.stop();
+    setTimeout(() => {
+      log.error('shutdown timed out; exiting: uncommitted changes will be consumed again', { timeoutMs: cfg.shutdown.timeoutMs });
+      process.exit(1);
+    }, cfg.shutdown.timeoutMs).unref();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  try {
+    await handle.done;
+  } catch (e) {
+    if (e instanceof FloeError && e.code === 'commit_fenced') log.error('fenced: another consumer owns a partition now; exiting so the group rebalances', { error: e.message });
+    throw e;
+  }
+  log.info('stopped');
+}

@@ -1,0 +1,283 @@
+/**
+ * floe's configuration: YAML (or an Iceberg Kafka Connect sink connector JSON, see kafka-connect.ts),
+ * `${VAR}` / `${VAR:-default}` substituted from the environment (secrets stay out of files), validated once
+ * at startup with errors that name the field, then frozen.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { FloeError } from '../errors.js';
+import type { RestAuthConfig } from '../catalog/rest-auth.js';
+import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
+import { fromKafkaConnect, isKafkaConnectConfig } from './kafka-connect.js';
+
+export interface FloeConfig {
+  readonly kafka: {
+    readonly brokers: string;
+    readonly groupId: string;
+    readonly groupInstanceId?: string;
+    readonly topics?: readonly string[];
+    readonly topicPattern?: string;
+    readonly deadLetterTopic: string;
+    readonly properties: Readonly<Record<string, string | number | boolean>>;
+  };
+  readonly catalog:
+    | { readonly type: 'rest'; readonly name: string; readonly uri: string; readonly warehouse?: string; readonly auth: RestAuthConfig }
+    | { readonly type: 'sql'; readonly name: string; readonly path: string; readonly warehouse: string };
+  readonly s3: {
+    readonly region?: string;
+    readonly endpoint?: string;
+    readonly pathStyle?: boolean;
+    readonly accessKeyId?: string;
+    readonly secretAccessKey?: string;
+  };
+  readonly decode: { readonly idColumns: readonly string[]; readonly cdcField?: string };
+  readonly route: { readonly pattern: string; readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly tables: {
+    readonly autoCreate: boolean;
+    readonly defaults: { readonly partitionBy: readonly string[]; readonly formatVersion: 1 | 2 | 3; readonly properties: Readonly<Record<string, string>> };
+    readonly overrides: Readonly<Record<string, { readonly partitionBy?: readonly string[]; readonly formatVersion?: 1 | 2 | 3; readonly properties?: Readonly<Record<string, string>> }>>;
+  };
+  readonly commit: {
+    readonly intervalMs: number;
+    readonly bufferBytesMax: number;
+    readonly targetFileSizeBytes: number;
+    readonly codec: ParquetCodec;
+    readonly tableCommitsInFlightMax: number;
+  };
+  readonly consume: { readonly batchMax: number; readonly timeoutMs: number };
+  readonly shutdown: { readonly timeoutMs: number };
+}
+
+export const LIMITS = Object.freeze({
+  commitIntervalMsMin: 100,
+  commitIntervalMsMax: 24 * 3600 * 1000,
+  bufferBytesMin: 1024 * 1024,
+  bufferBytesMax: 64 * 1024 * 1024 * 1024,
+  targetFileSizeBytesMin: 1024 * 1024,
+  targetFileSizeBytesMax: 8 * 1024 * 1024 * 1024,
+  consumeBatchMax: 100_000,
+});
+
+/** `${VAR}` and `${VAR:-default}` in every string value. */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (dflt !== undefined) return dflt;
+      throw new FloeError('config_invalid', `${path}: environment variable ${name} is not set`, { field: path });
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, path === '' ? k : `${path}.${k}`);
+    return out;
+  }
+  return value;
+}
+
+class Reader {
+  constructor(private readonly root: Record<string, unknown>) {}
+  private get(path: string): unknown {
+    let cur: unknown = this.root;
+    for (const p of path.split('.')) {
+      if (cur === null || typeof cur !== 'object') return undefined;
+      cur = (cur as Record<string, unknown>)[p];
+    }
+    return cur;
+  }
+  fail(path: string, msg: string): never {
+    throw new FloeError('config_invalid', `config ${path}: ${msg}`, { field: path });
+  }
+  str(path: string, dflt?: string): string {
+    const v = this.get(path);
+    if (v === undefined || v === null || v === '') {
+      if (dflt !== undefined) return dflt;
+      return this.fail(path, 'is required');
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') return this.fail(path, `must be a string, got ${JSON.stringify(v)}`);
+    return String(v);
+  }
+  optStr(path: string): string | undefined {
+    const v = this.get(path);
+    return v === undefined || v === null || v === '' ? undefined : this.str(path);
+  }
+  int(path: string, dflt: number, min: number, max: number): number {
+    const v = this.get(path);
+    const n = v === undefined || v === null ? dflt : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n)) return this.fail(path, `must be an integer, got ${JSON.stringify(v)}`);
+    if (n < min || n > max) return this.fail(path, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  }
+  bool(path: string, dflt: boolean): boolean {
+    const v = this.get(path);
+    if (v === undefined || v === null) return dflt;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    return this.fail(path, `must be true or false, got ${JSON.stringify(v)}`);
+  }
+  strList(path: string): string[] {
+    const v = this.get(path);
+    if (v === undefined || v === null) return [];
+    if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return this.fail(path, 'must be a list of strings');
+    return v as string[];
+  }
+  map(path: string): Record<string, string> {
+    const v = this.get(path);
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) return this.fail(path, 'must be a mapping');
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = String(x);
+    return out;
+  }
+  raw(path: string): unknown {
+    return this.get(path);
+  }
+}
+
+function formatVersion(r: Reader, path: string, dflt: 1 | 2 | 3): 1 | 2 | 3 {
+  return r.int(path, dflt, 1, 3) as 1 | 2 | 3;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): FloeConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new FloeError('config_invalid', 'config must be a mapping at the top level');
+  const r = new Reader(substituteEnv(input, env) as Record<string, unknown>);
+
+  const topics = r.strList('kafka.topics');
+  const topicPattern = r.optStr('kafka.topicPattern');
+  if (topics.length === 0 && topicPattern === undefined) r.fail('kafka.topics', 'set kafka.topics or kafka.topicPattern');
+  if (topics.length > 0 && topicPattern !== undefined) r.fail('kafka.topicPattern', 'set either kafka.topics or kafka.topicPattern, not both');
+  if (topicPattern !== undefined) {
+    try {
+      new RegExp(topicPattern);
+    } catch (e) {
+      r.fail('kafka.topicPattern', `invalid regular expression: ${(e as Error).message}`);
+    }
+  }
+  const kafkaProps: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(r.map('kafka.properties'))) kafkaProps[k] = v;
+  const groupInstanceId = r.optStr('kafka.groupInstanceId') ?? env.FLOE_GROUP_INSTANCE_ID;
+
+  const catalogType = r.str('catalog.type');
+  let catalog: FloeConfig['catalog'];
+  if (catalogType === 'rest') {
+    const authType = r.str('catalog.auth.type', 'none');
+    let auth: RestAuthConfig;
+    if (authType === 'none') auth = { type: 'none' };
+    else if (authType === 'sigv4') {
+      auth = {
+        type: 'sigv4',
+        signingName: r.str('catalog.auth.signingName', 's3tables'),
+        region: r.str('catalog.auth.region', env.AWS_REGION ?? ''),
+        ...(r.optStr('catalog.auth.accessKeyId') !== undefined ? { accessKeyId: r.str('catalog.auth.accessKeyId'), secretAccessKey: r.str('catalog.auth.secretAccessKey') } : {}),
+      };
+    } else if (authType === 'oauth2') {
+      auth = {
+        type: 'oauth2',
+        clientId: r.str('catalog.auth.clientId'),
+        clientSecret: r.str('catalog.auth.clientSecret'),
+        ...(r.optStr('catalog.auth.serverUri') !== undefined ? { serverUri: r.str('catalog.auth.serverUri') } : {}),
+        ...(r.optStr('catalog.auth.scope') !== undefined ? { scope: r.str('catalog.auth.scope') } : {}),
+      };
+    } else if (authType === 'bearer') auth = { type: 'bearer', token: r.str('catalog.auth.token') };
+    else return r.fail('catalog.auth.type', `must be none, sigv4, oauth2 or bearer, got "${authType}"`);
+    const uri = r.str('catalog.uri');
+    if (!/^https?:\/\//.test(uri)) r.fail('catalog.uri', `must be an http(s) URL, got "${uri}"`);
+    catalog = { type: 'rest', name: r.str('catalog.name', 'rest'), uri, ...(r.optStr('catalog.warehouse') !== undefined ? { warehouse: r.str('catalog.warehouse') } : {}), auth };
+  } else if (catalogType === 'sql') {
+    catalog = { type: 'sql', name: r.str('catalog.name', 'floe'), path: r.str('catalog.path'), warehouse: r.str('catalog.warehouse') };
+  } else {
+    return r.fail('catalog.type', `must be rest or sql, got "${catalogType}"`);
+  }
+
+  const codec = parseCodec(r.str('commit.codec', 'zstd'), 'config commit.codec');
+  const partitionBy = r.strList('tables.defaults.partitionBy');
+  const overrides: Record<string, { partitionBy?: string[]; formatVersion?: 1 | 2 | 3; properties?: Record<string, string> }> = {};
+  const rawOverrides = r.raw('tables.overrides');
+  if (rawOverrides !== undefined && rawOverrides !== null) {
+    if (typeof rawOverrides !== 'object' || Array.isArray(rawOverrides)) r.fail('tables.overrides', 'must be a mapping of table name to options');
+    for (const name of Object.keys(rawOverrides)) {
+      const base = `tables.overrides.${name}`;
+      if (!/^[a-z0-9_]+\.[a-z0-9_]+$/.test(name)) r.fail(base, 'table names must be "namespace.table" in lowercase letters, digits and _ (as routed)');
+      overrides[name] = {
+        ...(r.raw(`${base}.partitionBy`) !== undefined ? { partitionBy: r.strList(`${base}.partitionBy`) } : {}),
+        ...(r.raw(`${base}.formatVersion`) !== undefined ? { formatVersion: formatVersion(r, `${base}.formatVersion`, 2) } : {}),
+        ...(r.raw(`${base}.properties`) !== undefined ? { properties: r.map(`${base}.properties`) } : {}),
+      };
+    }
+  }
+  const intervalMs = r.int('commit.intervalMs', 10_000, LIMITS.commitIntervalMsMin, LIMITS.commitIntervalMsMax);
+  const shutdownMs = r.int('shutdown.timeoutMs', 60_000, 1_000, 3_600_000);
+  const cfg: FloeConfig = {
+    kafka: {
+      brokers: r.str('kafka.brokers', env.FLOE_KAFKA_BROKERS ?? ''),
+      groupId: r.str('kafka.groupId', 'floe'),
+      ...(groupInstanceId !== undefined && groupInstanceId !== '' ? { groupInstanceId } : {}),
+      ...(topics.length > 0 ? { topics } : {}),
+      ...(topicPattern !== undefined ? { topicPattern } : {}),
+      deadLetterTopic: r.str('kafka.deadLetterTopic', 'floe.dead-letter'),
+      properties: kafkaProps,
+    },
+    catalog,
+    s3: {
+      ...(r.optStr('s3.region') !== undefined ? { region: r.str('s3.region') } : {}),
+      ...(r.optStr('s3.endpoint') !== undefined ? { endpoint: r.str('s3.endpoint') } : {}),
+      pathStyle: r.bool('s3.pathStyle', r.optStr('s3.endpoint') !== undefined),
+      ...(r.optStr('s3.accessKeyId') !== undefined ? { accessKeyId: r.str('s3.accessKeyId'), secretAccessKey: r.str('s3.secretAccessKey') } : {}),
+    },
+    decode: { idColumns: r.strList('decode.idColumns'), ...(r.optStr('decode.cdcField') !== undefined ? { cdcField: r.str('decode.cdcField') } : {}) },
+    route: { pattern: r.str('route.pattern', '{db}.{table}'), include: r.strList('route.include'), exclude: r.strList('route.exclude') },
+    tables: {
+      autoCreate: r.bool('tables.autoCreate', true),
+      defaults: { partitionBy, formatVersion: formatVersion(r, 'tables.defaults.formatVersion', 2), properties: r.map('tables.defaults.properties') },
+      overrides,
+    },
+    commit: {
+      intervalMs,
+      bufferBytesMax: r.int('commit.bufferBytesMax', 512 * 1024 * 1024, LIMITS.bufferBytesMin, LIMITS.bufferBytesMax),
+      targetFileSizeBytes: r.int('commit.targetFileSizeBytes', 512 * 1024 * 1024, LIMITS.targetFileSizeBytesMin, LIMITS.targetFileSizeBytesMax),
+      codec,
+      tableCommitsInFlightMax: r.int('commit.tableCommitsInFlightMax', 8, 1, 256),
+    },
+    consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
+    shutdown: { timeoutMs: shutdownMs },
+  };
+  // Cross-field rules.
+  if (cfg.kafka.brokers === '') r.fail('kafka.brokers', 'is required (or set FLOE_KAFKA_BROKERS)');
+  if (cfg.commit.intervalMs >= cfg.shutdown.timeoutMs) r.fail('shutdown.timeoutMs', `must exceed commit.intervalMs (${cfg.commit.intervalMs}) so a final commit fits in a shutdown`);
+  if (cfg.kafka.topics?.includes(cfg.kafka.deadLetterTopic) === true) r.fail('kafka.deadLetterTopic', 'must not be one of the consumed topics');
+  if (cfg.catalog.type === 'rest' && cfg.catalog.auth.type === 'sigv4' && cfg.catalog.auth.region === '') r.fail('catalog.auth.region', 'is required for sigv4 (or set AWS_REGION)');
+  if (cfg.route.pattern.split('.').length < 2) r.fail('route.pattern', 'must name a namespace and a table, e.g. "{db}.{table}"');
+  for (const [name, o] of Object.entries(cfg.tables.overrides)) {
+    if (o.formatVersion === 1) r.fail(`tables.overrides.${name}.formatVersion`, 'upserts need row-level deletes: format version 2 or 3');
+  }
+  if (cfg.tables.defaults.formatVersion === 1) r.fail('tables.defaults.formatVersion', 'upserts need row-level deletes: format version 2 or 3');
+  return deepFreeze(cfg);
+}
+
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<FloeConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new FloeError('config_invalid', `cannot read config file ${path}: ${(e as Error).message}`, { path }, e);
+  }
+  let doc: unknown;
+  try {
+    doc = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new FloeError('config_invalid', `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`, { path }, e);
+  }
+  if (isKafkaConnectConfig(doc)) return validateConfig(fromKafkaConnect(doc, env), env);
+  return validateConfig(doc, env);
+}

@@ -1,0 +1,116 @@
+/**
+ * Migration path: floe reads the Iceberg Kafka Connect sink's connector config (Tabular/Databricks
+ * `io.tabular.iceberg.connect.IcebergSinkConnector` or Apache `org.apache.iceberg.connect.IcebergSinkConnector`)
+ * and maps it to its own config. Users point floe at the JSON they already have:
+ *   topics / topics.regex                        → kafka.topics / kafka.topicPattern
+ *   iceberg.catalog.{type,uri,warehouse}         → catalog (REST only; Glue via its REST endpoint)
+ *   iceberg.catalog.rest.sigv4-enabled, rest.signing-region, rest.signing-name → catalog.auth (sigv4)
+ *   iceberg.catalog.credential / token / oauth2-server-uri → catalog.auth (oauth2 / bearer)
+ *   iceberg.catalog.s3.endpoint, s3.path-style-access, client.region → s3
+ *   transforms.*.cdc.target.pattern (DebeziumTransform) → route.pattern; Debezium envelopes are decoded natively
+ *   iceberg.tables.cdc-field (without DebeziumTransform) → decode.cdcField
+ *   iceberg.tables.default-id-columns            → decode.idColumns
+ *   iceberg.tables.default-partition-by, iceberg.table.<t>.partition-by → tables partitioning
+ *   iceberg.tables.auto-create-enabled           → tables.autoCreate
+ *   iceberg.control.commit.interval-ms / commit.interval-ms → commit.intervalMs
+ *   iceberg.kafka.*                              → kafka.properties (bootstrap.servers → kafka.brokers)
+ *   errors.deadletterqueue.topic.name            → kafka.deadLetterTopic
+ */
+import { FloeError } from '../errors.js';
+
+type Json = Record<string, unknown>;
+
+export function isKafkaConnectConfig(doc: unknown): boolean {
+  if (doc === null || typeof doc !== 'object') return false;
+  const c = ((doc as Json).config ?? doc) as Json;
+  return typeof c['connector.class'] === 'string' && String(c['connector.class']).includes('Iceberg');
+}
+
+export function fromKafkaConnect(doc: unknown, env: NodeJS.ProcessEnv): Json {
+  const root = doc as Json;
+  const c = ((root.config ?? root) as Record<string, unknown>);
+  const s = (k: string): string | undefined => {
+    const v = c[k];
+    return v === undefined || v === null ? undefined : String(v).trim();
+  };
+  const name = String(root.name ?? s('name') ?? 'iceberg-sink');
+  const fail = (key: string, msg: string): never => {
+    throw new FloeError('config_invalid', `Kafka Connect config ${key}: ${msg}`, { field: key });
+  };
+
+  const catalogType = s('iceberg.catalog.type') ?? (s('iceberg.catalog.catalog-impl')?.includes('Rest') === true ? 'rest' : undefined);
+  if (catalogType !== 'rest') {
+    fail('iceberg.catalog.type', `floe supports REST catalogs (S3 Tables, Glue's Iceberg REST endpoint, Polaris...), got "${catalogType ?? s('iceberg.catalog.catalog-impl') ?? 'none'}"`);
+  }
+  let auth: Json = { type: 'none' };
+  if (s('iceberg.catalog.rest.sigv4-enabled') === 'true') {
+    auth = { type: 'sigv4', signingName: s('iceberg.catalog.rest.signing-name') ?? 'execute-api', region: s('iceberg.catalog.rest.signing-region') ?? s('iceberg.catalog.client.region') ?? env.AWS_REGION ?? '' };
+  } else if (s('iceberg.catalog.credential') !== undefined) {
+    const [clientId, clientSecret] = (s('iceberg.catalog.credential') ?? '').split(':');
+    if (clientId === undefined || clientSecret === undefined) fail('iceberg.catalog.credential', 'must be "client_id:client_secret"');
+    auth = { type: 'oauth2', clientId, clientSecret, ...(s('iceberg.catalog.oauth2-server-uri') !== undefined ? { serverUri: s('iceberg.catalog.oauth2-server-uri') } : {}), ...(s('iceberg.catalog.scope') !== undefined ? { scope: s('iceberg.catalog.scope') } : {}) };
+  } else if (s('iceberg.catalog.token') !== undefined) {
+    auth = { type: 'bearer', token: s('iceberg.catalog.token') };
+  }
+
+  const transforms = (s('transforms') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const debeziumTransform = transforms.find((t) => (s(`transforms.${t}.type`) ?? '').endsWith('DebeziumTransform'));
+  const pattern = debeziumTransform !== undefined ? (s(`transforms.${debeziumTransform}.cdc.target.pattern`) ?? '{db}.{table}') : undefined;
+  const staticTables = (s('iceberg.tables') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (pattern === undefined && staticTables.length > 1) fail('iceberg.tables', 'floe routes each source table to one Iceberg table: use a DebeziumTransform cdc.target.pattern instead of a static list');
+
+  const overrides: Record<string, Json> = {};
+  for (const key of Object.keys(c)) {
+    const m = /^iceberg\.table\.(.+)\.partition-by$/.exec(key);
+    if (m?.[1] !== undefined) overrides[m[1].toLowerCase()] = { partitionBy: s(key) };
+  }
+  const kafkaProps: Json = {};
+  for (const key of Object.keys(c)) {
+    if (key.startsWith('iceberg.kafka.') && key !== 'iceberg.kafka.bootstrap.servers') kafkaProps[key.slice('iceberg.kafka.'.length)] = s(key);
+  }
+  const upsert = s('iceberg.tables.upsert-mode-enabled');
+  if (upsert === 'false') {
+    fail('iceberg.tables.upsert-mode-enabled', 'floe applies change events as upserts by primary key; append-only mode is not supported');
+  }
+  const s3: Json = {};
+  if (s('iceberg.catalog.s3.endpoint') !== undefined) s3.endpoint = s('iceberg.catalog.s3.endpoint');
+  if (s('iceberg.catalog.s3.path-style-access') !== undefined) s3.pathStyle = s('iceberg.catalog.s3.path-style-access') === 'true';
+  if (s('iceberg.catalog.client.region') !== undefined) s3.region = s('iceberg.catalog.client.region');
+  if (s('iceberg.catalog.s3.access-key-id') !== undefined) {
+    s3.accessKeyId = s('iceberg.catalog.s3.access-key-id');
+    s3.secretAccessKey = s('iceberg.catalog.s3.secret-access-key');
+  }
+
+  return {
+    kafka: {
+      brokers: s('iceberg.kafka.bootstrap.servers') ?? env.FLOE_KAFKA_BROKERS ?? '',
+      groupId: s('iceberg.control.group-id') ?? s('iceberg.control.group.id') ?? `floe-${name}`,
+      ...(s('topics') !== undefined ? { topics: s('topics') } : {}),
+      ...(s('topics.regex') !== undefined ? { topicPattern: s('topics.regex') } : {}),
+      ...(s('errors.deadletterqueue.topic.name') !== undefined ? { deadLetterTopic: s('errors.deadletterqueue.topic.name') } : {}),
+      properties: kafkaProps,
+    },
+    catalog: {
+      type: 'rest',
+      name: s('iceberg.catalog') ?? 'rest',
+      uri: s('iceberg.catalog.uri'),
+      ...(s('iceberg.catalog.warehouse') !== undefined ? { warehouse: s('iceberg.catalog.warehouse') } : {}),
+      auth,
+    },
+    s3,
+    decode: {
+      ...(s('iceberg.tables.default-id-columns') !== undefined ? { idColumns: s('iceberg.tables.default-id-columns') } : {}),
+      ...(debeziumTransform === undefined && s('iceberg.tables.cdc-field') !== undefined ? { cdcField: s('iceberg.tables.cdc-field') } : {}),
+    },
+    route: { pattern: pattern ?? (staticTables[0] !== undefined ? staticTables[0].toLowerCase() : '{db}.{table}') },
+    tables: {
+      autoCreate: s('iceberg.tables.auto-create-enabled') !== 'false',
+      defaults: { ...(s('iceberg.tables.default-partition-by') !== undefined ? { partitionBy: s('iceberg.tables.default-partition-by') } : {}) },
+      overrides,
+    },
+    commit: {
+      intervalMs: Number(s('iceberg.control.commit.interval-ms') ?? s('iceberg.commit.interval-ms') ?? s('commit.interval-ms') ?? 300_000),
+    },
+    shutdown: { timeoutMs: Math.max(60_000, Number(s('iceberg.control.commit.interval-ms') ?? s('commit.interval-ms') ?? 300_000) + 60_000) },
+  };
+}
