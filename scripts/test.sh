@@ -14,10 +14,19 @@ npm run --silent lint
 
 bash test/harness/install.sh
 export FLOE_HARNESS_DIR="${FLOE_HARNESS_DIR:-/tmp/floe-harness-$$}"
-cleanup() { bash test/harness/seaweed.sh stop || true; }
+cleanup() {
+  bash test/harness/connect.sh stop || true
+  bash test/harness/mariadb.sh stop || true
+  bash test/harness/kafka.sh stop || true
+  bash test/harness/seaweed.sh stop || true
+}
 trap cleanup EXIT
 bash test/harness/seaweed.sh start
+bash test/harness/kafka.sh start
+bash test/harness/mariadb.sh start
 eval "$(bash test/harness/seaweed.sh env)"
+eval "$(bash test/harness/kafka.sh env)"
+eval "$(bash test/harness/mariadb.sh env)"
 echo "[test] setup took $(( $(date +%s) - t0 ))s"
 
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)

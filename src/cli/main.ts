@@ -13,7 +13,9 @@ Usage:
   floe run --config FILE                    stream Debezium topics into Iceberg tables (YAML, or an Iceberg
                                             Kafka Connect sink connector JSON)
   floe check --config FILE                  validate a config and print it (secrets masked)
-  floe demo [--warehouse DIR] [--rows N]   write and read a demo table in an embedded catalog (no services)
+  floe demo [--warehouse DIR] [--events N] [--verbose]
+                                            stream a generated Debezium change stream through an embedded
+                                            Kafka into Iceberg tables in a local warehouse (no services)
   floe version
 `;
 
@@ -21,11 +23,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { warehouse: { type: 'string', default: './warehouse' }, rows: { type: 'string', default: '10000' } } });
-      const rows = Number(values.rows);
-      if (!Number.isInteger(rows) || rows < 1 || rows > 10_000_000) throw new FloeError('config_invalid', `--rows must be an integer in 1..10000000, got "${values.rows}"`, { field: 'rows' });
-      await runDemo({ warehouseDir: values.warehouse, rows, out: (l) => process.stdout.write(`${l}\n`) });
-      return 0;
+      const { values } = parseArgs({ args: rest, options: { warehouse: { type: 'string', default: './warehouse' }, events: { type: 'string', default: '20000' }, verbose: { type: 'boolean', default: false } } });
+      const steps = Number(values.events);
+      if (!Number.isInteger(steps) || steps < 100 || steps > 5_000_000) throw new FloeError('config_invalid', `--events must be an integer in 100..5000000, got "${values.events}"`, { field: 'events' });
+      const { ok } = await runDemo({ warehouseDir: values.warehouse, steps, verbose: values.verbose, out: (l) => process.stdout.write(`${l}\n`) });
+      return ok ? 0 : 1;
     }
     case 'run':
     case 'check': {
@@ -53,6 +55,13 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
+
+// The AWS SDK warns once that its 2027 releases will need Node 22; floe pins its SDK version, so the warning is
+// noise on every start. Other warnings still print.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (!w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -35,6 +35,7 @@ export class KafkaDeadLetter implements DeadLetterSink {
       'enable.idempotence': true,
       'compression.type': 'lz4',
       dr_cb: true,
+      event_cb: true,
       ...(cfg.properties ?? {}),
     });
     this.producer.on('delivery-report', (err) => {

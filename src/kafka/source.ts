@@ -93,6 +93,8 @@ export class KafkaSource {
         'socket.keepalive.enable': true,
         'client.id': `floe-${cfg.groupInstanceId ?? process.pid}`,
         rebalance_cb: rebalance,
+        // librdkafka logs become 'event.log' events instead of raw lines on stderr.
+        event_cb: true,
         ...(cfg.properties ?? {}),
       },
       { 'auto.offset.reset': 'earliest' },
