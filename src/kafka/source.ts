@@ -110,7 +110,10 @@ export class KafkaSource {
         else resolve();
       });
     });
-    const subs = this.cfg.topicPattern !== undefined ? [new RegExp(this.cfg.topicPattern)] : [...(this.cfg.topics ?? [])];
+    // librdkafka treats a subscribed name that starts with "^" as a regular expression (and keeps matching
+    // topics created later, e.g. a Debezium table added to the connector).
+    const pattern = this.cfg.topicPattern;
+    const subs = pattern !== undefined ? [pattern.startsWith('^') ? pattern : `^${pattern}`] : [...(this.cfg.topics ?? [])];
     this.consumer.subscribe(subs);
   }
 

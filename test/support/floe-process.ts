@@ -148,10 +148,17 @@ export async function groupProgress(brokers: string, groupId: string, topics: re
 
 /**
  * Produces generator steps with one idempotent producer in small chunks, yielding to the event loop between
- * chunks (so the test's kill timers and log readers keep running while events flow). Resolves with the
- * number of events produced, after every delivery is acknowledged.
+ * chunks (so the test's kill timers and log readers keep running while events flow), up to `steps` steps or
+ * until `opts.stop()` says so (checked between chunks). Resolves with the steps taken and the events produced,
+ * after every delivery is acknowledged.
  */
-export async function producePaced(brokers: string, gen: DebeziumGenerator, steps: number, startSeq: number, opts: { chunk: number; pauseMs: number }): Promise<number> {
+export async function producePaced(
+  brokers: string,
+  gen: DebeziumGenerator,
+  steps: number,
+  startSeq: number,
+  opts: { chunk: number; pauseMs: number; stop?: () => boolean },
+): Promise<{ steps: number; events: number }> {
   const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 5, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000, dr_cb: true });
   let delivered = 0;
   let failed: unknown = null;
@@ -162,8 +169,10 @@ export async function producePaced(brokers: string, gen: DebeziumGenerator, step
   p.setPollInterval(20);
   await new Promise<void>((resolve, reject) => p.connect({}, (err) => (err ? reject(err) : resolve())));
   let events = 0;
+  let i = 0;
   try {
-    for (let i = 0; i < steps; i++) {
+    for (; i < steps; i++) {
+      if (i % opts.chunk === 0 && opts.stop?.() === true) break;
       for (const ev of gen.next(startSeq + i)) {
         for (;;) {
           try {
@@ -183,7 +192,7 @@ export async function producePaced(brokers: string, gen: DebeziumGenerator, step
     while (delivered + (failed === null ? 0 : 1) < events && failed === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (failed !== null) throw new Error(`produce failed: ${String((failed as { message?: string }).message ?? failed)}`);
     if (delivered !== events) throw new Error(`only ${delivered} of ${events} produced events were acknowledged`);
-    return events;
+    return { steps: i, events };
   } finally {
     p.setPollInterval(0);
     await new Promise<void>((resolve) => p.disconnect(() => resolve()));
