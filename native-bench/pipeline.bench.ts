@@ -25,13 +25,13 @@ const run = randomBytes(3).toString('hex');
 const prefix = `bench${run}`;
 
 async function main(): Promise<void> {
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers as string });
+  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
   for (const t of ['customers', 'orders', 'order_items']) {
     await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}.shop.${t}`, num_partitions: partitions, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
   }
   admin.disconnect();
   const gen = new DebeziumGenerator({ topicPrefix: prefix, seed: 1, withSchema, keySpace: Math.max(1000, events / 5), tombstones: false });
-  const p = new Kafka.Producer({ 'metadata.broker.list': brokers as string, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': 'lz4' });
+  const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': 'lz4' });
   await new Promise<void>((res, rej) => p.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));
   let bytes = 0;
   let produced = 0;
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     route: { pattern: `b${run}_{db}.{table}` },
     tables: { overrides: { [`b${run}_shop.orders`]: { partitionBy: ['region'] } } },
     commit: { intervalMs: 10_000 },
+    ...(process.env.FLOE_WORKERS !== undefined ? { workers: { count: Number(process.env.FLOE_WORKERS) } } : {}),
   });
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     cpuSecondsPerMillionEvents: Number(((cpuS / produced) * 1e6).toFixed(2)),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     commitCycles: handle.pipeline.stats.commits,
+    workers: cfg.workers.count,
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   await rm(dir, { recursive: true, force: true });

@@ -35,6 +35,8 @@ export interface LoadedTable {
   readonly metadata: TableMetadata;
   /** Storage for this table's files (the REST catalog may vend per-table config). */
   readonly io: FileIO;
+  /** The properties `io` was built from (so worker threads can build the same FileIO). */
+  readonly ioProps?: Readonly<Record<string, string>>;
 }
 
 export interface CreateTableOptions {

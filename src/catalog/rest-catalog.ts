@@ -146,12 +146,8 @@ export class RestCatalog implements Catalog {
     const r = res as { 'metadata-location'?: string; metadata?: unknown; config?: Record<string, string> };
     if (r.metadata === undefined) throw new FloeError('metadata_invalid', `catalog response for ${identifierToString(id)} has no metadata`);
     const metadata = tableMetadataFromJSON(r.metadata);
-    return {
-      identifier: id,
-      metadataLocation: r['metadata-location'] ?? '',
-      metadata,
-      io: this.cfg.fileIO({ ...this.catalogConfig, ...(r.config ?? {}) }),
-    };
+    const ioProps = { ...this.catalogConfig, ...(r.config ?? {}) };
+    return { identifier: id, metadataLocation: r['metadata-location'] ?? '', metadata, io: this.cfg.fileIO(ioProps), ioProps };
   }
 
   private async request(method: string, path: string, body: unknown, kind: Kind): Promise<unknown> {

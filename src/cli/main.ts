@@ -6,6 +6,7 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { runDemo } from './demo.js';
 import { runUntilSignal } from './run.js';
+import { quietNodeVersionNotice } from '../node-warnings.js';
 
 const USAGE = `floe: Debezium change events in Kafka -> Apache Iceberg tables
 
@@ -56,12 +57,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// The AWS SDK warns once that its 2027 releases will need Node 22; floe pins its SDK version, so the warning is
-// noise on every start. Other warnings still print.
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (!w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
-});
+quietNodeVersionNotice();
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -8,22 +8,17 @@ import { RestCatalog } from '../catalog/rest-catalog.js';
 import { SqlCatalog } from '../catalog/sql-catalog.js';
 import { Committer } from '../commit/committer.js';
 import type { FloeConfig } from '../config/config.js';
-import { DebeziumDecoder } from '../decode/debezium.js';
 import { FloeError } from '../errors.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import { KafkaDeadLetter } from '../kafka/dead-letter.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { Logger } from '../log.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { Router } from '../route/router.js';
+import { InProcessWorkers, ThreadWorkers, type Workers } from '../worker/pool.js';
+import type { WorkerInit } from '../worker/worker-core.js';
 
 export function catalogFromConfig(cfg: FloeConfig): Catalog {
-  const s3: S3Settings = {
-    ...(cfg.s3.region !== undefined ? { region: cfg.s3.region } : {}),
-    ...(cfg.s3.endpoint !== undefined ? { endpoint: cfg.s3.endpoint } : {}),
-    ...(cfg.s3.pathStyle !== undefined ? { forcePathStyle: cfg.s3.pathStyle } : {}),
-    ...(cfg.s3.accessKeyId !== undefined ? { accessKeyId: cfg.s3.accessKeyId, secretAccessKey: cfg.s3.secretAccessKey } : {}),
-  };
+  const s3 = s3Settings(cfg);
   if (cfg.catalog.type === 'rest') {
     return new RestCatalog({
       name: cfg.catalog.name,
@@ -43,13 +38,32 @@ export interface RunHandle {
   stop(): void;
 }
 
+export function s3Settings(cfg: FloeConfig): S3Settings {
+  return {
+    ...(cfg.s3.region !== undefined ? { region: cfg.s3.region } : {}),
+    ...(cfg.s3.endpoint !== undefined ? { endpoint: cfg.s3.endpoint } : {}),
+    ...(cfg.s3.pathStyle !== undefined ? { forcePathStyle: cfg.s3.pathStyle } : {}),
+    ...(cfg.s3.accessKeyId !== undefined ? { accessKeyId: cfg.s3.accessKeyId, secretAccessKey: cfg.s3.secretAccessKey } : {}),
+  };
+}
+
+export function workersFromConfig(cfg: FloeConfig): Workers {
+  const init: WorkerInit = {
+    decoder: { idColumns: cfg.decode.idColumns, ...(cfg.decode.cdcField !== undefined ? { cdcField: cfg.decode.cdcField } : {}) },
+    route: cfg.route,
+    codec: cfg.commit.codec,
+    targetFileSizeBytes: cfg.commit.targetFileSizeBytes,
+    s3: s3Settings(cfg),
+  };
+  return cfg.workers.count === 0 ? new InProcessWorkers(init) : new ThreadWorkers(cfg.workers.count, init, { queueMax: cfg.workers.queueMax, heapMb: cfg.workers.heapMb });
+}
+
 export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHandle> {
   const catalog = catalogFromConfig(cfg);
   const committer = new Committer(catalog, {
     groupId: cfg.kafka.groupId,
     autoCreate: cfg.tables.autoCreate,
     codec: cfg.commit.codec,
-    targetFileSizeBytes: cfg.commit.targetFileSizeBytes,
     tableCommitsInFlightMax: cfg.commit.tableCommitsInFlightMax,
     tableDefaults: cfg.tables.defaults,
     tables: cfg.tables.overrides,
@@ -70,11 +84,10 @@ export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHa
   );
   pipeline = new Pipeline(
     source,
-    new DebeziumDecoder({ idColumns: cfg.decode.idColumns, ...(cfg.decode.cdcField !== undefined ? { cdcField: cfg.decode.cdcField } : {}) }),
-    new Router(cfg.route),
+    workersFromConfig(cfg),
     committer,
     deadLetter,
-    { commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, shutdownTimeoutMs: cfg.shutdown.timeoutMs },
+    { commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, inFlightMax: cfg.workers.queueMax },
     log,
   );
   const p = pipeline;

@@ -1,21 +1,19 @@
 /**
- * The committer: one per process. It opens (or creates) the tables changes are routed to, keeps per table
- * the Kafka offsets the table already holds (skip on replay) and the offsets its window covers, and on each
- * commit seals every dirty table's window into files and commits one snapshot per table whose summary
- * records the offsets (atomically, fenced: see offsets.ts). Kafka offsets are committed by the pipeline only
- * after every table of the cycle has committed.
+ * The committer: one per process, in the main thread. It opens (or creates) the tables that workers route
+ * changes to and hands their layout to the workers; on each commit cycle it takes the workers' sealed
+ * windows and commits one snapshot per table, whose summary records the Kafka offsets the snapshot covers
+ * (atomically and fenced, see offsets.ts). Group offsets are committed by the pipeline only after every
+ * table of the cycle has committed.
  */
 import { FloeError } from '../errors.js';
 import { ensureNamespace, identifierToString, type Catalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.js';
-import type { Change, TableShape } from '../decode/debezium.js';
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { currentSchema, defaultSpec, type TableMetadata } from '../iceberg/table-metadata.js';
-import type { NestedField } from '../iceberg/types.js';
-import type { WriterSettings } from '../writer/file-writer.js';
+import { typeFromJson, type NestedField } from '../iceberg/types.js';
 import type { ParquetCodec } from '../writer/parquet.js';
-import { TableState, type TableLayout } from '../worker/table-worker.js';
-import { commitOffsets, offsetOf, splitTp, storedOffsets, type OffsetMap } from './offsets.js';
+import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
+import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
 
 export interface TableOptions {
@@ -28,27 +26,11 @@ export interface CommitterConfig {
   readonly groupId: string;
   readonly autoCreate: boolean;
   readonly codec: ParquetCodec;
-  readonly targetFileSizeBytes: number;
-  /** Tables sealed and committed at once. */
+  /** Tables committed at once. */
   readonly tableCommitsInFlightMax: number;
   readonly tableDefaults: TableOptions;
   /** Per-table options keyed by `namespace.table` (after routing). */
   readonly tables: Readonly<Record<string, TableOptions>>;
-}
-
-export interface OpenTable {
-  readonly id: TableIdentifier;
-  readonly name: string;
-  loaded: LoadedTable;
-  readonly state: TableState;
-  /** Offsets the table holds, per the latest snapshot with this group's key. */
-  stored: OffsetMap;
-  /** Partitions whose stored offsets must be re-read before their next record (newly assigned). */
-  readonly stale: Set<string>;
-  /** For fencing: the stored offset this process started from, per partition in the window. */
-  readonly expected: Map<string, number | null>;
-  /** Next offset per partition covered by the window. */
-  readonly window: Map<string, number>;
 }
 
 export interface TableCommitReport {
@@ -63,35 +45,31 @@ export interface TableCommitReport {
   readonly ms: number;
 }
 
+interface OpenTable {
+  readonly id: TableIdentifier;
+  readonly name: string;
+  loaded: LoadedTable;
+  keyIds: readonly number[];
+}
+
 export class Committer {
   private readonly open = new Map<string, OpenTable>();
-  private readonly opening = new Map<string, Promise<OpenTable>>();
+  private readonly opening = new Map<string, Promise<TableLayoutMsg>>();
 
   constructor(
     private readonly catalog: Catalog,
     private readonly cfg: CommitterConfig,
   ) {}
 
-  get tables(): IterableIterator<OpenTable> {
-    return this.open.values();
+  get openTables(): number {
+    return this.open.size;
   }
 
-  get bufferedBytes(): number {
-    let n = 0;
-    for (const t of this.open.values()) n += t.state.buffer.bytes;
-    return n;
-  }
-
-  get dirty(): boolean {
-    for (const t of this.open.values()) if (!t.state.buffer.isEmpty) return true;
-    return false;
-  }
-
-  /** The open table for a change, opening or creating it on first use. */
-  async table(id: TableIdentifier, shape: TableShape): Promise<OpenTable> {
+  /** Opens (or creates) a table for a worker; concurrent requests for one table share one open. */
+  async table(id: TableIdentifier, shape: ShapeMsg): Promise<TableLayoutMsg> {
     const name = identifierToString(id);
     const t = this.open.get(name);
-    if (t !== undefined) return t;
+    if (t !== undefined) return this.layoutMsg(t);
     let p = this.opening.get(name);
     if (p === undefined) {
       p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
@@ -100,110 +78,78 @@ export class Committer {
     return p;
   }
 
-  /** Before applying a record of `tp` to `t`: re-read stored offsets if `tp` was (re)assigned since. */
-  async refreshIfStale(t: OpenTable, tpKey: string): Promise<void> {
-    if (!t.stale.has(tpKey)) return;
-    if (t.window.has(tpKey)) throw new FloeError('assertion_failed', `partition ${tpKey} has buffered changes while marked stale`);
-    t.loaded = await this.catalog.loadTable(t.id);
-    t.stored = storedOffsets(t.loaded.metadata, this.cfg.groupId);
-    t.stale.clear();
-  }
-
-  /** True when the table already holds the record at `offset` of `tpKey` (replay after a crash). */
-  holds(t: OpenTable, tpKey: string, offset: number): boolean {
-    const [topic, p] = splitTp(tpKey);
-    const stored = offsetOf(t.stored, topic, p);
-    return stored !== null && offset < stored;
-  }
-
-  apply(t: OpenTable, change: Change, tpKey: string, offset: number): void {
-    t.state.apply(change, tpKey);
-    this.cover(t, tpKey, offset);
-  }
-
-  /** Marks `offset` of `tpKey` as covered by this table's window (also for records that changed nothing). */
-  cover(t: OpenTable, tpKey: string, offset: number): void {
-    if (!t.expected.has(tpKey)) {
-      const [topic, p] = splitTp(tpKey);
-      t.expected.set(tpKey, offsetOf(t.stored, topic, p));
-    }
-    const prev = t.window.get(tpKey);
-    if (prev !== undefined && offset + 1 <= prev) throw new FloeError('assertion_failed', `offsets must increase per partition: ${tpKey} ${offset} after ${prev - 1}`);
-    t.window.set(tpKey, offset + 1);
-  }
-
-  markStale(tpKeys: readonly string[]): void {
-    for (const t of this.open.values()) for (const k of tpKeys) t.stale.add(k);
-  }
-
-  /** Rewinds revoked partitions: their buffered changes are dropped and will be consumed again. */
-  dropPartitions(tpKeys: ReadonlySet<string>): void {
+  /** Re-reads every open table's stored offsets (after partitions were assigned). */
+  async refreshAll(): Promise<Map<string, OffsetMap>> {
+    const out = new Map<string, OffsetMap>();
     for (const t of this.open.values()) {
-      t.state.buffer.dropPartitions(tpKeys);
-      for (const k of tpKeys) {
-        t.window.delete(k);
-        t.expected.delete(k);
-      }
+      t.loaded = await this.catalog.loadTable(t.id);
+      out.set(t.name, storedOffsets(t.loaded.metadata, this.cfg.groupId));
     }
+    return out;
   }
 
-  /** Seals and commits every dirty table; returns per-table reports. Throws if any table fails. */
-  async commit(): Promise<TableCommitReport[]> {
-    const dirty = [...this.open.values()].filter((t) => !t.state.buffer.isEmpty || t.window.size > 0);
+  /** Commits the sealed windows of one cycle, one snapshot per table; returns reports and new layouts. */
+  async commit(sealed: readonly SealedTable[]): Promise<{ reports: TableCommitReport[]; layouts: TableLayoutMsg[] }> {
+    // One table can be sealed by several workers (several topics routed to it): one snapshot for all.
+    const byTable = new Map<string, SealedTable[]>();
+    for (const s of sealed) byTable.set(s.name, [...(byTable.get(s.name) ?? []), s]);
+    const queue = [...byTable.entries()];
     const reports: TableCommitReport[] = [];
-    const queue = [...dirty];
+    const layouts: TableLayoutMsg[] = [];
     const errors: unknown[] = [];
-    const worker = async (): Promise<void> => {
-      for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
+    const run = async (): Promise<void> => {
+      for (let e = queue.shift(); e !== undefined; e = queue.shift()) {
         try {
-          reports.push(await this.commitTable(t));
-        } catch (e) {
-          errors.push(e);
+          const r = await this.commitTable(e[0], e[1]);
+          reports.push(r.report);
+          layouts.push(r.layout);
+        } catch (err) {
+          errors.push(err);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.cfg.tableCommitsInFlightMax, dirty.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.cfg.tableCommitsInFlightMax, queue.length) }, run));
     if (errors.length > 0) throw errors[0];
-    return reports;
+    return { reports, layouts };
   }
 
-  private async commitTable(t: OpenTable): Promise<TableCommitReport> {
+  private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
     const t0 = Date.now();
-    const sealed = await t.state.seal(this.writerSettings(t.loaded));
-    const expected = new Map(t.expected);
-    const window = new Map(t.window);
-    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(sealed.dataFiles).addDeleteFiles(sealed.deleteFiles);
-    const evolved = t.state.pendingSchema;
-    if (evolved !== null) tx.updateSchema(() => evolved);
-    if (sealed.truncated) tx.truncateAll();
+    const t = this.open.get(name);
+    if (t === undefined) throw new FloeError('assertion_failed', `sealed window for table ${name}, which is not open`);
+    const dataFiles = parts.flatMap((p) => p.dataFiles);
+    const deleteFiles = parts.flatMap((p) => p.deleteFiles);
+    const expected = new Map(parts.flatMap((p) => p.expected));
+    const window = new Map(parts.flatMap((p) => p.window));
+    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles);
+    const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
+    if (evolved !== null) {
+      const next = Schema.fromJSON(evolved);
+      tx.updateSchema(() => next);
+    }
+    if (parts.some((p) => p.truncated)) tx.truncateAll();
     tx.onAttempt((base) => commitOffsets(base, this.cfg.groupId, expected, window));
-    if (sealed.dataFiles.length === 0 && sealed.deleteFiles.length === 0 && !sealed.truncated) {
-      // Only skipped or no-op records: still record the offsets so a restart does not read them again.
-      tx.setOperation('append');
-      tx.forceSnapshot();
+    if (dataFiles.length === 0 && deleteFiles.length === 0 && !parts.some((p) => p.truncated)) {
+      // Only replayed, ignored or dead-lettered records: record the offsets so a restart skips them.
+      tx.setOperation('append').forceSnapshot();
     }
     const res = await tx.commit();
     t.loaded = res.table;
-    t.stored = storedOffsets(res.table.metadata, this.cfg.groupId);
-    t.expected.clear();
-    t.window.clear();
-    t.state.setLayout(this.layoutFor(res.table.metadata, currentSchema(res.table.metadata), undefined, t.state.keyIds));
-    const files = [...sealed.dataFiles, ...sealed.deleteFiles];
+    const files = [...dataFiles, ...deleteFiles];
     return {
-      table: t.name,
-      snapshotId: res.snapshot?.snapshotId ?? null,
-      rows: sealed.rows,
-      deletedKeys: sealed.deletedKeys,
-      dataFiles: sealed.dataFiles.length,
-      deleteFiles: sealed.deleteFiles.length,
-      bytes: files.reduce((a, f) => a + Number(f.fileSizeInBytes), 0),
-      attempts: res.attempts,
-      ms: Date.now() - t0,
+      report: {
+        table: name,
+        snapshotId: res.snapshot?.snapshotId ?? null,
+        rows: parts.reduce((a, p) => a + p.rows, 0),
+        deletedKeys: parts.reduce((a, p) => a + p.deletedKeys, 0),
+        dataFiles: dataFiles.length,
+        deleteFiles: deleteFiles.length,
+        bytes: files.reduce((a, f) => a + Number(f.fileSizeInBytes), 0),
+        attempts: res.attempts,
+        ms: Date.now() - t0,
+      },
+      layout: this.layoutMsg(t),
     };
-  }
-
-  private writerSettings(table: LoadedTable): WriterSettings {
-    return { io: table.io, dataLocation: `${table.metadata.location}/data`, codec: this.cfg.codec, targetFileSizeBytes: this.cfg.targetFileSizeBytes };
   }
 
   private optionsFor(name: string): TableOptions {
@@ -215,7 +161,7 @@ export class Committer {
     };
   }
 
-  private async openTable(id: TableIdentifier, name: string, shape: TableShape): Promise<OpenTable> {
+  private async openTable(id: TableIdentifier, name: string, shape: ShapeMsg): Promise<TableLayoutMsg> {
     let loaded: LoadedTable;
     try {
       loaded = await this.catalog.loadTable(id);
@@ -226,30 +172,31 @@ export class Committer {
     }
     loaded = await this.ensureDeleteSpec(loaded);
     const schema = currentSchema(loaded.metadata);
-    const t: OpenTable = {
-      id,
-      name,
-      loaded,
-      state: new TableState(this.layoutFor(loaded.metadata, schema, shape)),
-      stored: storedOffsets(loaded.metadata, this.cfg.groupId),
-      stale: new Set(),
-      expected: new Map(),
-      window: new Map(),
-    };
+    let keyIds = [...schema.identifierFieldIds];
+    if (keyIds.length === 0) {
+      // A table created without identifier fields: use the source key columns by name.
+      keyIds = shape.keyColumns.map((k) => {
+        const f = schema.findField(k);
+        if (f === undefined) throw new FloeError('record_invalid', `table ${name} has no column for key "${k}" and no identifier fields`, { table: name, column: k });
+        return f.id;
+      });
+    }
+    if (keyIds.length === 0) throw new FloeError('record_invalid', `table ${name}: no key (no identifier fields, no key columns in the record)`, { table: name });
+    const t: OpenTable = { id, name, loaded, keyIds };
     this.open.set(name, t);
-    return t;
+    return this.layoutMsg(t);
   }
 
-  private async createTable(id: TableIdentifier, name: string, shape: TableShape): Promise<LoadedTable> {
+  private async createTable(id: TableIdentifier, name: string, shape: ShapeMsg): Promise<LoadedTable> {
     const opts = this.optionsFor(name);
-    let nextId = 1;
     const keys = new Set(shape.keyColumns);
     for (const k of keys) {
-      if (!shape.byName.has(k)) throw new FloeError('record_invalid', `key column "${k}" of ${name} is not among the record's columns`, { table: name });
+      if (!shape.columns.some((c) => c.name === k)) throw new FloeError('record_invalid', `key column "${k}" of ${name} is not among the record's columns`, { table: name });
     }
-    // Key columns are required (identifier fields must be); others optional, so a dropped source column
-    // can later receive nulls.
-    const fields: NestedField[] = shape.columns.map((c) => ({ id: nextId++, name: c.name, required: keys.has(c.name), type: c.type }));
+    let nextId = 1;
+    // Key columns are required (identifier fields must be); the others optional, so a dropped source
+    // column can later receive nulls.
+    const fields: NestedField[] = shape.columns.map((c) => ({ id: nextId++, name: c.name, required: keys.has(c.name), type: typeFromJson(c.type, `${name}.${c.name}`) }));
     const schema = new Schema(0, fields, shape.keyColumns.map((k) => fields.find((f) => f.name === k)?.id ?? -1));
     const spec = (opts.partitionBy ?? []).length > 0 ? partitionSpecFromExprs(opts.partitionBy ?? [], schema) : PartitionSpec.unpartitioned();
     await ensureNamespace(this.catalog, id.namespace);
@@ -268,15 +215,14 @@ export class Committer {
   }
 
   /**
-   * Equality deletes must reach rows in any partition when the partition columns are not part of the key
-   * (a row can move partitions on update). Such deletes are written with a spec with no fields, which
-   * applies to every partition (spec: "Scan Planning"); add one to the table if it has none.
+   * Equality deletes must reach rows in any partition when the partition columns are not all part of the key
+   * (an update can move a row to another partition). Such deletes are written with a spec with no fields,
+   * which applies to every partition (spec: "Scan Planning"); add one to the table if it has none.
    */
   private async ensureDeleteSpec(loaded: LoadedTable): Promise<LoadedTable> {
     const meta = loaded.metadata;
     const spec = defaultSpec(meta);
-    if (spec.isUnpartitioned || this.partitionWithinKey(meta, spec)) return loaded;
-    if (meta.specs.some((s) => s.fields.length === 0)) return loaded;
+    if (spec.isUnpartitioned || partitionWithinKey(meta, spec) || meta.specs.some((s) => s.fields.length === 0)) return loaded;
     return this.catalog.commitTable(
       loaded,
       [{ type: 'assert-default-spec-id', 'default-spec-id': meta.defaultSpecId }, { type: 'assert-last-assigned-partition-id', 'last-assigned-partition-id': meta.lastPartitionId }],
@@ -284,23 +230,25 @@ export class Committer {
     );
   }
 
-  private partitionWithinKey(meta: TableMetadata, spec: PartitionSpec): boolean {
-    const keys = new Set(currentSchema(meta).identifierFieldIds);
-    return spec.fields.every((f) => keys.has(f.sourceId));
-  }
-
-  private layoutFor(meta: TableMetadata, schema: Schema, shape?: TableShape, previousKeyIds?: readonly number[]): TableLayout {
+  private layoutMsg(t: OpenTable): TableLayoutMsg {
+    const meta = t.loaded.metadata;
     const spec = defaultSpec(meta);
-    let keyIds = schema.identifierFieldIds.length > 0 ? [...schema.identifierFieldIds] : [...(previousKeyIds ?? [])];
-    if (keyIds.length === 0 && shape !== undefined) {
-      // A table created without identifier fields: use the source key columns by name.
-      keyIds = shape.keyColumns.map((k) => {
-        const f = schema.findField(k);
-        if (f === undefined) throw new FloeError('schema_invalid', `table has no column for key "${k}" and no identifier fields`, { column: k });
-        return f.id;
-      });
-    }
-    const deleteSpec = spec.isUnpartitioned || this.partitionWithinKey(meta, spec) ? spec : (meta.specs.find((s) => s.fields.length === 0) ?? spec);
-    return { schema, spec, deleteSpec, keyIds, lastColumnId: meta.lastColumnId };
+    const deleteSpec = spec.isUnpartitioned || partitionWithinKey(meta, spec) ? spec : (meta.specs.find((s) => s.fields.length === 0) ?? spec);
+    return {
+      name: t.name,
+      schema: currentSchema(meta).toJSON(),
+      spec: spec.toJSON(),
+      deleteSpec: deleteSpec.toJSON(),
+      keyIds: t.keyIds,
+      lastColumnId: meta.lastColumnId,
+      location: meta.location,
+      ioProps: t.loaded.ioProps ?? {},
+      stored: storedOffsets(meta, this.cfg.groupId),
+    };
   }
+}
+
+function partitionWithinKey(meta: TableMetadata, spec: PartitionSpec): boolean {
+  const keys = new Set(currentSchema(meta).identifierFieldIds);
+  return spec.fields.every((f) => keys.has(f.sourceId));
 }

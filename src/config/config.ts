@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../errors.js';
 import type { RestAuthConfig } from '../catalog/rest-auth.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
+import { defaultWorkerCount } from '../worker/pool.js';
 import { fromKafkaConnect, isKafkaConnectConfig } from './kafka-connect.js';
 
 export interface FloeConfig {
@@ -45,6 +46,8 @@ export interface FloeConfig {
     readonly tableCommitsInFlightMax: number;
   };
   readonly consume: { readonly batchMax: number; readonly timeoutMs: number };
+  /** Worker threads holding table windows (0: in the main thread); queue and heap bounds per worker. */
+  readonly workers: { readonly count: number; readonly queueMax: number; readonly heapMb: number };
   readonly shutdown: { readonly timeoutMs: number };
 }
 
@@ -250,6 +253,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       tableCommitsInFlightMax: r.int('commit.tableCommitsInFlightMax', 8, 1, 256),
     },
     consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
+    workers: { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) },
     shutdown: { timeoutMs: shutdownMs },
   };
   // Cross-field rules.
@@ -260,6 +264,9 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   if (cfg.route.pattern.split('.').length < 2) r.fail('route.pattern', 'must name a namespace and a table, e.g. "{db}.{table}"');
   for (const [name, o] of Object.entries(cfg.tables.overrides)) {
     if (o.formatVersion === 1) r.fail(`tables.overrides.${name}.formatVersion`, 'upserts need row-level deletes: format version 2 or 3');
+  }
+  if (cfg.workers.count > 0 && cfg.workers.heapMb * 1024 * 1024 < cfg.commit.bufferBytesMax / cfg.workers.count) {
+    r.fail('workers.heapMb', `each worker holds up to commit.bufferBytesMax / workers.count of windows; ${cfg.workers.heapMb} MB is below that`);
   }
   if (cfg.tables.defaults.formatVersion === 1) r.fail('tables.defaults.formatVersion', 'upserts need row-level deletes: format version 2 or 3');
   return deepFreeze(cfg);

@@ -1,17 +1,17 @@
 /**
- * The main loop: consume a batch → decode → route → apply to the table's window; commit when the commit
- * interval has passed or the buffers reach their byte budget. A commit cycle pauses the partitions, commits
- * one snapshot per dirty table (with the Kafka offsets it covers), flushes the dead-letter producer, and only
- * then commits the consumer group offsets. A crash anywhere replays from the group offsets, and records a
- * table already holds are skipped by the offsets stored in the table: nothing lost, nothing twice.
+ * The main loop: consume a batch → hand each topic's messages to its worker (decode, route, apply to the
+ * tables' windows) → commit when the interval has passed or the windows reach their byte budget. A commit
+ * cycle pauses the partitions, seals every worker's windows into files (uploaded by the workers), commits
+ * one snapshot per table with the Kafka offsets it covers, flushes the dead-letter producer, and only then
+ * commits the consumer group offsets. A crash anywhere replays from the group offsets, and records a table
+ * already holds are skipped by the offsets stored in the table: nothing lost, nothing twice.
  */
 import { FloeError, assert, describeError } from '../errors.js';
 import type { Committer, TableCommitReport } from '../commit/committer.js';
-import type { DebeziumDecoder } from '../decode/debezium.js';
 import type { DeadLetterSink } from '../kafka/dead-letter.js';
 import { key, type SourceMessage, type TopicPartition } from '../kafka/source.js';
 import type { Logger } from '../log.js';
-import { sourceFromTopic, type Router } from '../route/router.js';
+import { workerFor, type Workers } from '../worker/pool.js';
 
 export interface Source {
   connect(): Promise<void>;
@@ -29,7 +29,8 @@ export interface PipelineConfig {
   readonly bufferBytesMax: number;
   readonly consumeBatchMax: number;
   readonly consumeTimeoutMs: number;
-  readonly shutdownTimeoutMs: number;
+  /** Batches handed to one worker and not yet applied, before the main thread waits. */
+  readonly inFlightMax: number;
 }
 
 export interface PipelineStats {
@@ -46,12 +47,20 @@ export class Pipeline {
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
   private stopping = false;
   private lastCommitMs = Date.now();
+  private consumedSinceCommit = 0;
+  private refreshNeeded = false;
+  /** Revocations not yet applied in the workers (the rebalance callback cannot wait). */
+  private pendingDrops: Promise<void>[] = [];
+  private bufferedBytes = new Map<number, number>();
+  /** Per worker, the chain of batches handed to it: batches apply in order, while the main thread consumes on. */
+  private chains = new Map<number, Promise<void>>();
+  private inFlight = new Map<number, number>();
+  private failure: Error | null = null;
   readonly stats: PipelineStats = { consumed: 0, applied: 0, skippedReplayed: 0, skippedIgnored: 0, deadLettered: 0, commits: 0, lastCommit: [] };
 
   constructor(
     private readonly source: Source,
-    private readonly decoder: DebeziumDecoder,
-    private readonly router: Router,
+    private readonly workers: Workers,
     private readonly committer: Committer,
     private readonly deadLetter: DeadLetterSink,
     private readonly cfg: PipelineConfig,
@@ -62,15 +71,17 @@ export class Pipeline {
   onAssign(tps: readonly TopicPartition[]): void {
     const keys = tps.map(key);
     for (const k of keys) this.positions.delete(k);
-    this.committer.markStale(keys);
+    // Another consumer may have committed these partitions to our tables: re-read before applying.
+    this.refreshNeeded = true;
     this.log.info('partitions assigned', { partitions: keys });
   }
 
   onRevoke(tps: readonly TopicPartition[]): void {
-    const keys = new Set(tps.map(key));
-    this.committer.dropPartitions(keys);
+    const keys = tps.map(key);
     for (const k of keys) this.positions.delete(k);
-    this.log.info('partitions revoked: uncommitted changes rewound', { partitions: [...keys] });
+    // Worker task queues are FIFO: the drop runs before any later apply or seal.
+    this.pendingDrops.push(this.workers.drop(keys));
+    this.log.info('partitions revoked: uncommitted changes rewound', { partitions: keys });
   }
 
   stop(): void {
@@ -82,61 +93,99 @@ export class Pipeline {
     await this.source.connect();
     while (!this.stopping) {
       const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
-      for (const m of batch) {
-        if (!this.source.isAssigned(m)) continue;
-        await this.handle(m);
-      }
+      await this.settleRebalance();
+      const mine = batch.filter((m) => this.source.isAssigned(m));
+      if (mine.length > 0) await this.dispatch(mine);
       const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
-      if ((due && this.hasWork()) || this.committer.bufferedBytes >= this.cfg.bufferBytesMax) await this.commitCycle();
+      if ((due && this.consumedSinceCommit > 0) || this.totalBuffered() >= this.cfg.bufferBytesMax) await this.commitCycle();
       else if (due) this.lastCommitMs = Date.now();
     }
+    await this.settleRebalance();
     await this.commitCycle();
   }
 
-  private hasWork(): boolean {
-    return this.committer.dirty || this.positions.size > 0;
+  private totalBuffered(): number {
+    let n = 0;
+    for (const b of this.bufferedBytes.values()) n += b;
+    return n;
   }
 
-  private async handle(m: SourceMessage): Promise<void> {
-    const tpKey = key(m);
-    const prev = this.positions.get(tpKey);
-    assert(prev === undefined || m.offset >= prev.offset, 'offsets must not go backwards within an assignment', { partition: tpKey, offset: m.offset, previous: prev?.offset });
-    this.stats.consumed++;
-    const decoded = this.decoder.decode(m.topic, m.key, m.value);
-    if (decoded.kind === 'skip') {
-      this.stats.skippedIgnored++;
-    } else if (decoded.kind === 'reject') {
-      this.reject(m, decoded.reason);
-    } else {
-      const fallback = decoded.db === '' || decoded.table === '' ? sourceFromTopic(m.topic) : null;
-      const id = this.router.route(m.topic, fallback?.db ?? decoded.db, fallback?.table ?? decoded.table);
-      if (id === null) {
-        this.stats.skippedIgnored++;
-      } else {
-        try {
-          const t = await this.committer.table(id, decoded.shape);
-          await this.committer.refreshIfStale(t, tpKey);
-          // A rebalance may have revoked the partition while we waited on the catalog.
-          if (!this.source.isAssigned(m)) return;
-          if (this.committer.holds(t, tpKey, m.offset)) {
-            this.stats.skippedReplayed++;
-          } else {
-            try {
-              this.committer.apply(t, decoded, tpKey, m.offset);
-              this.stats.applied++;
-            } catch (e) {
-              if (!(e instanceof FloeError) || (e.code !== 'value_invalid' && e.code !== 'record_invalid' && e.code !== 'schema_invalid')) throw e;
-              this.reject(m, describeError(e));
-              this.committer.cover(t, tpKey, m.offset);
-            }
-          }
-        } catch (e) {
-          if (!(e instanceof FloeError) || e.code !== 'record_invalid') throw e;
-          this.reject(m, describeError(e));
-        }
-      }
+  private async settleRebalance(): Promise<void> {
+    if (this.pendingDrops.length > 0 || this.refreshNeeded) await this.drain();
+    if (this.pendingDrops.length > 0) {
+      const drops = this.pendingDrops;
+      this.pendingDrops = [];
+      await Promise.all(drops);
     }
-    this.positions.set(tpKey, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    if (this.refreshNeeded) {
+      this.refreshNeeded = false;
+      await this.workers.refresh(await this.committer.refreshAll());
+    }
+  }
+
+  /**
+   * Hands each worker its messages without waiting for it (the main thread goes on consuming), keeping each
+   * worker's batches in order; waits only when a worker has `inFlightMax` batches outstanding (backpressure).
+   */
+  private async dispatch(batch: readonly SourceMessage[]): Promise<void> {
+    const groups = new Map<number, SourceMessage[]>();
+    for (const m of batch) {
+      const tpKey = key(m);
+      const prev = this.positions.get(tpKey);
+      assert(prev === undefined || m.offset >= prev.offset, 'offsets must not go backwards within an assignment', { partition: tpKey, offset: m.offset, previous: prev?.offset });
+      this.positions.set(tpKey, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+      const w = workerFor(m.topic, this.workers.count);
+      const g = groups.get(w);
+      if (g === undefined) groups.set(w, [m]);
+      else g.push(m);
+    }
+    for (const [w, ms] of groups) {
+      while ((this.inFlight.get(w) ?? 0) >= this.cfg.inFlightMax) await this.chains.get(w);
+      this.inFlight.set(w, (this.inFlight.get(w) ?? 0) + 1);
+      const next = (this.chains.get(w) ?? Promise.resolve()).then(async () => {
+        try {
+          if (this.failure === null) await this.applyOn(w, ms);
+        } catch (e) {
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
+        } finally {
+          this.inFlight.set(w, (this.inFlight.get(w) ?? 1) - 1);
+        }
+      });
+      this.chains.set(w, next);
+    }
+    this.stats.consumed += batch.length;
+    this.consumedSinceCommit += batch.length;
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Waits until every worker has applied everything handed to it. */
+  private async drain(): Promise<void> {
+    await Promise.all([...this.chains.values()]);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private async applyOn(w: number, messages: readonly SourceMessage[]): Promise<void> {
+    let rest = messages;
+    for (;;) {
+      const res = await this.workers.apply(w, rest);
+      this.stats.applied += res.applied;
+      this.stats.skippedReplayed += res.skippedReplayed;
+      this.stats.skippedIgnored += res.skippedIgnored;
+      this.bufferedBytes.set(w, res.bufferedBytes);
+      for (const r of res.rejects) this.reject(rest[r.index] as SourceMessage, r.reason);
+      if (res.need === undefined) return;
+      const blocked = rest[res.done] as SourceMessage;
+      try {
+        await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
+        rest = rest.slice(res.done);
+      } catch (e) {
+        if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;
+        // The table cannot be opened from this record (e.g. auto-create off, unusable key): dead-letter it.
+        this.reject(blocked, describeError(e));
+        rest = rest.slice(res.done + 1);
+      }
+      if (rest.length === 0) return;
+    }
   }
 
   private reject(m: SourceMessage, reason: string): void {
@@ -145,17 +194,23 @@ export class Pipeline {
     this.log.warn('record dead-lettered', { topic: m.topic, partition: m.partition, offset: m.offset, reason });
   }
 
-  /** Commits tables, then the dead-letter producer, then the group offsets. */
+  /** Seals and commits tables, then flushes dead letters, then commits the group offsets. */
   async commitCycle(): Promise<void> {
     const t0 = Date.now();
     this.source.pauseAll();
     try {
-      const reports = await this.committer.commit();
+      await this.drain();
+      await this.settleRebalance();
+      const sealed = await this.workers.seal();
+      const { reports, layouts } = await this.committer.commit(sealed);
+      await this.workers.update(layouts);
       await this.deadLetter.flush();
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
       this.source.commit(offsets);
       this.stats.commits++;
       this.stats.lastCommit = reports;
+      this.consumedSinceCommit = 0;
+      this.bufferedBytes.clear();
       if (reports.length > 0) {
         this.log.info('committed', {
           ms: Date.now() - t0,
@@ -170,6 +225,7 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
+    await this.workers.close();
     await this.deadLetter.close();
     await this.source.disconnect();
   }

@@ -1,0 +1,36 @@
+/** The piscina worker thread: one WorkerCore per thread, created from the pool's workerData. */
+import { workerData } from 'piscina';
+import type { OffsetMap } from '../commit/offsets.js';
+import { quietNodeVersionNotice } from '../node-warnings.js';
+import { unpackBatch, type PackedBatch } from './wire.js';
+import { WorkerCore, type ApplyResult, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
+
+export type Task =
+  | { readonly kind: 'apply'; readonly batch: PackedBatch }
+  | { readonly kind: 'open'; readonly layout: TableLayoutMsg }
+  | { readonly kind: 'refresh'; readonly stored: [string, OffsetMap][] }
+  | { readonly kind: 'drop'; readonly tpKeys: string[] }
+  | { readonly kind: 'seal' };
+
+quietNodeVersionNotice();
+
+let core: WorkerCore | null = null;
+
+export default async function run(task: Task): Promise<ApplyResult | SealedTable[] | null> {
+  core ??= new WorkerCore(workerData as WorkerInit);
+  switch (task.kind) {
+    case 'apply':
+      return core.apply(unpackBatch(task.batch));
+    case 'open':
+      core.openTable(task.layout);
+      return null;
+    case 'refresh':
+      for (const [name, s] of task.stored) core.refresh(name, s);
+      return null;
+    case 'drop':
+      core.drop(task.tpKeys);
+      return null;
+    case 'seal':
+      return core.seal();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The work of one worker thread (or of the main thread when `workers: 0`): decode the Kafka messages of the
+ * topics assigned to it, route them, and apply them to the windows of its tables; seal windows into files on
+ * request. Everything that talks to the catalog stays in the main thread: a table is opened there and its
+ * layout (schema, specs, key, stored offsets) is handed to the worker. All inputs and outputs are
+ * structured-clone friendly so the same core runs in-process or behind piscina.
+ */
+import { FloeError, assert, describeError } from '../errors.js';
+import type { TableIdentifier } from '../catalog/catalog.js';
+import { identifierToString } from '../catalog/catalog.js';
+import { offsetOf, splitTp, type OffsetMap } from '../commit/offsets.js';
+import { DebeziumDecoder, type DecoderOptions, type TableShape } from '../decode/debezium.js';
+import type { DataFile } from '../iceberg/data-file.js';
+import { PartitionSpec } from '../iceberg/partition-spec.js';
+import { Schema } from '../iceberg/schema.js';
+import { typeToJson, type TypeJson } from '../iceberg/types.js';
+import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
+import type { SourceMessage } from '../kafka/source.js';
+import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
+import type { ParquetCodec } from '../writer/parquet.js';
+import { TableState } from './table-worker.js';
+
+export interface WorkerInit {
+  readonly decoder: DecoderOptions;
+  readonly route: RouterConfig;
+  readonly codec: ParquetCodec;
+  readonly targetFileSizeBytes: number;
+  readonly s3: S3Settings;
+}
+
+/** A table as the main thread opened it: everything a worker needs, in JSON-able form. */
+export interface TableLayoutMsg {
+  readonly name: string;
+  readonly schema: Record<string, unknown>;
+  readonly spec: Record<string, unknown>;
+  readonly deleteSpec: Record<string, unknown>;
+  readonly keyIds: readonly number[];
+  readonly lastColumnId: number;
+  readonly location: string;
+  /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
+  readonly ioProps: Readonly<Record<string, string>>;
+  readonly stored: OffsetMap;
+}
+
+export interface ShapeMsg {
+  readonly columns: readonly { readonly name: string; readonly type: TypeJson; readonly required: boolean }[];
+  readonly keyColumns: readonly string[];
+}
+
+export interface ApplyResult {
+  /** Messages handled, from the start of the batch. Less than the batch when a table must be opened first. */
+  readonly done: number;
+  readonly need?: { readonly id: TableIdentifier; readonly name: string; readonly shape: ShapeMsg };
+  readonly rejects: readonly { readonly index: number; readonly reason: string }[];
+  readonly applied: number;
+  readonly skippedReplayed: number;
+  readonly skippedIgnored: number;
+  readonly bufferedBytes: number;
+}
+
+export interface SealedTable {
+  readonly name: string;
+  readonly dataFiles: DataFile[];
+  readonly deleteFiles: DataFile[];
+  readonly truncated: boolean;
+  readonly evolvedSchema: Record<string, unknown> | null;
+  readonly window: [string, number][];
+  readonly expected: [string, number | null][];
+  readonly rows: number;
+  readonly deletedKeys: number;
+}
+
+interface WorkerTable {
+  readonly name: string;
+  readonly state: TableState;
+  location: string;
+  ioProps: Readonly<Record<string, string>>;
+  stored: OffsetMap;
+  readonly expected: Map<string, number | null>;
+  readonly window: Map<string, number>;
+}
+
+export function shapeToMsg(shape: TableShape): ShapeMsg {
+  return { columns: shape.columns.map((c) => ({ name: c.name, type: typeToJson(c.type), required: c.required })), keyColumns: [...shape.keyColumns] };
+}
+
+export class WorkerCore {
+  private readonly decoder: DebeziumDecoder;
+  private readonly router: Router;
+  private readonly tables = new Map<string, WorkerTable>();
+
+  constructor(private readonly init: WorkerInit) {
+    this.decoder = new DebeziumDecoder(init.decoder);
+    this.router = new Router(init.route);
+  }
+
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const t of this.tables.values()) n += t.state.buffer.bytes;
+    return n;
+  }
+
+  openTable(layout: TableLayoutMsg): void {
+    const state = new TableState({
+      schema: Schema.fromJSON(layout.schema),
+      spec: PartitionSpec.fromJSON(layout.spec),
+      deleteSpec: PartitionSpec.fromJSON(layout.deleteSpec),
+      keyIds: layout.keyIds,
+      lastColumnId: layout.lastColumnId,
+    });
+    const existing = this.tables.get(layout.name);
+    if (existing !== undefined) {
+      // After a commit: the table's layout changed (schema ids), its window is already empty.
+      existing.state.setLayout({
+        schema: Schema.fromJSON(layout.schema),
+        spec: PartitionSpec.fromJSON(layout.spec),
+        deleteSpec: PartitionSpec.fromJSON(layout.deleteSpec),
+        keyIds: layout.keyIds,
+        lastColumnId: layout.lastColumnId,
+      });
+      existing.location = layout.location;
+      existing.ioProps = layout.ioProps;
+      existing.stored = layout.stored;
+      return;
+    }
+    this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map() });
+  }
+
+  /** New stored offsets (after partitions were assigned: another consumer may have advanced them). */
+  refresh(name: string, stored: OffsetMap): void {
+    const t = this.tables.get(name);
+    if (t !== undefined) t.stored = stored;
+  }
+
+  /** Drops the windows' changes of revoked partitions: they will be consumed again by their new owner. */
+  drop(tpKeys: readonly string[]): void {
+    const set = new Set(tpKeys);
+    for (const t of this.tables.values()) {
+      t.state.buffer.dropPartitions(set);
+      for (const k of tpKeys) {
+        t.window.delete(k);
+        t.expected.delete(k);
+      }
+    }
+  }
+
+  apply(messages: readonly SourceMessage[]): ApplyResult {
+    const rejects: { index: number; reason: string }[] = [];
+    let applied = 0;
+    let skippedReplayed = 0;
+    let skippedIgnored = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as SourceMessage;
+      const tpKey = `${m.topic}/${m.partition}`;
+      const decoded = this.decoder.decode(m.topic, m.key, m.value);
+      if (decoded.kind === 'skip') {
+        skippedIgnored++;
+        continue;
+      }
+      if (decoded.kind === 'reject') {
+        rejects.push({ index: i, reason: decoded.reason });
+        continue;
+      }
+      const fallback = decoded.db === '' || decoded.table === '' ? sourceFromTopic(m.topic) : null;
+      const id = this.router.route(m.topic, fallback?.db ?? decoded.db, fallback?.table ?? decoded.table);
+      if (id === null) {
+        skippedIgnored++;
+        continue;
+      }
+      const name = identifierToString(id);
+      const t = this.tables.get(name);
+      if (t === undefined) {
+        return { done: i, need: { id, name, shape: shapeToMsg(decoded.shape) }, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+      }
+      const [topic, p] = [m.topic, m.partition];
+      const stored = offsetOf(t.stored, topic, p);
+      if (stored !== null && m.offset < stored) {
+        skippedReplayed++;
+        continue;
+      }
+      try {
+        t.state.apply(decoded, tpKey);
+        applied++;
+      } catch (e) {
+        if (!(e instanceof FloeError) || (e.code !== 'value_invalid' && e.code !== 'record_invalid' && e.code !== 'schema_invalid')) throw e;
+        rejects.push({ index: i, reason: describeError(e) });
+      }
+      // Covered by this table's window either way: a replay must not apply or dead-letter it again.
+      if (!t.expected.has(tpKey)) t.expected.set(tpKey, stored);
+      const prev = t.window.get(tpKey);
+      assert(prev === undefined || m.offset + 1 > prev, 'offsets must increase per partition', { partition: tpKey, offset: m.offset, previous: prev });
+      t.window.set(tpKey, m.offset + 1);
+    }
+    return { done: messages.length, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+  }
+
+  /** Seals every table with a window; the windows start over. */
+  async seal(): Promise<SealedTable[]> {
+    const out: SealedTable[] = [];
+    for (const t of this.tables.values()) {
+      if (t.state.buffer.isEmpty && t.window.size === 0) continue;
+      const io = fileIOFromProperties(t.ioProps, this.init.s3);
+      const evolved = t.state.pendingSchema;
+      const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data`, codec: this.init.codec, targetFileSizeBytes: this.init.targetFileSizeBytes });
+      out.push({
+        name: t.name,
+        dataFiles: sealed.dataFiles,
+        deleteFiles: sealed.deleteFiles,
+        truncated: sealed.truncated,
+        evolvedSchema: evolved === null ? null : evolved.toJSON(),
+        window: [...t.window],
+        expected: [...t.expected],
+        rows: sealed.rows,
+        deletedKeys: sealed.deletedKeys,
+      });
+      t.window.clear();
+      t.expected.clear();
+    }
+    return out;
+  }
+
+  /** Whether the worker holds the partition's records of a table below `offset` (tests). */
+  holds(name: string, tpKey: string, offset: number): boolean {
+    const t = this.tables.get(name);
+    if (t === undefined) return false;
+    const [topic, p] = splitTp(tpKey);
+    const s = offsetOf(t.stored, topic, p);
+    return s !== null && offset < s;
+  }
+}
