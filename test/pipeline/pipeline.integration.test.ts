@@ -30,6 +30,8 @@ export function pipelineConfig(brokers: string, extra: { groupId: string; deadLe
     route: { pattern: `p${run}_{db}.{table}` },
     tables: { overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
     commit: { intervalMs: extra.intervalMs ?? 1000, targetFileSizeBytes: 8 * 1024 * 1024 },
+    // Two worker threads: exercises the piscina path (on 2 cores the default keeps windows in the main thread).
+    workers: { count: 2 },
     shutdown: { timeoutMs: 60_000 },
   });
 }
