@@ -83,6 +83,7 @@ export function isoToMicros(s: string, column: string): bigint {
 function int(column: string): Converter {
   return (v) => {
     if (typeof v === 'number' && Number.isInteger(v)) return v;
+    if (typeof v === 'bigint' && v >= -2147483648n && v <= 2147483647n) return Number(v);
     if (typeof v === 'boolean') return v ? 1 : 0;
     return bad(column, 'expected an integer', v);
   };
@@ -174,10 +175,10 @@ export function mapConnectField(f: ConnectField, opts: { readonly column?: strin
       return m(T.long, long(column));
     case 'float':
     case 'float32':
-      return m(T.float, (v) => (typeof v === 'number' ? v : typeof v === 'string' && /^(NaN|-?Infinity)$/.test(v) ? Number(v) : bad(column, 'expected a number', v)));
+      return m(T.float, (v) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^(NaN|-?Infinity)$/.test(v) ? Number(v) : bad(column, 'expected a number', v)));
     case 'double':
     case 'float64':
-      return m(T.double, (v) => (typeof v === 'number' ? v : typeof v === 'string' && /^(NaN|-?Infinity)$/.test(v) ? Number(v) : bad(column, 'expected a number', v)));
+      return m(T.double, (v) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^(NaN|-?Infinity)$/.test(v) ? Number(v) : bad(column, 'expected a number', v)));
     case 'boolean':
       return m(T.boolean, (v) => (typeof v === 'boolean' ? v : bad(column, 'expected a boolean', v)));
     case 'string':

@@ -90,6 +90,19 @@ export class DebeziumDecoder {
 
   constructor(private readonly opts: DecoderOptions = {}) {}
 
+  /**
+   * Decodes with exact integers (JSON numbers beyond 2^53 as bigint). Used when converting a decoded row hit
+   * a rounded integer (PrecisionLost): only those rare messages pay for the slower exact parse.
+   */
+  decodeExact(topic: string, key: Buffer | null, value: Buffer | null): Decoded {
+    if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
+    try {
+      return this.decodeValue(topic, key, value, true);
+    } catch (e) {
+      return { kind: 'reject', reason: reasonOf(e) };
+    }
+  }
+
   decode(topic: string, key: Buffer | null, value: Buffer | null): Decoded {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
     try {

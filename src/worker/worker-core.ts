@@ -9,6 +9,7 @@ import { FloeError, assert, describeError } from '../errors.js';
 import type { TableIdentifier } from '../catalog/catalog.js';
 import { identifierToString } from '../catalog/catalog.js';
 import { offsetOf, splitTp, type OffsetMap } from '../commit/offsets.js';
+import { PrecisionLost } from '../decode/connect-schema.js';
 import { DebeziumDecoder, type DecoderOptions, type TableShape } from '../decode/debezium.js';
 import type { DataFile } from '../iceberg/data-file.js';
 import { PartitionSpec } from '../iceberg/partition-spec.js';
@@ -179,7 +180,15 @@ export class WorkerCore {
         continue;
       }
       try {
-        t.state.apply(decoded, tpKey);
+        try {
+          t.state.apply(decoded, tpKey);
+        } catch (e) {
+          if (!(e instanceof PrecisionLost)) throw e;
+          // A BIGINT beyond 2^53 was rounded by JSON.parse: decode this message again with exact integers.
+          const exact = this.decoder.decodeExact(m.topic, m.key, m.value);
+          if (exact.kind !== 'change') throw new FloeError('record_invalid', exact.kind === 'reject' ? exact.reason : 'record changed kind on exact decoding');
+          t.state.apply(exact, tpKey);
+        }
         applied++;
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'value_invalid' && e.code !== 'record_invalid' && e.code !== 'schema_invalid')) throw e;
