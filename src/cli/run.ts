@@ -82,6 +82,7 @@ export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHa
     },
     { onAssign: (tps) => pipeline?.onAssign(tps), onRevoke: (tps) => pipeline?.onRevoke(tps) },
   );
+  source.onTransientError = (message, code) => log.warn('kafka consume error (retrying)', { error: message, code });
   pipeline = new Pipeline(
     source,
     workersFromConfig(cfg),

@@ -84,9 +84,15 @@ class Reader {
   constructor(private readonly root: Record<string, unknown>) {}
   private get(path: string): unknown {
     let cur: unknown = this.root;
-    for (const p of path.split('.')) {
+    const parts = path.split('.');
+    for (let i = 0; i < parts.length; ) {
       if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Record<string, unknown>)[p];
+      const o = cur as Record<string, unknown>;
+      // Keys may contain dots (tables.overrides."ns.table"): the longest key present wins.
+      let j = parts.length;
+      while (j > i + 1 && !Object.hasOwn(o, parts.slice(i, j).join('.'))) j--;
+      cur = o[parts.slice(i, j).join('.')];
+      i = j;
     }
     return cur;
   }

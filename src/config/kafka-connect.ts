@@ -38,7 +38,7 @@ export function fromKafkaConnect(doc: unknown, env: NodeJS.ProcessEnv): Json {
     throw new FloeError('config_invalid', `Kafka Connect config ${key}: ${msg}`, { field: key });
   };
 
-  const catalogType = s('iceberg.catalog.type') ?? (s('iceberg.catalog.catalog-impl')?.includes('Rest') === true ? 'rest' : undefined);
+  const catalogType = s('iceberg.catalog.type') ?? (/restcatalog$/i.test(s('iceberg.catalog.catalog-impl') ?? '') ? 'rest' : undefined);
   if (catalogType !== 'rest') {
     fail('iceberg.catalog.type', `floe supports REST catalogs (S3 Tables, Glue's Iceberg REST endpoint, Polaris...), got "${catalogType ?? s('iceberg.catalog.catalog-impl') ?? 'none'}"`);
   }

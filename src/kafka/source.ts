@@ -45,11 +45,14 @@ export interface RebalanceHandlers {
 
 const CONNECT_TIMEOUT_MS = 30_000;
 const COMMIT_ATTEMPTS_MAX = 5;
+const TRANSIENT_ERROR_BACKOFF_MS = 200;
 
 export class KafkaSource {
   private readonly consumer: Kafka.KafkaConsumer;
   private readonly assigned = new Map<string, TopicPartition>();
   private readonly paused = new Set<string>();
+  /** Called for non-fatal consume errors (logged by the pipeline). */
+  onTransientError: ((message: string, code: number) => void) | undefined;
 
   constructor(
     private readonly cfg: KafkaSourceConfig,
@@ -123,7 +126,15 @@ export class KafkaSource {
     return new Promise((resolve, reject) => {
       this.consumer.consume(max, (err, messages) => {
         if (err) {
-          reject(new FloeError('kafka_failed', `consume failed: ${err.message}`, { code: err.code }));
+          // Per-partition errors librdkafka recovers from (a topic being created as the pattern subscription
+          // sees it, a leader change) must not stop floe; only fatal errors do.
+          if (err.isFatal === true) {
+            reject(new FloeError('kafka_failed', `consume failed: ${err.message}`, { code: err.code }));
+            return;
+          }
+          this.onTransientError?.(err.message, err.code);
+          // Back off a little so a persistent condition (broker down) does not spin.
+          setTimeout(() => resolve([]), TRANSIENT_ERROR_BACKOFF_MS);
           return;
         }
         resolve(

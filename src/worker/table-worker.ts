@@ -71,6 +71,7 @@ export class TableState {
   /** Binds a message shape to the schema's column positions, adding columns the table lacks. */
   private bind(shape: TableShape): void {
     if (this.boundShape === shape) return;
+    this.boundShape = null; // a shape that fails to bind must not leave the previous shape half rebound
     let schema = this.schema;
     const missing = shape.columns.filter((c) => schema.findField(c.name) === undefined);
     if (missing.length > 0) {
