@@ -120,8 +120,19 @@ export class KafkaSource {
     this.consumer.subscribe(subs);
   }
 
-  /** Up to `max` messages, waiting at most `timeoutMs` for the first. */
-  consume(max: number, timeoutMs: number): Promise<SourceMessage[]> {
+  /**
+   * Up to `max` messages, waiting at most `timeoutMs` for the first, then taking only what librdkafka has
+   * already fetched. (node-rdkafka's consume(n) applies its timeout per message: one call under a steady
+   * trickle would block until n messages arrived, past the commit interval and the shutdown timeout.)
+   */
+  async consume(max: number, timeoutMs: number): Promise<SourceMessage[]> {
+    const first = await this.consumeNum(1, timeoutMs);
+    if (first.length === 0 || max <= 1) return first;
+    const rest = await this.consumeNum(max - 1, 1);
+    return rest.length === 0 ? first : first.concat(rest);
+  }
+
+  private consumeNum(max: number, timeoutMs: number): Promise<SourceMessage[]> {
     this.consumer.setDefaultConsumeTimeout(timeoutMs);
     return new Promise((resolve, reject) => {
       this.consumer.consume(max, (err, messages) => {

@@ -1,5 +1,7 @@
-// floe as a child process (`node dist/src/cli/main.js run --config FILE`) for crash tests: spawn, watch its JSON log lines, kill; plus Kafka group-offset and paced-production helpers.
+// floe as a child process (`node dist/src/cli/main.js run --config FILE`) for crash tests: spawn, watch its JSON log lines, kill; a REST catalog proxy that kills at a chosen table commit; Kafka group-offset and paced-production helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import type { DebeziumGenerator } from '../../src/demo/debezium-generator.js';
@@ -157,7 +159,7 @@ export async function producePaced(
   gen: DebeziumGenerator,
   steps: number,
   startSeq: number,
-  opts: { chunk: number; pauseMs: number; stop?: () => boolean },
+  opts: { chunk: number; pauseMs: number | (() => number); stop?: () => boolean },
 ): Promise<{ steps: number; events: number }> {
   const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 5, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000, dr_cb: true });
   let delivered = 0;
@@ -185,7 +187,7 @@ export async function producePaced(
         }
         events++;
       }
-      if ((i + 1) % opts.chunk === 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
+      if ((i + 1) % opts.chunk === 0) await new Promise((r) => setTimeout(r, typeof opts.pauseMs === 'number' ? opts.pauseMs : opts.pauseMs()));
     }
     await new Promise<void>((resolve, reject) => p.flush(60_000, (err) => (err ? reject(err) : resolve())));
     const deadline = Date.now() + 30_000;
@@ -196,5 +198,88 @@ export async function producePaced(
   } finally {
     p.setPollInterval(0);
     await new Promise<void>((resolve) => p.disconnect(() => resolve()));
+  }
+}
+
+export interface TapEvent {
+  /** the n-th table commit request (POST .../namespaces/<ns>/tables/<table>) since the tap was armed */
+  readonly n: number;
+  readonly table: string;
+  /** catalog response status; null when the request was not forwarded */
+  readonly status: number | null;
+  /** whether the commit carried floe's Kafka offsets (a data commit, not a spec change) */
+  readonly withOffsets: boolean;
+}
+
+/**
+ * An HTTP proxy in front of the REST catalog that can act on the n-th table commit request: call `kill` before
+ * forwarding it (files uploaded, commit not made) or after the catalog applied it but before answering (the
+ * table holds the data, the process never learns). Requests go through with the client's Host header, so
+ * SigV4 signatures still verify.
+ */
+export class CatalogTap {
+  private readonly server: Server;
+  private armed: { n: number; when: 'before-forward' | 'after-commit'; kill: () => void; seen: number; fired: TapEvent | null } | null = null;
+
+  constructor(private readonly target: URL) {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  arm(n: number, when: 'before-forward' | 'after-commit', kill: () => void): void {
+    this.armed = { n, when, kill, seen: 0, fired: null };
+  }
+
+  /** Disarms; returns the commit the kill fired on, if it did. */
+  disarm(): TapEvent | null {
+    const fired = this.armed?.fired ?? null;
+    this.armed = null;
+    return fired;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const m = req.method === 'POST' ? /\/namespaces\/[^/]+\/tables\/([^/?]+)$/.exec(req.url ?? '') : null;
+      const a = this.armed;
+      let act: 'before-forward' | 'after-commit' | null = null;
+      if (m !== null && a !== null && a.fired === null) {
+        a.seen++;
+        if (a.seen === a.n) act = a.when;
+      }
+      const event = (status: number | null): TapEvent => ({ n: a?.seen ?? 0, table: decodeURIComponent(m?.[1] ?? ''), status, withOffsets: body.includes('floe.kafka.offsets') });
+      if (act === 'before-forward' && a !== null) {
+        a.fired = event(null);
+        a.kill();
+        res.socket?.destroy();
+        return;
+      }
+      const up = request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        const out: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => out.push(c));
+        upRes.on('end', () => {
+          if (act === 'after-commit' && a !== null) {
+            a.fired = event(upRes.statusCode ?? null);
+            a.kill();
+            res.socket?.destroy();
+            return;
+          }
+          res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
+        });
+      });
+      up.on('error', (e) => res.writeHead(599).end(String(e)));
+      up.end(body);
+    });
   }
 }
