@@ -80,6 +80,23 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path = '')
   return value;
 }
 
+/** Splits on commas outside parentheses: "bucket(16, id), day(ts)" → ["bucket(16, id)", "day(ts)"]. */
+export function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    else if (ch === ')') depth = Math.max(0, depth - 1);
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out.map((x) => x.trim()).filter((x) => x !== '');
+}
+
 class Reader {
   constructor(private readonly root: Record<string, unknown>) {}
   private get(path: string): unknown {
@@ -129,7 +146,7 @@ class Reader {
   strList(path: string): string[] {
     const v = this.get(path);
     if (v === undefined || v === null) return [];
-    if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (typeof v === 'string') return splitTopLevel(v);
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return this.fail(path, 'must be a list of strings');
     return v as string[];
   }

@@ -20,6 +20,7 @@
  *   io.debezium.data.geometry.Geometry/Point ({wkb, srid}) → binary (WKB)
  */
 import { FloeError } from '../errors.js';
+import { stringifyJsonExact } from '../iceberg/json.js';
 import { T, type PrimitiveType } from '../iceberg/types.js';
 import type { IcebergValue } from '../iceberg/values.js';
 
@@ -45,7 +46,7 @@ export interface ColumnMapping {
 const VARIABLE_SCALE_DECIMAL_SCALE = 10;
 
 function bad(column: string, what: string, v: unknown): never {
-  throw new FloeError('value_invalid', `column "${column}": ${what}, got ${JSON.stringify(v)?.slice(0, 80)}`, { column });
+  throw new FloeError('value_invalid', `column "${column}": ${what}, got ${stringifyJsonExact(v)?.slice(0, 80)}`, { column });
 }
 
 /** Base64 two's-complement big-endian bytes → bigint (Connect Decimal). */
@@ -189,7 +190,7 @@ export function mapConnectField(f: ConnectField, opts: { readonly column?: strin
     case 'array':
     case 'map':
       // Nested values are kept as JSON text until nested types are supported.
-      return m(T.string, (v) => JSON.stringify(v));
+      return m(T.string, (v) => stringifyJsonExact(v));
     default:
       throw new FloeError('type_unsupported', `column "${column}": unknown Kafka Connect type "${f.type}"${f.name !== undefined ? ` (${f.name})` : ''}`, { column });
   }
@@ -203,7 +204,7 @@ export function inferColumn(name: string, v: unknown): ColumnMapping | null {
   if (typeof v === 'number') {
     return Number.isInteger(v) ? col(T.long, long(name)) : col(T.double, (x) => (typeof x === 'number' ? x : bad(name, 'expected a number', x)));
   }
-  if (typeof v === 'string') return col(T.string, (x) => (typeof x === 'string' ? x : JSON.stringify(x)));
-  return col(T.string, (x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+  if (typeof v === 'string') return col(T.string, (x) => (typeof x === 'string' ? x : stringifyJsonExact(x)));
+  return col(T.string, (x) => (typeof x === 'string' ? x : stringifyJsonExact(x)));
 }
 

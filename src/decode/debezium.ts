@@ -87,6 +87,8 @@ export class DebeziumDecoder {
   private readonly keySchemas = new Map<string, { prefix: Buffer; columns: string[] }>();
   /** Schemaless tables: columns inferred so far, per topic. */
   private readonly inferred = new Map<string, Map<string, ColumnMapping>>();
+  private readonly inferredShapes = new Map<string, { size: number; keys: string; shape: TableShape }>();
+  private readonly keyed = new WeakMap<TableShape, { keys: string; shape: TableShape }>();
 
   constructor(private readonly opts: DecoderOptions = {}) {}
 
@@ -128,7 +130,9 @@ export class DebeziumDecoder {
     let shape: TableShape | null = null;
     const cached = this.valueSchemas.get(topic);
     if (cached !== undefined && value.length > cached.prefix.length + 1 && value.compare(cached.prefix, 0, cached.prefix.length, 0, cached.prefix.length) === 0) {
-      payload = this.parse(value.toString('utf8', cached.prefix.length, value.length - 1), exact);
+      let end = value.length;
+      while (end > 0 && (value[end - 1] === 0x0a || value[end - 1] === 0x0d || value[end - 1] === 0x20)) end--;
+      payload = this.parse(value.toString('utf8', cached.prefix.length, end - 1), exact);
       shape = cached.shape;
     } else if (value.length > SCHEMA_HEAD.length && value.compare(SCHEMA_HEAD, 0, SCHEMA_HEAD.length, 0, SCHEMA_HEAD.length) === 0) {
       const text = value.toString('utf8');
@@ -202,7 +206,7 @@ export class DebeziumDecoder {
     if (key.some((v) => v === null || v === undefined)) return { kind: 'reject', reason: `key column is null or missing (${keyColumns.join(', ')})` };
 
     if (shape === null) shape = this.inferShape(topic, row, keyColumns);
-    else if (shape.keyColumns.length === 0 || shape.keyColumns.join('\u0000') !== keyColumns.join('\u0000')) shape = { ...shape, keyColumns };
+    else if (shape.keyColumns.length === 0 || shape.keyColumns.join('\u0000') !== keyColumns.join('\u0000')) shape = this.withKeys(shape, keyColumns);
     return { kind: 'change', op, db, table, row, key, shape, tsMs: numOrNull(p.ts_ms) };
   }
 
@@ -233,6 +237,16 @@ export class DebeziumDecoder {
     return { columns: cols, values: cols.map((c) => o[c]) };
   }
 
+  /** The shape with its key columns, cached so consumers can bind once per shape (identity), not per record. */
+  private withKeys(shape: TableShape, keyColumns: readonly string[]): TableShape {
+    const k = keyColumns.join('\u0000');
+    const hit = this.keyed.get(shape);
+    if (hit !== undefined && hit.keys === k) return hit.shape;
+    const out = { ...shape, keyColumns };
+    this.keyed.set(shape, { keys: k, shape: out });
+    return out;
+  }
+
   private shapeFromSchema(schema: ConnectField): TableShape | null {
     if (schema.type !== 'struct' || schema.fields === undefined) return null;
     const after = schema.fields.find((f) => f.field === 'after') ?? schema.fields.find((f) => f.field === 'before');
@@ -257,7 +271,13 @@ export class DebeziumDecoder {
         if (c !== null) known.set(name, keyColumns.includes(name) ? { ...c, required: true } : c);
       }
     }
-    return shapeOf([...known.values()], keyColumns, false);
+    const keys = keyColumns.join('\u0000');
+    const hit = this.inferredShapes.get(topic);
+    // Same columns and keys as last time: the same shape object (columns are only ever added).
+    if (hit !== undefined && hit.size === known.size && hit.keys === keys) return hit.shape;
+    const shape = shapeOf([...known.values()], keyColumns, false);
+    this.inferredShapes.set(topic, { size: known.size, keys, shape });
+    return shape;
   }
 }
 

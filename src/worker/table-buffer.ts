@@ -38,8 +38,9 @@ export function keyOf(values: Values): IcebergValue | string {
   }
   let s = '';
   for (const v of values) {
-    s += v === null ? '\u0000' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
-    s += '\u0001';
+    // Length-prefixed parts: no string content can make two different keys collide.
+    const part = v === null ? '\u0000' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
+    s += `${part.length}:${part}`;
   }
   return s;
 }

@@ -10,8 +10,8 @@ import type { Change, TableShape } from '../decode/debezium.js';
 import type { DataFile } from '../iceberg/data-file.js';
 import type { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import type { NestedField } from '../iceberg/types.js';
-import type { IcebergValue } from '../iceberg/values.js';
+import type { NestedField, PrimitiveType } from '../iceberg/types.js';
+import { valueMatchesType, type IcebergValue } from '../iceberg/values.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { DataWriter, EqualityDeleteWriter, Partitioner } from '../writer/partitioned-writer.js';
 import { TableBuffer, type Values } from './table-buffer.js';
@@ -35,6 +35,17 @@ export interface SealedWindow {
 }
 
 type Bound = { readonly index: number; readonly convert: ColumnMapping['convert'] } | null;
+
+/** A source int bound to a long column (a type widened earlier) must yield bigints. */
+function widen(c: ColumnMapping, target: NestedField['type']): ColumnMapping['convert'] {
+  if (target.kind === 'long' && c.type.kind === 'int') {
+    return (v) => {
+      const x = c.convert(v);
+      return typeof x === 'number' ? BigInt(x) : x;
+    };
+  }
+  return c.convert;
+}
 
 export class TableState {
   readonly buffer = new TableBuffer();
@@ -86,13 +97,16 @@ export class TableState {
       if (c.type.kind !== f.type.kind && !(f.type.kind === 'long' && c.type.kind === 'int') && !(f.type.kind === 'double' && c.type.kind === 'float')) {
         throw new FloeError('record_invalid', `column "${f.name}" is ${f.type.kind} in the table but ${c.type.kind} in the source: incompatible type change`, { column: f.name });
       }
-      return { index: schema.fields.indexOf(f), convert: c.convert };
+      if (f.type.kind === 'decimal' && c.type.kind === 'decimal' && f.type.scale !== c.type.scale) {
+        throw new FloeError('record_invalid', `column "${f.name}" has scale ${f.type.scale} in the table but ${c.type.scale} in the source`, { column: f.name });
+      }
+      return { index: schema.fields.indexOf(f), convert: widen(c, f.type) };
     });
     this.keyBound = this.layout.keyIds.map((id) => {
       const f = schema.fieldOrThrow(id);
       const c = shape.byName.get(f.name);
       if (c === undefined) throw new FloeError('record_invalid', `key column "${f.name}" is missing from the source record`, { column: f.name });
-      return { index: schema.fields.indexOf(f), convert: c.convert };
+      return { index: schema.fields.indexOf(f), convert: widen(c, f.type) };
     });
     this.boundShape = shape;
   }
@@ -123,8 +137,16 @@ export class TableState {
     for (let i = 0; i < this.bound.length; i++) {
       const b = this.bound[i];
       if (b === null || b === undefined) continue;
-      const raw = row[(schema.fields[i] as NestedField).name];
-      values[i] = raw === null || raw === undefined ? null : b.convert(raw);
+      const f = schema.fields[i] as NestedField;
+      const raw = row[f.name];
+      if (raw === null || raw === undefined) continue;
+      const v = b.convert(raw);
+      // A value the converter accepts can still be outside the Iceberg type (MySQL TIME up to 838 h, a
+      // decimal wider than its precision): reject the record now, not the whole window at seal time.
+      if (v !== null && !valueMatchesType(v, f.type as PrimitiveType)) {
+        throw new FloeError('value_invalid', `column "${f.name}": value ${String(v)} is out of range for ${f.type.kind}`, { column: f.name });
+      }
+      values[i] = v;
     }
     for (let i = 0; i < schema.fields.length; i++) {
       const f = schema.fields[i] as NestedField;

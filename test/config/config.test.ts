@@ -1,0 +1,312 @@
+// Proves config loading: YAML defaults, ${VAR} / ${VAR:-default} substitution, validation errors that name the field, deep freezing, and loadConfig on temp files.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FloeError } from '../../src/errors.js';
+import { loadConfig, substituteEnv, validateConfig, type FloeConfig } from '../../src/config/config.js';
+import { defaultWorkerCount } from '../../src/worker/pool.js';
+
+type Json = Record<string, unknown>;
+
+const base = (): Json => ({
+  kafka: { brokers: 'localhost:9092', topics: ['cdc.shop.orders'] },
+  catalog: { type: 'sql', path: '/var/lib/floe/catalog.db', warehouse: 'file:///var/lib/floe/warehouse' },
+});
+
+/** `base()` with `patch` merged in (objects merge, other values replace; undefined deletes). */
+function withPatch(patch: Json, into: Json = base()): Json {
+  for (const [k, v] of Object.entries(patch)) {
+    const cur = into[k];
+    if (v === undefined) delete into[k];
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && cur !== null && typeof cur === 'object' && !Array.isArray(cur)) withPatch(v as Json, cur as Json);
+    else into[k] = v;
+  }
+  return into;
+}
+
+function failsOn(input: unknown, field: string, message: RegExp, env: NodeJS.ProcessEnv = {}): void {
+  assert.throws(
+    () => validateConfig(input, env),
+    (e: unknown) => {
+      assert.ok(e instanceof FloeError, String(e));
+      assert.equal(e.code, 'config_invalid');
+      assert.equal(e.details.field, field);
+      assert.match(e.message, message);
+      return true;
+    },
+  );
+}
+
+describe('validateConfig', () => {
+  it('fills every default for a minimal config', () => {
+    const cfg = validateConfig(base(), {});
+    const want: FloeConfig = {
+      kafka: { brokers: 'localhost:9092', groupId: 'floe', topics: ['cdc.shop.orders'], deadLetterTopic: 'floe.dead-letter', properties: {} },
+      catalog: { type: 'sql', name: 'floe', path: '/var/lib/floe/catalog.db', warehouse: 'file:///var/lib/floe/warehouse' },
+      s3: { pathStyle: false },
+      decode: { idColumns: [] },
+      route: { pattern: '{db}.{table}', include: [], exclude: [] },
+      tables: { autoCreate: true, defaults: { partitionBy: [], formatVersion: 2, properties: {} }, overrides: {} },
+      commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8 },
+      consume: { batchMax: 10_000, timeoutMs: 200 },
+      workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
+      shutdown: { timeoutMs: 60_000 },
+    };
+    assert.deepEqual(cfg, want);
+  });
+
+  it('reads a full REST config with sigv4, S3 settings, routing and table options', () => {
+    const cfg = validateConfig(
+      withPatch({
+        kafka: { groupId: 'cdc', groupInstanceId: 'floe-0', topics: undefined, topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': 1048576 } },
+        catalog: { type: 'rest', path: undefined, name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4' } },
+        s3: { region: 'us-east-1', endpoint: 'http://localhost:8333' },
+        decode: { idColumns: 'id, tenant_id', cdcField: '_cdc.op' },
+        route: { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] },
+        tables: { autoCreate: 'false', defaults: { partitionBy: ['day(updated_at)'], formatVersion: 3, properties: { 'write.target-file-size-bytes': 268435456 } }, overrides: { 'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read' } }, 'analytics.shop_items': { partitionBy: [] } } },
+        commit: { intervalMs: '30000', codec: 'SNAPPY', bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, tableCommitsInFlightMax: 2 },
+        consume: { batchMax: 500, timeoutMs: 50 },
+        workers: { count: 2, queueMax: 8, heapMb: 1024 },
+        shutdown: { timeoutMs: 120_000 },
+      }),
+      { AWS_REGION: 'us-east-1' },
+    );
+    assert.deepEqual(cfg.kafka, { brokers: 'localhost:9092', groupId: 'cdc', groupInstanceId: 'floe-0', topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': '1048576' } });
+    assert.deepEqual(cfg.catalog, { type: 'rest', name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4', signingName: 's3tables', region: 'us-east-1' } });
+    assert.deepEqual(cfg.s3, { region: 'us-east-1', endpoint: 'http://localhost:8333', pathStyle: true });
+    assert.deepEqual(cfg.decode, { idColumns: ['id', 'tenant_id'], cdcField: '_cdc.op' });
+    assert.deepEqual(cfg.route, { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] });
+    assert.deepEqual(cfg.tables, { autoCreate: false, defaults: { partitionBy: ['day(updated_at)'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' } }, overrides: { 'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read' } }, 'analytics.shop_items': { partitionBy: [] } } });
+    assert.deepEqual(cfg.commit, { intervalMs: 30_000, bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, codec: 'snappy', tableCommitsInFlightMax: 2 });
+    assert.deepEqual(cfg.consume, { batchMax: 500, timeoutMs: 50 });
+    assert.deepEqual(cfg.workers, { count: 2, queueMax: 8, heapMb: 1024 });
+    assert.deepEqual(cfg.shutdown, { timeoutMs: 120_000 });
+  });
+
+  it('takes brokers, group instance id and region from the environment', () => {
+    const cfg = validateConfig(withPatch({ kafka: { brokers: undefined }, catalog: { type: 'rest', uri: 'http://localhost:8181', auth: { type: 'sigv4', signingName: 'execute-api' } } }), {
+      FLOE_KAFKA_BROKERS: 'b1:9092,b2:9092',
+      FLOE_GROUP_INSTANCE_ID: 'floe-3',
+      AWS_REGION: 'eu-west-1',
+    });
+    assert.equal(cfg.kafka.brokers, 'b1:9092,b2:9092');
+    assert.equal(cfg.kafka.groupInstanceId, 'floe-3');
+    assert.deepEqual(cfg.catalog.type === 'rest' && cfg.catalog.auth, { type: 'sigv4', signingName: 'execute-api', region: 'eu-west-1' });
+  });
+
+  it('reads oauth2 and bearer auth', () => {
+    const oauth = validateConfig(withPatch({ catalog: { type: 'rest', path: undefined, warehouse: undefined, uri: 'https://polaris.example.com/api/catalog', auth: { type: 'oauth2', clientId: 'c', clientSecret: 's', scope: 'PRINCIPAL_ROLE:ALL' } } }), {});
+    assert.deepEqual(oauth.catalog, { type: 'rest', name: 'rest', uri: 'https://polaris.example.com/api/catalog', auth: { type: 'oauth2', clientId: 'c', clientSecret: 's', scope: 'PRINCIPAL_ROLE:ALL' } });
+    const bearer = validateConfig(withPatch({ catalog: { type: 'rest', uri: 'http://localhost:8181', auth: { type: 'bearer', token: 't0k' } } }), {});
+    assert.deepEqual(bearer.catalog.type === 'rest' && bearer.catalog.auth, { type: 'bearer', token: 't0k' });
+  });
+
+  it('returns a deeply frozen config', () => {
+    const cfg = validateConfig(withPatch({ tables: { defaults: { partitionBy: ['day(ts)'] }, overrides: { 'shop.orders': { partitionBy: ['region'] } } } }), {});
+    assert.deepEqual(cfg.tables.overrides, { 'shop.orders': { partitionBy: ['region'] } });
+    for (const o of [cfg, cfg.kafka, cfg.kafka.topics, cfg.kafka.properties, cfg.catalog, cfg.route.include, cfg.tables, cfg.tables.defaults, cfg.tables.defaults.partitionBy, cfg.tables.overrides, cfg.tables.overrides['shop.orders'], cfg.tables.overrides['shop.orders']?.partitionBy, cfg.commit, cfg.workers]) {
+      assert.ok(Object.isFrozen(o));
+    }
+    assert.throws(() => {
+      (cfg.commit as { intervalMs: number }).intervalMs = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (cfg.kafka.topics as string[]).push('other');
+    }, TypeError);
+    assert.equal(cfg.commit.intervalMs, 10_000);
+    assert.deepEqual(cfg.kafka.topics, ['cdc.shop.orders']);
+  });
+
+  describe('errors name the field', () => {
+    it('the top level must be a mapping', () => {
+      for (const bad of [null, [], 'kafka: x', 3]) assert.throws(() => validateConfig(bad, {}), (e: unknown) => e instanceof FloeError && e.code === 'config_invalid' && /mapping at the top level/.test(e.message));
+    });
+
+    it('kafka.brokers is required', () => {
+      failsOn(withPatch({ kafka: { brokers: undefined } }), 'kafka.brokers', /^config kafka\.brokers: is required \(or set FLOE_KAFKA_BROKERS\)$/);
+      failsOn(withPatch({ kafka: { brokers: '' } }), 'kafka.brokers', /is required/);
+    });
+
+    it('kafka.topics or kafka.topicPattern, exactly one', () => {
+      failsOn(withPatch({ kafka: { topics: undefined } }), 'kafka.topics', /^config kafka\.topics: set kafka\.topics or kafka\.topicPattern$/);
+      failsOn(withPatch({ kafka: { topics: [] } }), 'kafka.topics', /set kafka\.topics or kafka\.topicPattern/);
+      failsOn(withPatch({ kafka: { topicPattern: 'cdc\\..*' } }), 'kafka.topicPattern', /^config kafka\.topicPattern: set either kafka\.topics or kafka\.topicPattern, not both$/);
+    });
+
+    it('kafka.topicPattern must be a valid regex', () => {
+      failsOn(withPatch({ kafka: { topics: undefined, topicPattern: 'cdc\\.(shop' } }), 'kafka.topicPattern', /^config kafka\.topicPattern: invalid regular expression: .*Unterminated group/);
+    });
+
+    it('kafka.topics must be strings and must not contain the dead-letter topic', () => {
+      failsOn(withPatch({ kafka: { topics: ['a', 3] } }), 'kafka.topics', /must be a list of strings/);
+      failsOn(withPatch({ kafka: { topics: ['a', 'floe.dead-letter'] } }), 'kafka.deadLetterTopic', /must not be one of the consumed topics/);
+    });
+
+    it('catalog.type must be rest or sql', () => {
+      failsOn(withPatch({ catalog: { type: 'hive' } }), 'catalog.type', /^config catalog\.type: must be rest or sql, got "hive"$/);
+      failsOn(withPatch({ catalog: { type: undefined } }), 'catalog.type', /^config catalog\.type: is required$/);
+    });
+
+    it('catalog fields by type', () => {
+      failsOn(withPatch({ catalog: { path: undefined } }), 'catalog.path', /is required/);
+      failsOn(withPatch({ catalog: { type: 'rest' } }), 'catalog.uri', /is required/);
+      failsOn(withPatch({ catalog: { type: 'rest', uri: 'thrift://hms:9083' } }), 'catalog.uri', /must be an http\(s\) URL, got "thrift:\/\/hms:9083"/);
+      failsOn(withPatch({ catalog: { type: 'rest', uri: 'http://x', auth: { type: 'kerberos' } } }), 'catalog.auth.type', /must be none, sigv4, oauth2 or bearer, got "kerberos"/);
+      failsOn(withPatch({ catalog: { type: 'rest', uri: 'http://x', auth: { type: 'oauth2', clientId: 'c' } } }), 'catalog.auth.clientSecret', /is required/);
+      failsOn(withPatch({ catalog: { type: 'rest', uri: 'http://x', auth: { type: 'bearer' } } }), 'catalog.auth.token', /is required/);
+    });
+
+    it('sigv4 needs a region', () => {
+      failsOn(withPatch({ catalog: { type: 'rest', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', auth: { type: 'sigv4' } } }), 'catalog.auth.region', /^config catalog\.auth\.region: is required for sigv4 \(or set AWS_REGION\)$/);
+    });
+
+    it('format version 1 cannot hold upserts, in defaults and in overrides', () => {
+      failsOn(withPatch({ tables: { defaults: { formatVersion: 1 } } }), 'tables.defaults.formatVersion', /^config tables\.defaults\.formatVersion: upserts need row-level deletes: format version 2 or 3$/);
+      failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 1 } } } }), 'tables.overrides.shop.orders.formatVersion', /^config tables\.overrides\.shop\.orders\.formatVersion: upserts need row-level deletes/);
+      failsOn(withPatch({ tables: { defaults: { formatVersion: 4 } } }), 'tables.defaults.formatVersion', /must be between 1 and 3, got 4/);
+      failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 0 } } } }), 'tables.overrides.shop.orders.formatVersion', /must be between 1 and 3, got 0/);
+    });
+
+    it('override table names must be routed names', () => {
+      failsOn(withPatch({ tables: { overrides: { 'Shop.Orders': {} } } }), 'tables.overrides.Shop.Orders', /"namespace\.table" in lowercase/);
+      failsOn(withPatch({ tables: { overrides: ['shop.orders'] } }), 'tables.overrides', /must be a mapping of table name to options/);
+    });
+
+    it('unknown codec', () => {
+      assert.throws(
+        () => validateConfig(withPatch({ commit: { codec: 'brotli' } }), {}),
+        (e: unknown) => e instanceof FloeError && e.code === 'config_invalid' && /commit\.codec$/.test(String(e.details.field)) && /commit\.codec: unknown Parquet codec "brotli" \(use zstd, snappy, gzip, lz4, uncompressed\)/.test(e.message),
+      );
+    });
+
+    it('integers out of range or not integers', () => {
+      failsOn(withPatch({ commit: { intervalMs: 50 } }), 'commit.intervalMs', /^config commit\.intervalMs: must be between 100 and 86400000, got 50$/);
+      failsOn(withPatch({ commit: { intervalMs: 25 * 3600 * 1000 } }), 'commit.intervalMs', /must be between 100 and 86400000/);
+      failsOn(withPatch({ commit: { intervalMs: '10s' } }), 'commit.intervalMs', /must be an integer, got "10s"/);
+      failsOn(withPatch({ commit: { bufferBytesMax: 1000 } }), 'commit.bufferBytesMax', /must be between 1048576 and/);
+      failsOn(withPatch({ commit: { targetFileSizeBytes: 9 * 1024 ** 3 } }), 'commit.targetFileSizeBytes', /must be between 1048576 and 8589934592/);
+      failsOn(withPatch({ consume: { batchMax: 0 } }), 'consume.batchMax', /must be between 1 and 100000, got 0/);
+      failsOn(withPatch({ consume: { timeoutMs: 1.5 } }), 'consume.timeoutMs', /must be an integer, got 1\.5/);
+      failsOn(withPatch({ workers: { count: 65 } }), 'workers.count', /must be between 0 and 64, got 65/);
+      failsOn(withPatch({ shutdown: { timeoutMs: 999 } }), 'shutdown.timeoutMs', /must be between 1000 and 3600000, got 999/);
+    });
+
+    it('the shutdown timeout must exceed the commit interval', () => {
+      failsOn(withPatch({ commit: { intervalMs: 60_000 } }), 'shutdown.timeoutMs', /^config shutdown\.timeoutMs: must exceed commit\.intervalMs \(60000\) so a final commit fits in a shutdown$/);
+      failsOn(withPatch({ commit: { intervalMs: 120_000 }, shutdown: { timeoutMs: 90_000 } }), 'shutdown.timeoutMs', /must exceed commit\.intervalMs \(120000\)/);
+      assert.equal(validateConfig(withPatch({ commit: { intervalMs: 60_000 }, shutdown: { timeoutMs: 60_001 } }), {}).shutdown.timeoutMs, 60_001);
+    });
+
+    it('worker heap must hold its share of the buffer', () => {
+      failsOn(withPatch({ workers: { count: 1, heapMb: 128 }, commit: { bufferBytesMax: 512 * 1024 * 1024 } }), 'workers.heapMb', /128 MB is below that/);
+    });
+
+    it('other scalar shapes', () => {
+      failsOn(withPatch({ tables: { autoCreate: 'yes' } }), 'tables.autoCreate', /must be true or false, got "yes"/);
+      failsOn(withPatch({ kafka: { groupId: { a: 1 } } }), 'kafka.groupId', /must be a string/);
+      failsOn(withPatch({ route: { pattern: '{db}_{table}' } }), 'route.pattern', /must name a namespace and a table/);
+      failsOn(withPatch({ kafka: { properties: ['a=b'] } }), 'kafka.properties', /must be a mapping/);
+    });
+  });
+});
+
+describe('substituteEnv', () => {
+  it('replaces ${VAR} and ${VAR:-default} in every string, recursively', () => {
+    const env = { HOST: 'kafka-0', PORT: '9092', EMPTY: '' };
+    assert.deepEqual(
+      substituteEnv({ a: '${HOST}:${PORT}', b: ['x-${HOST}', { c: '${MISSING:-fallback}' }], d: '${EMPTY:-used}', e: '${HOST:-unused}', f: 5, g: null, h: true, i: '${NONE:-}' }, env),
+      { a: 'kafka-0:9092', b: ['x-kafka-0', { c: 'fallback' }], d: 'used', e: 'kafka-0', f: 5, g: null, h: true, i: '' },
+    );
+    // only ${NAME} forms are variables
+    assert.equal(substituteEnv('$HOST and ${1BAD}', env), '$HOST and ${1BAD}');
+  });
+
+  it('names the field of an unset variable, with list indexes', () => {
+    assert.throws(
+      () => substituteEnv({ kafka: { brokers: '${BROKERS}' } }, {}),
+      (e: unknown) => e instanceof FloeError && e.code === 'config_invalid' && e.details.field === 'kafka.brokers' && e.message === 'kafka.brokers: environment variable BROKERS is not set',
+    );
+    assert.throws(
+      () => substituteEnv({ kafka: { topics: ['a', '${T2}'] } }, { T2: '' }),
+      (e: unknown) => e instanceof FloeError && e.details.field === 'kafka.topics[1]' && /environment variable T2 is not set/.test(e.message),
+    );
+  });
+
+  it('substitutes before validation (numbers and booleans from strings)', () => {
+    const cfg = validateConfig(withPatch({ kafka: { brokers: '${B}' }, commit: { intervalMs: '${INTERVAL:-5000}' }, tables: { autoCreate: '${AUTO:-false}' } }), { B: 'b:9092' });
+    assert.equal(cfg.kafka.brokers, 'b:9092');
+    assert.equal(cfg.commit.intervalMs, 5000);
+    assert.equal(cfg.tables.autoCreate, false);
+    assert.throws(() => validateConfig(withPatch({ catalog: { path: '${STATE_DIR}/catalog.db' } }), {}), (e: unknown) => e instanceof FloeError && e.details.field === 'catalog.path' && /STATE_DIR/.test(e.message));
+  });
+});
+
+describe('loadConfig', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'floe-config-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads YAML with environment substitution', async () => {
+    const path = join(dir, 'floe.yaml');
+    await writeFile(
+      path,
+      [
+        'kafka:',
+        '  brokers: ${BROKERS}',
+        '  groupId: ${GROUP:-floe-cdc}',
+        '  topics:',
+        '    - cdc.shop.orders',
+        '    - cdc.shop.customers',
+        'catalog:',
+        '  type: rest',
+        '  uri: https://s3tables.${REGION}.amazonaws.com/iceberg',
+        '  warehouse: arn:aws:s3tables:${REGION}:111122223333:bucket/lake',
+        '  auth:',
+        '    type: sigv4',
+        '    region: ${REGION}',
+        'commit:',
+        '  intervalMs: ${INTERVAL:-30000}',
+        '  codec: lz4',
+        '',
+      ].join('\n'),
+    );
+    const cfg = await loadConfig(path, { BROKERS: 'b-1:9092', REGION: 'ap-northeast-2' });
+    assert.equal(cfg.kafka.brokers, 'b-1:9092');
+    assert.equal(cfg.kafka.groupId, 'floe-cdc');
+    assert.deepEqual(cfg.kafka.topics, ['cdc.shop.orders', 'cdc.shop.customers']);
+    assert.deepEqual(cfg.catalog, {
+      type: 'rest',
+      name: 'rest',
+      uri: 'https://s3tables.ap-northeast-2.amazonaws.com/iceberg',
+      warehouse: 'arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake',
+      auth: { type: 'sigv4', signingName: 's3tables', region: 'ap-northeast-2' },
+    });
+    assert.equal(cfg.commit.intervalMs, 30_000);
+    assert.equal(cfg.commit.codec, 'lz4');
+    assert.ok(Object.isFrozen(cfg.catalog));
+    await assert.rejects(loadConfig(path, { REGION: 'ap-northeast-2' }), (e: unknown) => e instanceof FloeError && e.details.field === 'kafka.brokers' && /environment variable BROKERS is not set/.test(e.message));
+  });
+
+  it('reports unreadable and malformed files', async () => {
+    const missing = join(dir, 'nope.yaml');
+    await assert.rejects(loadConfig(missing, {}), (e: unknown) => e instanceof FloeError && e.code === 'config_invalid' && e.message.startsWith(`cannot read config file ${missing}`));
+    const badYaml = join(dir, 'bad.yaml');
+    await writeFile(badYaml, 'kafka:\n  brokers: [a\n');
+    await assert.rejects(loadConfig(badYaml, {}), (e: unknown) => e instanceof FloeError && e.message.startsWith(`config file ${badYaml} is not valid YAML`));
+    const badJson = join(dir, 'bad.json');
+    await writeFile(badJson, '{"kafka": ');
+    await assert.rejects(loadConfig(badJson, {}), (e: unknown) => e instanceof FloeError && e.message.startsWith(`config file ${badJson} is not valid JSON`));
+  });
+
+  it('validates what it reads', async () => {
+    const path = join(dir, 'invalid.yaml');
+    await writeFile(path, 'kafka:\n  brokers: b:9092\n  topics: [t]\ncatalog:\n  type: glue\n');
+    await assert.rejects(loadConfig(path, {}), (e: unknown) => e instanceof FloeError && e.details.field === 'catalog.type' && /got "glue"/.test(e.message));
+  });
+});

@@ -1,0 +1,274 @@
+// Proves TableState turns decoded changes into one window per table: values converted to the table's types, keys mapped to the table's key order, records that cannot apply rejected, new source columns added with fresh ids, and seal() writing Parquet data and equality delete files (partitioned or global) with the right rows.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FloeError } from '../../src/errors.js';
+import { mapConnectField, type ConnectField } from '../../src/decode/connect-schema.js';
+import type { Change, Op, TableShape } from '../../src/decode/debezium.js';
+import { DataFileContent, type DataFile } from '../../src/iceberg/data-file.js';
+import { PartitionSpec, partitionSpecFromExprs } from '../../src/iceberg/partition-spec.js';
+import { Schema } from '../../src/iceberg/schema.js';
+import { T, type PrimitiveType } from '../../src/iceberg/types.js';
+import type { IcebergValue } from '../../src/iceberg/values.js';
+import { LocalFileIO } from '../../src/io/local-file-io.js';
+import { arrowValue } from '../../src/writer/column-builder.js';
+import type { WriterSettings } from '../../src/writer/file-writer.js';
+import { decodeParquet } from '../../src/writer/parquet.js';
+import { Partitioner } from '../../src/writer/partitioned-writer.js';
+import { TableState, type TableLayout } from '../../src/worker/table-worker.js';
+
+const io = new LocalFileIO();
+let dir: string;
+let n = 0;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'floe-ts-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+const settings = (): WriterSettings => ({ io, dataLocation: `file://${dir}/t${n++}/data`, codec: 'zstd', targetFileSizeBytes: 64 * 1024 * 1024 });
+
+const F = {
+  id: { type: 'int64', optional: false, field: 'id' },
+  name: { type: 'string', optional: true, field: 'name' },
+  amount: { type: 'bytes', optional: true, name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '12' }, field: 'amount' },
+  region: { type: 'string', optional: true, field: 'region' },
+  updatedAt: { type: 'string', optional: true, name: 'io.debezium.time.ZonedTimestamp', field: 'updated_at' },
+  email: { type: 'string', optional: true, field: 'email' },
+} satisfies Record<string, ConnectField>;
+
+function shape(fields: readonly ConnectField[], keyColumns: readonly string[]): TableShape {
+  const columns = fields.map((f) => mapConnectField(f));
+  return { columns, byName: new Map(columns.map((c) => [c.name, c])), keyColumns, declared: true };
+}
+
+function change(s: TableShape, op: Op, key: unknown[], row: Record<string, unknown> | null): Change {
+  return { kind: 'change', op, db: 'shop', table: 'orders', row, key, shape: s, tsMs: null };
+}
+
+/** orders(id long key, name, amount decimal(12,2), region, updated_at timestamptz) as the committer would create it. */
+function ordersSchema(): Schema {
+  return new Schema(0, [
+    { id: 1, name: 'id', required: true, type: T.long },
+    { id: 2, name: 'name', required: false, type: T.string },
+    { id: 3, name: 'amount', required: false, type: T.decimal(12, 2) },
+    { id: 4, name: 'region', required: false, type: T.string },
+    { id: 5, name: 'updated_at', required: false, type: T.timestamptz },
+  ], [1]);
+}
+const unpartitioned = (schema: Schema, lastColumnId = schema.highestFieldId): TableLayout => ({
+  schema,
+  spec: PartitionSpec.unpartitioned(),
+  deleteSpec: PartitionSpec.unpartitioned(),
+  keyIds: schema.identifierFieldIds,
+  lastColumnId,
+});
+
+async function readRows(file: DataFile, types: readonly PrimitiveType[]): Promise<(IcebergValue | null)[][]> {
+  const t = decodeParquet(await io.read(file.filePath));
+  const rows: (IcebergValue | null)[][] = [];
+  for (let r = 0; r < t.numRows; r++) {
+    rows.push(types.map((ty, c) => {
+      const v = arrowValue(ty, t.getChildAt(c)!, r);
+      return v instanceof Uint8Array ? Uint8Array.from(v) : v;
+    }));
+  }
+  return rows;
+}
+async function readAll(files: readonly DataFile[], types: readonly PrimitiveType[]): Promise<(IcebergValue | null)[][]> {
+  const out: (IcebergValue | null)[][] = [];
+  for (const f of files) out.push(...(await readRows(f, types)));
+  const text = (r: (IcebergValue | null)[]): string => r.map((v) => String(v).padStart(20, '0')).join('|');
+  return out.sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+}
+const ORDER_TYPES = [T.long, T.string, T.decimal(12, 2), T.string, T.timestamptz];
+
+describe('TableState', () => {
+  const s = shape([F.id, F.name, F.amount, F.region, F.updatedAt], ['id']);
+  const row = (id: number, name: string, amount: string | null, region: string) => ({ id, name, amount, region, updated_at: '2026-01-01T00:00:00.000001Z' });
+
+  it('collapses c/u/d by key and seals data and equality delete files', async () => {
+    const st = new TableState(unpartitioned(ordersSchema()));
+    st.apply(change(s, 'c', [1], row(1, 'one', 'EtaH', 'eu')), 'cdc.shop.orders/0');
+    st.apply(change(s, 'c', [2], row(2, 'two', '7Sl5', 'us')), 'cdc.shop.orders/0');
+    st.apply(change(s, 'u', [1], row(1, 'one v2', null, 'eu')), 'cdc.shop.orders/0');
+    st.apply(change(s, 'c', [3], row(3, 'three', 'AA==', 'ap')), 'cdc.shop.orders/0');
+    st.apply(change(s, 'd', [3], row(3, 'three', 'AA==', 'ap')), 'cdc.shop.orders/0');
+    st.apply(change(s, 'd', [4], null), 'cdc.shop.orders/0'); // key-only delete of a row from an earlier window
+    assert.equal(st.buffer.size, 4);
+    assert.equal(st.pendingSchema, null);
+
+    const sealed = await st.seal(settings());
+    assert.equal(sealed.truncated, false);
+    assert.equal(sealed.rows, 2);
+    assert.equal(sealed.deletedKeys, 2);
+    assert.equal(sealed.dataFiles.length, 1);
+    assert.equal(sealed.dataFiles[0]!.content, DataFileContent.DATA);
+    assert.equal(sealed.dataFiles[0]!.recordCount, 2n);
+    assert.equal(sealed.deleteFiles.length, 1);
+    const del = sealed.deleteFiles[0]!;
+    assert.equal(del.content, DataFileContent.EQUALITY_DELETES);
+    assert.deepEqual(del.equalityIds, [1]);
+    // every key touched in the window is deleted from earlier snapshots
+    assert.equal(del.recordCount, 4n);
+    assert.deepEqual(await readAll(sealed.deleteFiles, [T.long]), [[1n], [2n], [3n], [4n]]);
+    assert.deepEqual(await readAll(sealed.dataFiles, ORDER_TYPES), [
+      [1n, 'one v2', null, 'eu', 1_767_225_600_000_001n],
+      [2n, 'two', -1234567n, 'us', 1_767_225_600_000_001n],
+    ]);
+    // the window starts over
+    assert.equal(st.buffer.isEmpty, true);
+    const empty = await st.seal(settings());
+    assert.deepEqual([empty.dataFiles.length, empty.deleteFiles.length, empty.rows, empty.deletedKeys], [0, 0, 0, 0]);
+  });
+
+  it('maps the source key order to the table key order', async () => {
+    const schema = new Schema(0, [
+      { id: 1, name: 'order_id', required: true, type: T.long },
+      { id: 2, name: 'line_no', required: true, type: T.int },
+      { id: 3, name: 'sku', required: false, type: T.string },
+    ], [1, 2]);
+    const st = new TableState(unpartitioned(schema));
+    const items = shape([{ type: 'int32', optional: false, field: 'line_no' }, { type: 'int64', optional: false, field: 'order_id' }, { type: 'string', optional: true, field: 'sku' }], ['line_no', 'order_id']);
+    st.apply(change(items, 'c', [2, 7], { line_no: 2, order_id: 7, sku: 'A' }), 'items/0');
+    st.apply(change(items, 'u', [2, 7], { line_no: 2, order_id: 7, sku: 'B' }), 'items/0');
+    st.apply(change(items, 'c', [1, 7], { line_no: 1, order_id: 7, sku: 'C' }), 'items/0');
+    st.apply(change(items, 'd', [1, 8], null), 'items/0');
+    const sealed = await st.seal(settings());
+    assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.int, T.string]), [[7n, 1, 'C'], [7n, 2, 'B']]);
+    assert.deepEqual(sealed.deleteFiles[0]!.equalityIds, [1, 2]);
+    const deletes = await readAll(sealed.deleteFiles, [T.long, T.int]);
+    assert.deepEqual(deletes.map((d) => `${d[0]}/${d[1]}`).sort(), ['7/1', '7/2', '8/1']);
+  });
+
+  it('takes key values from the row when the Kafka key lacks a table key column', async () => {
+    const st = new TableState(unpartitioned(ordersSchema()));
+    // a shape keyed by another column (e.g. a Kafka key on name): the table key "id" comes from the row
+    const byName = shape([F.id, F.name, F.amount, F.region, F.updatedAt], ['name']);
+    st.apply(change(byName, 'c', ['one'], row(11, 'one', null, 'eu')), 'p/0');
+    const sealed = await st.seal(settings());
+    assert.deepEqual(await readAll(sealed.deleteFiles, [T.long]), [[11n]]);
+    assert.throws(() => st.apply(change(byName, 'd', ['one'], null), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'record_invalid' && e.message === 'key column "id" is null');
+  });
+
+  it('truncate drops the window; the sealed window is marked truncated and needs no equality deletes', async () => {
+    const st = new TableState(unpartitioned(ordersSchema()));
+    st.apply(change(s, 'c', [1], row(1, 'gone', null, 'eu')), 'p/0');
+    st.apply(change(s, 't', [], null), 'p/0');
+    st.apply(change(s, 'c', [2], row(2, 'kept', null, 'eu')), 'p/0');
+    const sealed = await st.seal(settings());
+    assert.equal(sealed.truncated, true);
+    assert.equal(sealed.rows, 1);
+    assert.deepEqual(sealed.deleteFiles, []);
+    assert.deepEqual((await readAll(sealed.dataFiles, ORDER_TYPES)).map((r) => r[1]), ['kept']);
+  });
+
+  it('rejects values and records that cannot apply, leaving the window unchanged', () => {
+    const st = new TableState(unpartitioned(ordersSchema()));
+    st.apply(change(s, 'c', [1], row(1, 'ok', null, 'eu')), 'p/0');
+    const bytes = st.buffer.bytes;
+    const failsWith = (c: Change, code: string, message: string): void => {
+      assert.throws(() => st.apply(c, 'p/0'), (e: unknown) => e instanceof FloeError && e.code === code && e.message === message);
+    };
+    failsWith(change(s, 'u', [1], { ...row(1, 'x', null, 'eu'), amount: 12.5 }), 'value_invalid', 'column "amount": expected base64 decimal bytes, got 12.5');
+    failsWith(change(s, 'u', [1], { ...row(1, 'x', null, 'eu'), updated_at: 'soon' }), 'value_invalid', 'column "updated_at": expected an ISO-8601 timestamp, got "soon"');
+    failsWith(change(s, 'u', ['abc'], row(1, 'x', null, 'eu')), 'value_invalid', 'column "id": expected an integer, got "abc"');
+    failsWith(change(s, 'u', [null], row(1, 'x', null, 'eu')), 'record_invalid', 'key column "id" is null');
+    // a source column whose type changed incompatibly
+    const renamed = shape([F.id, F.name, { type: 'string', optional: true, field: 'amount' }], ['id']);
+    failsWith(change(renamed, 'u', [1], { id: 1, name: 'x', amount: '1.00' }), 'record_invalid', 'column "amount" is decimal in the table but string in the source: incompatible type change');
+    // the source lost the key column
+    const keyless = shape([F.name], ['name']);
+    failsWith(change(keyless, 'u', ['x'], { name: 'x' }), 'record_invalid', 'key column "id" is missing from the source record');
+    assert.equal(st.buffer.size, 1);
+    assert.equal(st.buffer.bytes, bytes);
+    // a rejected shape leaves no half-done binding behind: the good shape applies again
+    st.apply(change(s, 'u', [1], row(1, 'still ok', 'AA==', 'eu')), 'p/0');
+    assert.equal(st.buffer.size, 1);
+    assert.deepEqual(st.buffer.take().slots[0]!.row, [1n, 'still ok', 0n, 'eu', 1_767_225_600_000_001n]);
+  });
+
+  it('rejects a null in a required column', () => {
+    const schema = new Schema(0, [{ id: 1, name: 'id', required: true, type: T.long }, { id: 2, name: 'name', required: true, type: T.string }], [1]);
+    const st = new TableState(unpartitioned(schema));
+    assert.throws(() => st.apply(change(shape([F.id, F.name], ['id']), 'c', [1], { id: 1, name: null }), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'record_invalid' && e.message === 'required column "name" is null');
+    assert.equal(st.buffer.size, 0);
+  });
+
+  it('adds new source columns as optional fields with ids above last-column-id', async () => {
+    const schema = new Schema(3, [{ id: 1, name: 'id', required: true, type: T.long }, { id: 2, name: 'name', required: false, type: T.string }], [1]);
+    // a column with id 3..5 was dropped earlier: its ids must not be reused
+    const st = new TableState(unpartitioned(schema, 5));
+    st.apply(change(shape([F.id, F.name], ['id']), 'c', [1], { id: 1, name: 'before' }), 'p/0');
+    st.apply(change(shape([F.id, F.name, F.email, F.amount], ['id']), 'c', [2], { id: 2, name: 'after', email: 'a@b.c', amount: 'AIA=' }), 'p/0');
+    const evolved = st.pendingSchema;
+    assert.ok(evolved !== null);
+    assert.deepEqual(evolved.toJSON(), {
+      type: 'struct',
+      'schema-id': 3,
+      'identifier-field-ids': [1],
+      fields: [
+        { id: 1, name: 'id', required: true, type: 'long' },
+        { id: 2, name: 'name', required: false, type: 'string' },
+        { id: 6, name: 'email', required: false, type: 'string' },
+        { id: 7, name: 'amount', required: false, type: 'decimal(12, 2)' },
+      ],
+    });
+    assert.equal(st.schema, evolved);
+    const sealed = await st.seal(settings());
+    // the row applied before the column existed is padded with nulls
+    assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.string, T.string, T.decimal(12, 2)]), [
+      [1n, 'before', null, null],
+      [2n, 'after', 'a@b.c', 128n],
+    ]);
+    // after the commit the table layout carries the columns
+    st.setLayout(unpartitioned(evolved.withSchemaId(4), 7));
+    assert.equal(st.pendingSchema, null);
+    st.apply(change(shape([F.id, F.name, F.email, F.amount], ['id']), 'u', [2], { id: 2, name: 'again', email: null, amount: null }), 'p/0');
+    assert.equal(st.pendingSchema, null);
+  });
+
+  it('writes data by the table spec and global equality deletes when the partition is not part of the key', async () => {
+    const schema = ordersSchema();
+    const spec = partitionSpecFromExprs(['region'], schema);
+    const globalDeletes = new PartitionSpec(1, []);
+    const st = new TableState({ schema, spec, deleteSpec: globalDeletes, keyIds: [1], lastColumnId: 5 });
+    st.apply(change(s, 'c', [1], row(1, 'a', null, 'eu')), 'p/0');
+    st.apply(change(s, 'c', [2], row(2, 'b', null, 'us')), 'p/0');
+    st.apply(change(s, 'u', [1], row(1, 'a moved', null, 'us')), 'p/0'); // the update moves the row to another partition
+    st.apply(change(s, 'c', [3], row(3, 'c', null, 'eu')), 'p/0');
+    const sealed = await st.seal(settings());
+    const byPartition = new Map(sealed.dataFiles.map((f) => [String(f.partition[0]), f]));
+    assert.deepEqual([...byPartition.keys()].sort(), ['eu', 'us']);
+    assert.equal(byPartition.get('eu')!.recordCount, 1n);
+    assert.equal(byPartition.get('us')!.recordCount, 2n);
+    assert.ok(byPartition.get('us')!.filePath.includes('/data/region=us/'));
+    assert.equal(sealed.deleteFiles.length, 1);
+    assert.equal(sealed.deleteFiles[0]!.specId, 1);
+    assert.deepEqual(sealed.deleteFiles[0]!.partition, []);
+    assert.equal(sealed.deleteFiles[0]!.recordCount, 3n);
+  });
+
+  it('partitions equality deletes by the key when the partition source is the key', async () => {
+    const schema = ordersSchema();
+    const spec = partitionSpecFromExprs(['bucket(4, id)'], schema);
+    const st = new TableState({ schema, spec, deleteSpec: spec, keyIds: [1], lastColumnId: 5 });
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8];
+    for (const id of ids) st.apply(change(s, id % 3 === 0 ? 'd' : 'c', [id], id % 3 === 0 ? null : row(id, `r${id}`, null, 'eu')), 'p/0');
+    const sealed = await st.seal(settings());
+    const part = new Partitioner(schema, spec);
+    const bucketOf = (id: number): number => part.partition([BigInt(id), null, null, null, null])[0] as number;
+    const wantDeletes = new Map<number, number>();
+    for (const id of ids) wantDeletes.set(bucketOf(id), (wantDeletes.get(bucketOf(id)) ?? 0) + 1);
+    assert.ok(wantDeletes.size > 1, 'the keys spread over several buckets');
+    assert.deepEqual(new Map(sealed.deleteFiles.map((f) => [f.partition[0] as number, Number(f.recordCount)])), wantDeletes);
+    for (const f of sealed.deleteFiles) {
+      assert.equal(f.specId, 0);
+      for (const [k] of await readRows(f, [T.long])) assert.equal(bucketOf(Number(k)), f.partition[0]);
+    }
+    assert.equal(sealed.rows, 6);
+    assert.equal(sealed.deletedKeys, 2);
+  });
+});
