@@ -5,6 +5,7 @@
  *   FLOE_KAFKA_BOOTSTRAP=127.0.0.1:9092 node dist/native-bench/pipeline.bench.js [events] [schema|noschema] [local|rest]
  * `local` writes to a local warehouse with the embedded SQL catalog; `rest` to the harness's REST catalog on S3.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +22,12 @@ const target = process.argv[4] ?? 'local';
 const brokers = process.env.FLOE_KAFKA_BOOTSTRAP;
 if (brokers === undefined) throw new Error('set FLOE_KAFKA_BOOTSTRAP (bash test/harness/kafka.sh start; eval "$(bash test/harness/kafka.sh env)")');
 const partitions = 4;
-const run = randomBytes(3).toString('hex');
+// The producer runs in a child process so floe's peak RSS and CPU are measured alone.
+const produceOnly = process.argv[5] === '--produce';
+const run = produceOnly ? (process.argv[6] ?? '') : randomBytes(3).toString('hex');
 const prefix = `bench${run}`;
 
-async function main(): Promise<void> {
+async function produce(): Promise<{ produced: number; bytes: number; produceMs: number }> {
   const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
   for (const t of ['customers', 'orders', 'order_items']) {
     await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}.shop.${t}`, num_partitions: partitions, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
@@ -55,6 +58,12 @@ async function main(): Promise<void> {
   await new Promise<void>((res) => p.disconnect(() => res()));
   const produceMs = Date.now() - tp0;
 
+  return { produced, bytes, produceMs };
+}
+
+async function main(): Promise<void> {
+  const child = execFileSync(process.execPath, [process.argv[1] ?? '', String(events), withSchema ? 'schema' : 'noschema', target, '--produce', run], { env: process.env, maxBuffer: 1 << 20 });
+  const { produced, bytes, produceMs } = JSON.parse(child.toString()) as { produced: number; bytes: number; produceMs: number };
   const dir = await mkdtemp(join(tmpdir(), 'floe-bench-'));
   const env = (k: string): string => process.env[k] ?? '';
   const catalog =
@@ -67,7 +76,7 @@ async function main(): Promise<void> {
     s3: target === 'rest' ? { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } : {},
     route: { pattern: `b${run}_{db}.{table}` },
     tables: { overrides: { [`b${run}_shop.orders`]: { partitionBy: ['region'] } } },
-    commit: { intervalMs: 10_000 },
+    commit: { intervalMs: 10_000, ...(process.env.FLOE_BUFFER_BYTES !== undefined ? { bufferBytesMax: Number(process.env.FLOE_BUFFER_BYTES) } : {}) },
     ...(process.env.FLOE_WORKERS !== undefined ? { workers: { count: Number(process.env.FLOE_WORKERS) } } : {}),
   });
   const cpu0 = process.cpuUsage();
@@ -101,4 +110,5 @@ async function main(): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-await main();
+if (produceOnly) process.stdout.write(JSON.stringify(await produce()));
+else await main();
