@@ -12,7 +12,7 @@ import { transformToString } from '../../src/iceberg/transform.js';
 import { T } from '../../src/iceberg/types.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { canonicalRows } from '../support/canonical.js';
-import { env, readWithEngine, restCatalog, type EngineOutput } from '../support/harness.js';
+import { harnessCatalogSections, readWithEngine, restCatalog, type EngineOutput } from '../support/harness.js';
 import { createTopics, endOffsets } from '../support/kafka.js';
 import { lit, mariadbPort, sql, tableRows } from '../support/mariadb.js';
 
@@ -239,13 +239,7 @@ describe('pipeline: MariaDB → Debezium (Kafka Connect) → Kafka → floe → 
 
     const cfg = validateConfig({
       kafka: { brokers: brokers!, groupId: `g${run}`, topicPattern: `^${prefix}\\.${db}\\..*`, deadLetterTopic: dlq },
-      catalog: {
-        type: 'rest',
-        uri: env('FLOE_REST_URI'),
-        warehouse: env('FLOE_REST_WAREHOUSE'),
-        auth: { type: 'sigv4', signingName: env('FLOE_REST_SIGNING_NAME'), region: env('FLOE_REST_SIGNING_REGION'), accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') },
-      },
-      s3: { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') },
+      ...harnessCatalogSections(),
       route: { pattern: `d${run}_{db}.{table}` },
       tables: { overrides: Object.fromEntries(Object.entries(partitionBy).map(([t, p]) => [`${ns}.${t}`, { partitionBy: p }])) },
       commit: { intervalMs: 1000, targetFileSizeBytes: 8 * 1024 * 1024 },

@@ -7,7 +7,7 @@ import { validateConfig } from '../../src/config/config.js';
 import { DebeziumGenerator } from '../../src/demo/debezium-generator.js';
 import { silentLogger } from '../../src/log.js';
 import { expectedLines } from '../support/cdc-expected.js';
-import { env, integration, readWithEngine, skipReason, type EngineOutput } from '../support/harness.js';
+import { harnessCatalogSections, integration, readWithEngine, skipReason, type EngineOutput } from '../support/harness.js';
 import { createTopics, endOffsets, kafkaBrokers, produceEvents, readTopic, withProducer } from '../support/kafka.js';
 
 const run = randomBytes(3).toString('hex');
@@ -20,13 +20,7 @@ const steps = 6000;
 export function pipelineConfig(brokers: string, extra: { groupId: string; deadLetterTopic: string; intervalMs?: number }) {
   return validateConfig({
     kafka: { brokers, groupId: extra.groupId, topicPattern: `^${prefix}\\..*`, deadLetterTopic: extra.deadLetterTopic },
-    catalog: {
-      type: 'rest',
-      uri: env('FLOE_REST_URI'),
-      warehouse: env('FLOE_REST_WAREHOUSE'),
-      auth: { type: 'sigv4', signingName: env('FLOE_REST_SIGNING_NAME'), region: env('FLOE_REST_SIGNING_REGION'), accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') },
-    },
-    s3: { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') },
+    ...harnessCatalogSections(),
     route: { pattern: `p${run}_{db}.{table}` },
     tables: { overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
     commit: { intervalMs: extra.intervalMs ?? 1000, targetFileSizeBytes: 8 * 1024 * 1024 },

@@ -29,6 +29,19 @@ export function s3Settings(overrides: { secretAccessKey?: string } = {}) {
   };
 }
 
+/** The `catalog` and `s3` sections of a floe config for the harness's REST catalog on SeaweedFS. */
+export function harnessCatalogSections() {
+  return {
+    catalog: {
+      type: 'rest',
+      uri: env('FLOE_REST_URI'),
+      warehouse: env('FLOE_REST_WAREHOUSE'),
+      auth: { type: 'sigv4', signingName: env('FLOE_REST_SIGNING_NAME'), region: env('FLOE_REST_SIGNING_REGION'), accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') },
+    },
+    s3: { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') },
+  };
+}
+
 export function s3FileIO(overrides: { secretAccessKey?: string } = {}): S3FileIO {
   return new S3FileIO(s3Settings(overrides));
 }
