@@ -44,6 +44,9 @@ export const COMMIT_DEFAULTS = Object.freeze({
   stateCheckAttemptsMax: 5,
 });
 
+/** Iceberg's defaults for `commit.manifest.min-count-to-merge` and `commit.manifest.target-size-bytes`. */
+export const MANIFEST_DEFAULTS = Object.freeze({ minCountToMerge: 100, targetSizeBytes: 8 * 1024 * 1024 });
+
 export interface CommitOptions {
   readonly commitAttemptsMax?: number;
   readonly backoffBaseMs?: number;
@@ -407,7 +410,7 @@ export class Transaction {
     if (needLive.size > 0) {
       throw new FloeError('commit_conflict', `position deletes target ${needLive.size} data file(s) that are no longer live (e.g. ${[...needLive][0]}); rewritten by a concurrent commit?`);
     }
-    const manifests = [...added, ...kept];
+    const manifests = [...added, ...(await this.mergeManifests(kept, snapshotId, schema))];
     const listPath = `${meta.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
     const listBytes = writeManifestList({ formatVersion: meta.formatVersion, snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, manifests });
     await this.table.io.write(listPath, listBytes);
@@ -420,6 +423,62 @@ export class Transaction {
       summary: { ...this.summary(parent, removedFiles, removedDeletes), ...this.summaryExtra, ...extraSummary, operation: this.operation() },
       schemaId: schema.schemaId === currentSchema(meta).schemaId ? schema.schemaId : null,
     };
+  }
+
+  /**
+   * Manifest merging (Iceberg's `commit.manifest-merge.enabled`): a streaming table adds a manifest or two per
+   * commit, and readers open every manifest of a snapshot. When one (content, spec) group holds more than
+   * `commit.manifest.min-count-to-merge` manifests, the ones committed earlier are rewritten into manifests of
+   * up to `commit.manifest.target-size-bytes`. Live entries keep their snapshot ids and *explicit* data and
+   * file sequence numbers (deletes depend on them); entries deleted by earlier snapshots are dropped.
+   */
+  private async mergeManifests(kept: readonly ManifestFile[], snapshotId: bigint, schema: Schema): Promise<ManifestFile[]> {
+    const meta = this.table.metadata;
+    const props = meta.properties;
+    if ((props['commit.manifest-merge.enabled'] ?? 'true') !== 'true') return [...kept];
+    const minCount = Number(props['commit.manifest.min-count-to-merge'] ?? MANIFEST_DEFAULTS.minCountToMerge);
+    const targetBytes = BigInt(props['commit.manifest.target-size-bytes'] ?? MANIFEST_DEFAULTS.targetSizeBytes);
+    const groups = new Map<string, ManifestFile[]>();
+    for (const m of kept) {
+      const k = `${m.content}/${m.partitionSpecId}`;
+      groups.set(k, [...(groups.get(k) ?? []), m]);
+    }
+    const out: ManifestFile[] = [];
+    for (const group of groups.values()) {
+      // Manifests this snapshot rewrote (sequence number still unassigned) are never merged again here.
+      const candidates = group.filter((m) => m.sequenceNumber !== -1n && m.manifestLength < targetBytes);
+      if (group.length <= minCount || candidates.length < 2) {
+        out.push(...group);
+        continue;
+      }
+      out.push(...group.filter((m) => !candidates.includes(m)));
+      const first = candidates[0] as ManifestFile;
+      const spec = specsById(meta).get(first.partitionSpecId);
+      assert(spec !== undefined, 'manifest spec must exist', { manifest: first.manifestPath });
+      let bin: ManifestEntry[] = [];
+      let binBytes = 0n;
+      const flush = async (): Promise<void> => {
+        if (bin.length === 0) return;
+        const path = this.manifestPath();
+        const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: first.content, snapshotId, entries: bin });
+        await this.table.io.write(path, w.bytes);
+        out.push({ ...w.manifestFile, sequenceNumber: -1n });
+        bin = [];
+        binBytes = 0n;
+      };
+      for (const m of candidates) {
+        const entries = await this.manifestCache.get(this.table, m, schema);
+        for (const e of entries) {
+          if (e.status === ManifestEntryStatus.DELETED) continue;
+          assert(e.sequenceNumber !== null && e.fileSequenceNumber !== null, 'merged entries need explicit sequence numbers', { manifest: m.manifestPath });
+          bin.push({ ...e, status: ManifestEntryStatus.EXISTING });
+        }
+        binBytes += m.manifestLength;
+        if (binBytes >= targetBytes) await flush();
+      }
+      await flush();
+    }
+    return out;
   }
 
   private operation(): SnapshotOperation {

@@ -54,7 +54,8 @@ function configFile(dir: string, name: string, brokers: string, groupId: string,
     },
     s3: { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: '${AWS_ACCESS_KEY_ID}', secretAccessKey: '${AWS_SECRET_ACCESS_KEY}' },
     route: { pattern: `c${run}_{db}.{table}` },
-    tables: { overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
+    // A low merge threshold makes manifest merging run many times under the engines' eyes.
+    tables: { defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } }, overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
     commit: { intervalMs, targetFileSizeBytes: 8 * 1024 * 1024 },
     shutdown: { timeoutMs: shutdownTimeoutMs },
   };

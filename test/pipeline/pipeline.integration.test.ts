@@ -22,7 +22,8 @@ export function pipelineConfig(brokers: string, extra: { groupId: string; deadLe
     kafka: { brokers, groupId: extra.groupId, topicPattern: `^${prefix}\\..*`, deadLetterTopic: extra.deadLetterTopic },
     ...harnessCatalogSections(),
     route: { pattern: `p${run}_{db}.{table}` },
-    tables: { overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
+    // A low merge threshold makes manifest merging run many times under the engines' eyes.
+    tables: { defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } }, overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
     commit: { intervalMs: extra.intervalMs ?? 1000, targetFileSizeBytes: 8 * 1024 * 1024 },
     // Two worker threads: exercises the piscina path (on 2 cores the default keeps windows in the main thread).
     workers: { count: 2 },
