@@ -165,16 +165,16 @@ export class DebeziumDecoder {
         db = String(source.db ?? source.schema ?? '');
         table = String(source.table ?? source.collection ?? '');
       }
+    } else if ('ddl' in p && 'databaseName' in p) {
+      return { kind: 'skip', reason: 'schema-change' };
+    } else if ('ts_ms' in p && Object.keys(p).length === 1) {
+      return { kind: 'skip', reason: 'heartbeat' };
     } else if (this.opts.cdcField !== undefined) {
       const raw = getPath(p, this.opts.cdcField);
       const mapped = typeof raw === 'string' ? FLAT_OPS[raw] : undefined;
       if (mapped === undefined) return { kind: 'reject', reason: `unknown op ${JSON.stringify(raw)} in field ${this.opts.cdcField}` };
       op = mapped;
       row = p;
-    } else if ('ddl' in p && 'databaseName' in p) {
-      return { kind: 'skip', reason: 'schema-change' };
-    } else if ('ts_ms' in p && Object.keys(p).length === 1) {
-      return { kind: 'skip', reason: 'heartbeat' };
     } else {
       return { kind: 'reject', reason: 'not a Debezium change event (no "op" with "before"/"after", and no cdc field configured)' };
     }

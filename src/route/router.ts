@@ -56,8 +56,9 @@ export class Router {
     if (included && !excluded) {
       const parts = topic.split('.');
       const text = this.cfg.pattern
-        .replaceAll('{db}', db)
-        .replaceAll('{table}', table)
+        // Dots inside source names must not move the namespace/table split.
+        .replaceAll('{db}', db.replaceAll('.', '_'))
+        .replaceAll('{table}', table.replaceAll('.', '_'))
         .replaceAll('{topic}', topic.replaceAll('.', '_'))
         .replaceAll('{prefix}', parts[0] ?? '');
       const dot = text.lastIndexOf('.');

@@ -434,3 +434,13 @@ describe('DebeziumDecoder on DebeziumGenerator streams', () => {
     assert.deepEqual(customers.shape.byName.get('id')?.required, true);
   });
 });
+
+describe('DebeziumDecoder with a cdc field', () => {
+  it('still skips schema-change events and heartbeats', () => {
+    const d = new DebeziumDecoder({ cdcField: '__op', idColumns: ['id'] });
+    const ddl = d.decode('cdc', null, Buffer.from(JSON.stringify({ databaseName: 'shop', ddl: 'ALTER TABLE t ADD c INT', source: {} })));
+    assert.deepEqual(ddl, { kind: 'skip', reason: 'schema-change' });
+    const hb = d.decode('__debezium-heartbeat.cdc', null, Buffer.from(JSON.stringify({ ts_ms: 1 })));
+    assert.deepEqual(hb, { kind: 'skip', reason: 'heartbeat' });
+  });
+});

@@ -109,3 +109,10 @@ describe('sourceFromTopic', () => {
     assert.deepEqual(sourceFromTopic('orders'), { db: 'default', table: 'orders' });
   });
 });
+
+describe('Router with dots inside source names', () => {
+  it('keeps the namespace/table split of the pattern', () => {
+    const r = new Router({ pattern: '{db}.{table}' });
+    assert.deepEqual(r.route('cdc.shop.a.b', 'shop', 'a.b'), { namespace: ['shop'], name: 'a_b' });
+  });
+});
