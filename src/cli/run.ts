@@ -8,6 +8,7 @@ import { RestCatalog } from '../catalog/rest-catalog.js';
 import { SqlCatalog } from '../catalog/sql-catalog.js';
 import { Committer } from '../commit/committer.js';
 import type { FloeConfig } from '../config/config.js';
+import { SchemaRegistryClient } from '../decode/schema-registry.js';
 import { FloeError } from '../errors.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import { KafkaDeadLetter } from '../kafka/dead-letter.js';
@@ -90,6 +91,7 @@ export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHa
     deadLetter,
     { commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, inFlightMax: cfg.workers.queueMax },
     log,
+    cfg.decode.schemaRegistry !== undefined ? new SchemaRegistryClient(cfg.decode.schemaRegistry) : null,
   );
   const p = pipeline;
   const done = (async () => {

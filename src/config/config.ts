@@ -31,7 +31,12 @@ export interface FloeConfig {
     readonly accessKeyId?: string;
     readonly secretAccessKey?: string;
   };
-  readonly decode: { readonly idColumns: readonly string[]; readonly cdcField?: string };
+  readonly decode: {
+    readonly idColumns: readonly string[];
+    readonly cdcField?: string;
+    /** Confluent Schema Registry, for records written by the AvroConverter. */
+    readonly schemaRegistry?: { readonly url: string; readonly username?: string; readonly password?: string };
+  };
   readonly route: { readonly pattern: string; readonly include: readonly string[]; readonly exclude: readonly string[] };
   readonly tables: {
     readonly autoCreate: boolean;
@@ -261,7 +266,18 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       pathStyle: r.bool('s3.pathStyle', r.optStr('s3.endpoint') !== undefined),
       ...(r.optStr('s3.accessKeyId') !== undefined ? { accessKeyId: r.str('s3.accessKeyId'), secretAccessKey: r.str('s3.secretAccessKey') } : {}),
     },
-    decode: { idColumns: r.strList('decode.idColumns'), ...(r.optStr('decode.cdcField') !== undefined ? { cdcField: r.str('decode.cdcField') } : {}) },
+    decode: {
+      idColumns: r.strList('decode.idColumns'),
+      ...(r.optStr('decode.cdcField') !== undefined ? { cdcField: r.str('decode.cdcField') } : {}),
+      ...(r.optStr('decode.schemaRegistry.url') !== undefined
+        ? {
+            schemaRegistry: {
+              url: r.str('decode.schemaRegistry.url'),
+              ...(r.optStr('decode.schemaRegistry.username') !== undefined ? { username: r.str('decode.schemaRegistry.username'), password: r.str('decode.schemaRegistry.password', '') } : {}),
+            },
+          }
+        : {}),
+    },
     route: { pattern: r.str('route.pattern', '{db}.{table}'), include: r.strList('route.include'), exclude: r.strList('route.exclude') },
     tables: {
       autoCreate: r.bool('tables.autoCreate', true),

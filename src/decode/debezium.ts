@@ -11,6 +11,7 @@
  */
 import { FloeError } from '../errors.js';
 import { parseJsonExact } from '../iceberg/json.js';
+import { decodeDatum, isConfluentAvro, parseWriterSchema, schemaIdOf, type AvroWriterSchema } from './avro-converter.js';
 import { PrecisionLost, inferColumn, mapConnectField, type ColumnMapping, type ConnectField } from './connect-schema.js';
 
 export type Op = 'c' | 'r' | 'u' | 'd' | 't';
@@ -48,7 +49,19 @@ export interface Rejected {
   readonly reason: string;
 }
 
-export type Decoded = Change | Skipped | Rejected;
+/** An Avro record whose writer schema this decoder does not have yet: fetch it, `registerSchema`, retry. */
+export interface NeedSchema {
+  readonly kind: 'need-schema';
+  readonly id: number;
+}
+
+export type Decoded = Change | Skipped | Rejected | NeedSchema;
+
+class MissingSchema extends Error {
+  constructor(readonly id: number) {
+    super(`Avro schema ${id} not registered`);
+  }
+}
 
 export interface DecoderOptions {
   /** Key columns when the Kafka key is absent or not a struct (Iceberg sink `default-id-columns`). */
@@ -89,8 +102,23 @@ export class DebeziumDecoder {
   private readonly inferred = new Map<string, Map<string, ColumnMapping>>();
   private readonly inferredShapes = new Map<string, { size: number; keys: string; shape: TableShape }>();
   private readonly keyed = new WeakMap<TableShape, { keys: string; shape: TableShape }>();
+  /** Avro writer schemas by Schema Registry id, with the table shape each stands for. */
+  private readonly avroSchemas = new Map<number, { schema: AvroWriterSchema; shape: TableShape | null }>();
 
   constructor(private readonly opts: DecoderOptions = {}) {}
+
+  /** Adds a writer schema (Avro JSON text) fetched from the Schema Registry. */
+  registerSchema(id: number, text: string): void {
+    const schema = parseWriterSchema(text);
+    this.avroSchemas.set(id, { schema, shape: this.shapeFromSchema(schema.connect) });
+  }
+
+  private avro(b: Buffer): { value: unknown; shape: TableShape | null; connect: ConnectField } {
+    const id = schemaIdOf(b);
+    const s = this.avroSchemas.get(id);
+    if (s === undefined) throw new MissingSchema(id);
+    return { value: decodeDatum(s.schema, b), shape: s.shape, connect: s.schema.connect };
+  }
 
   /**
    * Decodes with exact integers (JSON numbers beyond 2^53 as bigint). Used when converting a decoded row hit
@@ -126,10 +154,23 @@ export class DebeziumDecoder {
   }
 
   private decodeValue(topic: string, keyBuf: Buffer | null, value: Buffer, exact: boolean): Decoded {
+    try {
+      return this.decodeValueOrThrow(topic, keyBuf, value, exact);
+    } catch (e) {
+      if (e instanceof MissingSchema) return { kind: 'need-schema', id: e.id };
+      throw e;
+    }
+  }
+
+  private decodeValueOrThrow(topic: string, keyBuf: Buffer | null, value: Buffer, exact: boolean): Decoded {
     let payload: unknown;
     let shape: TableShape | null = null;
     const cached = this.valueSchemas.get(topic);
-    if (cached !== undefined && value.length > cached.prefix.length + 1 && value.compare(cached.prefix, 0, cached.prefix.length, 0, cached.prefix.length) === 0) {
+    if (isConfluentAvro(value)) {
+      const a = this.avro(value);
+      payload = a.value;
+      shape = a.shape;
+    } else if (cached !== undefined && value.length > cached.prefix.length + 1 && value.compare(cached.prefix, 0, cached.prefix.length, 0, cached.prefix.length) === 0) {
       let end = value.length;
       while (end > 0 && (value[end - 1] === 0x0a || value[end - 1] === 0x0d || value[end - 1] === 0x20)) end--;
       payload = this.parse(value.toString('utf8', cached.prefix.length, end - 1), exact);
@@ -214,7 +255,11 @@ export class DebeziumDecoder {
     const cached = this.keySchemas.get(topic);
     let obj: unknown;
     let columns: string[] | null = null;
-    if (cached !== undefined && keyBuf.length > cached.prefix.length + 1 && keyBuf.compare(cached.prefix, 0, cached.prefix.length, 0, cached.prefix.length) === 0) {
+    if (isConfluentAvro(keyBuf)) {
+      const a = this.avro(keyBuf);
+      obj = a.value;
+      if (a.connect.type === 'struct' && a.connect.fields !== undefined) columns = a.connect.fields.map((f) => f.field ?? '');
+    } else if (cached !== undefined && keyBuf.length > cached.prefix.length + 1 && keyBuf.compare(cached.prefix, 0, cached.prefix.length, 0, cached.prefix.length) === 0) {
       obj = this.parse(keyBuf.toString('utf8', cached.prefix.length, keyBuf.length - 1), exact);
       columns = cached.columns;
     } else {

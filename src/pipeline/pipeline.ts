@@ -8,6 +8,7 @@
  */
 import { FloeError, assert, describeError } from '../errors.js';
 import type { Committer, TableCommitReport } from '../commit/committer.js';
+import type { SchemaRegistryClient } from '../decode/schema-registry.js';
 import type { DeadLetterSink } from '../kafka/dead-letter.js';
 import { key, type SourceMessage, type TopicPartition } from '../kafka/source.js';
 import type { Logger } from '../log.js';
@@ -65,6 +66,8 @@ export class Pipeline {
     private readonly deadLetter: DeadLetterSink,
     private readonly cfg: PipelineConfig,
     private readonly log: Logger,
+    /** Fetches Avro writer schemas for workers (null: JSON converter only). */
+    private readonly registry: SchemaRegistryClient | null = null,
   ) {}
 
   /** Rebalance hooks for the Kafka source. */
@@ -173,6 +176,24 @@ export class Pipeline {
       this.stats.skippedIgnored += res.skippedIgnored;
       this.bufferedBytes.set(w, res.bufferedBytes);
       for (const r of res.rejects) this.reject(rest[r.index] as SourceMessage, r.reason);
+      if (res.needSchema !== undefined) {
+        const blocked = rest[res.done] as SourceMessage;
+        if (this.registry === null) {
+          this.reject(blocked, `Avro record (schema id ${res.needSchema}) but no decode.schemaRegistry is configured`);
+          rest = rest.slice(res.done + 1);
+        } else {
+          try {
+            await this.workers.registerSchema(w, res.needSchema, await this.registry.schema(res.needSchema));
+            rest = rest.slice(res.done);
+          } catch (e) {
+            if (!(e instanceof FloeError) || e.code !== 'record_invalid') throw e;
+            this.reject(blocked, describeError(e));
+            rest = rest.slice(res.done + 1);
+          }
+        }
+        if (rest.length === 0) return;
+        continue;
+      }
       if (res.need === undefined) return;
       const blocked = rest[res.done] as SourceMessage;
       try {

@@ -18,6 +18,7 @@ export interface Workers {
   readonly count: number;
   apply(w: number, messages: readonly SourceMessage[]): Promise<ApplyResult>;
   openTable(w: number, layout: TableLayoutMsg): Promise<void>;
+  registerSchema(w: number, id: number, text: string): Promise<void>;
   /** Layout updates (after a commit) and stored-offset refreshes, to every worker holding the table. */
   update(layouts: readonly TableLayoutMsg[]): Promise<void>;
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void>;
@@ -52,6 +53,9 @@ export class InProcessWorkers implements Workers {
   }
   async openTable(_w: number, layout: TableLayoutMsg): Promise<void> {
     this.core.openTable(layout);
+  }
+  async registerSchema(_w: number, id: number, text: string): Promise<void> {
+    this.core.registerSchema(id, text);
   }
   async update(layouts: readonly TableLayoutMsg[]): Promise<void> {
     for (const l of layouts) this.core.openTable(l);
@@ -119,6 +123,10 @@ export class ThreadWorkers implements Workers {
     const set = this.holders.get(layout.name) ?? new Set<number>();
     set.add(w);
     this.holders.set(layout.name, set);
+  }
+
+  async registerSchema(w: number, id: number, text: string): Promise<void> {
+    await this.run(w, { kind: 'schema', id, text });
   }
 
   async update(layouts: readonly TableLayoutMsg[]): Promise<void> {

@@ -10,6 +10,7 @@ export type Task =
   | { readonly kind: 'open'; readonly layout: TableLayoutMsg }
   | { readonly kind: 'refresh'; readonly stored: [string, OffsetMap][] }
   | { readonly kind: 'drop'; readonly tpKeys: string[] }
+  | { readonly kind: 'schema'; readonly id: number; readonly text: string }
   | { readonly kind: 'seal' };
 
 quietNodeVersionNotice();
@@ -29,6 +30,9 @@ export default async function run(task: Task): Promise<ApplyResult | SealedTable
       return null;
     case 'drop':
       core.drop(task.tpKeys);
+      return null;
+    case 'schema':
+      core.registerSchema(task.id, task.text);
       return null;
     case 'seal':
       return core.seal();

@@ -52,6 +52,8 @@ export interface ApplyResult {
   /** Messages handled, from the start of the batch. Less than the batch when a table must be opened first. */
   readonly done: number;
   readonly need?: { readonly id: TableIdentifier; readonly name: string; readonly shape: ShapeMsg };
+  /** An Avro record's writer schema id this worker has not been given yet. */
+  readonly needSchema?: number;
   readonly rejects: readonly { readonly index: number; readonly reason: string }[];
   readonly applied: number;
   readonly skippedReplayed: number;
@@ -99,6 +101,10 @@ export class WorkerCore {
     let n = 0;
     for (const t of this.tables.values()) n += t.state.buffer.bytes;
     return n;
+  }
+
+  registerSchema(id: number, text: string): void {
+    this.decoder.registerSchema(id, text);
   }
 
   openTable(layout: TableLayoutMsg): void {
@@ -161,6 +167,9 @@ export class WorkerCore {
       if (decoded.kind === 'reject') {
         rejects.push({ index: i, reason: decoded.reason });
         continue;
+      }
+      if (decoded.kind === 'need-schema') {
+        return { done: i, needSchema: decoded.id, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
       }
       const fallback = decoded.db === '' || decoded.table === '' ? sourceFromTopic(m.topic) : null;
       const id = this.router.route(m.topic, fallback?.db ?? decoded.db, fallback?.table ?? decoded.table);
