@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DebeziumDecoder, type Change } from '../../src/decode/debezium.js';
+import { DebeziumDecoder } from '../../src/decode/debezium.js';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.js';
 import { FloeError } from '../../src/errors.js';
 import { envelope, envelopeSchema, key, keySchema } from '../support/avro-debezium.js';
