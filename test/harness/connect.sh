@@ -310,15 +310,7 @@ cmd_delete() {
 }
 
 cmd_stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
-    log "not running"
-    return 0
-  fi
-  floe_stop_pid connect "$pid" 30
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
+  floe_stop_service connect 30
 }
 
 cmd_status() {

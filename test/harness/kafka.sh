@@ -168,15 +168,7 @@ wait_ready() {
 }
 
 cmd_stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
-    log "not running"
-    return 0
-  fi
-  floe_stop_pid kafka "$pid" 30
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
+  floe_stop_service kafka 30
 }
 
 cmd_status() {

@@ -115,6 +115,20 @@ floe_stop_pid() {
   fi
 }
 
+# floe_stop_service NAME SECONDS : the common `stop` of a service script, which defines running_pid,
+# PIDFILE and log: stop by the PID in the pidfile (TERM, bounded wait, KILL), then forget the pidfile.
+floe_stop_service() {
+  local name="$1" secs="$2" pid
+  if ! pid=$(running_pid); then
+    rm -f "$PIDFILE"
+    log "not running"
+    return 0
+  fi
+  floe_stop_pid "$name" "$pid" "$secs"
+  rm -f "$PIDFILE"
+  log "stopped (pid $pid)"
+}
+
 floe_elapsed() { # floe_elapsed T0 -> seconds since T0 (date +%s.%N)
   awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'
 }

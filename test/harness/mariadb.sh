@@ -140,15 +140,7 @@ wait_ready() {
 }
 
 cmd_stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
-    log "not running"
-    return 0
-  fi
-  floe_stop_pid mariadb "$pid" 30
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
+  floe_stop_service mariadb 30
 }
 
 cmd_status() {
