@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
 import { loadConfig, substituteEnv, validateConfig, type FloeConfig } from '../../src/config/config.js';
 import { defaultWorkerCount } from '../../src/worker/pool.js';
@@ -27,16 +28,7 @@ function withPatch(patch: Json, into: Json = base()): Json {
 }
 
 function failsOn(input: unknown, field: string, message: RegExp, env: NodeJS.ProcessEnv = {}): void {
-  assert.throws(
-    () => validateConfig(input, env),
-    (e: unknown) => {
-      assert.ok(e instanceof FloeError, String(e));
-      assert.equal(e.code, 'config_invalid');
-      assert.equal(e.details.field, field);
-      assert.match(e.message, message);
-      return true;
-    },
-  );
+  assertConfigInvalid(() => validateConfig(input, env), field, message);
 }
 
 describe('validateConfig', () => {

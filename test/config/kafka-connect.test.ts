@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
 import { loadConfig, validateConfig, type FloeConfig } from '../../src/config/config.js';
 import { fromKafkaConnect, isKafkaConnectConfig } from '../../src/config/kafka-connect.js';
@@ -74,16 +75,7 @@ function expected(groupId: string): FloeConfig {
 }
 
 function rejectsWith(doc: unknown, field: string, message: RegExp): void {
-  assert.throws(
-    () => fromKafkaConnect(doc, ENV),
-    (e: unknown) => {
-      assert.ok(e instanceof FloeError, String(e));
-      assert.equal(e.code, 'config_invalid');
-      assert.equal(e.details.field, field);
-      assert.match(e.message, message);
-      return true;
-    },
-  );
+  assertConfigInvalid(() => fromKafkaConnect(doc, ENV), field, message);
 }
 
 describe('isKafkaConnectConfig', () => {

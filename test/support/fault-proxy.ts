@@ -1,6 +1,82 @@
-// An HTTP proxy in front of the REST catalog that injects failures into commit requests (POST .../tables/<name>), for commit-state-unknown tests.
+// HTTP proxies in front of the REST catalog that act on table commit requests (POST .../namespaces/<ns>/tables/<name>): inject failures (commit-state-unknown tests) or kill floe at exact commit points (crash test).
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** What the proxy does instead of relaying: answer with a status and body, or drop the connection. */
+export type Reply = { readonly status: number; readonly body: string } | 'hangup';
+
+export interface CommitRequest {
+  readonly table: string;
+  readonly body: Buffer;
+}
+
+/** For one commit: a reply instead of forwarding it, or a reply after forwarding it (given the catalog's status). */
+export interface CommitDecision {
+  readonly before?: Reply;
+  readonly after?: (status: number | null) => Reply | undefined;
+}
+
+/**
+ * Relays every request to the catalog unchanged (with the client's Host header, so SigV4 signatures still
+ * verify) and asks `decide` what to do with each table commit.
+ */
+export class CatalogProxy {
+  private readonly server: Server;
+  commitsSeen = 0;
+  commitsForwarded = 0;
+
+  constructor(
+    private readonly target: URL,
+    private readonly decide: (commit: CommitRequest) => CommitDecision,
+  ) {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private static send(res: ServerResponse, reply: Reply): void {
+    if (reply === 'hangup') res.socket?.destroy();
+    else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const m = req.method === 'POST' ? /\/namespaces\/[^/]+\/tables\/([^/?]+)$/.exec(req.url ?? '') : null;
+      let decision: CommitDecision = {};
+      if (m !== null) {
+        this.commitsSeen++;
+        decision = this.decide({ table: decodeURIComponent(m[1] ?? ''), body });
+      }
+      if (decision.before !== undefined) {
+        CatalogProxy.send(res, decision.before);
+        return;
+      }
+      const up = request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        const out: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => out.push(c));
+        upRes.on('end', () => {
+          if (m !== null) this.commitsForwarded++;
+          const after = decision.after?.(upRes.statusCode ?? null);
+          if (after !== undefined) CatalogProxy.send(res, after);
+          else res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
+        });
+      });
+      up.on('error', (e) => res.writeHead(599).end(String(e)));
+      up.end(body);
+    });
+  }
+}
 
 export type Fault =
   /** forward the commit, then answer 502: the commit landed but the client cannot know */
@@ -10,63 +86,45 @@ export type Fault =
   /** forward the commit, then close the socket without answering */
   | 'forward-then-hangup';
 
+const reply = (status: number, type: string): Reply => ({ status, body: JSON.stringify({ error: { message: 'injected', type, code: status } }) });
+
+/** Applies injected faults to the next commit requests, in order. */
 export class FaultProxy {
-  private server: Server;
-  private faults: Fault[] = [];
-  commitsSeen = 0;
-  commitsForwarded = 0;
+  private readonly faults: Fault[] = [];
+  private readonly proxy: CatalogProxy;
 
-  constructor(private readonly target: URL) {
-    this.server = createServer((req, res) => this.handle(req, res));
+  constructor(target: URL) {
+    this.proxy = new CatalogProxy(target, () => {
+      switch (this.faults.shift()) {
+        case 'drop-503':
+          return { before: reply(503, 'ServiceUnavailable') };
+        case 'forward-then-502':
+          return { after: () => reply(502, 'BadGateway') };
+        case 'forward-then-hangup':
+          return { after: () => 'hangup' };
+        default:
+          return {};
+      }
+    });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  get commitsSeen(): number {
+    return this.proxy.commitsSeen;
   }
 
-  /** Faults applied to the next commit requests, in order. */
+  get commitsForwarded(): number {
+    return this.proxy.commitsForwarded;
+  }
+
+  start(): Promise<string> {
+    return this.proxy.start();
+  }
+
   inject(...faults: Fault[]): void {
     this.faults.push(...faults);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const isCommit = req.method === 'POST' && /\/namespaces\/[^/]+\/tables\/[^/]+$/.test(req.url ?? '');
-      const fault = isCommit ? this.faults.shift() : undefined;
-      if (isCommit) this.commitsSeen++;
-      if (fault === 'drop-503') {
-        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"injected","type":"ServiceUnavailable","code":503}}');
-        return;
-      }
-      // Forward with the client's Host header unchanged, so SigV4 signatures still verify.
-      const up = request(
-        { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
-        (upRes) => {
-          const out: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => out.push(c));
-          upRes.on('end', () => {
-            if (isCommit) this.commitsForwarded++;
-            if (fault === 'forward-then-502') {
-              res.writeHead(502, { 'content-type': 'application/json' }).end('{"error":{"message":"injected","type":"BadGateway","code":502}}');
-            } else if (fault === 'forward-then-hangup') {
-              res.socket?.destroy();
-            } else {
-              res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
-            }
-          });
-        },
-      );
-      up.on('error', (e) => res.writeHead(599).end(String(e)));
-      up.end(body);
-    });
+  stop(): Promise<void> {
+    return this.proxy.stop();
   }
 }

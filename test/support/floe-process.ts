@@ -1,10 +1,9 @@
 // floe as a child process (`node dist/src/cli/main.js run --config FILE`) for crash tests: spawn, watch its JSON log lines, kill; a REST catalog proxy that kills at a chosen table commit; Kafka group-offset and paced-production helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import type { DebeziumGenerator } from '../../src/demo/debezium-generator.js';
+import { CatalogProxy } from './fault-proxy.js';
 
 /** dist/src/cli/main.js, next to this file's compiled location (dist/test/support/). */
 export const floeMain = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -218,16 +217,33 @@ export interface TapEvent {
  * SigV4 signatures still verify.
  */
 export class CatalogTap {
-  private readonly server: Server;
+  private readonly proxy: CatalogProxy;
   private armed: { n: number; when: 'before-forward' | 'after-commit'; kill: () => void; seen: number; fired: TapEvent | null } | null = null;
 
-  constructor(private readonly target: URL) {
-    this.server = createServer((req, res) => this.handle(req, res));
+  constructor(target: URL) {
+    this.proxy = new CatalogProxy(target, (commit) => {
+      const a = this.armed;
+      if (a === null || a.fired !== null) return {};
+      a.seen++;
+      if (a.seen !== a.n) return {};
+      const event = (status: number | null): TapEvent => ({ n: a.seen, table: commit.table, status, withOffsets: commit.body.includes('floe.kafka.offsets') });
+      if (a.when === 'before-forward') {
+        a.fired = event(null);
+        a.kill();
+        return { before: 'hangup' };
+      }
+      return {
+        after: (status) => {
+          a.fired = event(status);
+          a.kill();
+          return 'hangup';
+        },
+      };
+    });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return this.proxy.start();
   }
 
   arm(n: number, when: 'before-forward' | 'after-commit', kill: () => void): void {
@@ -241,45 +257,7 @@ export class CatalogTap {
     return fired;
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const m = req.method === 'POST' ? /\/namespaces\/[^/]+\/tables\/([^/?]+)$/.exec(req.url ?? '') : null;
-      const a = this.armed;
-      let act: 'before-forward' | 'after-commit' | null = null;
-      if (m !== null && a !== null && a.fired === null) {
-        a.seen++;
-        if (a.seen === a.n) act = a.when;
-      }
-      const event = (status: number | null): TapEvent => ({ n: a?.seen ?? 0, table: decodeURIComponent(m?.[1] ?? ''), status, withOffsets: body.includes('floe.kafka.offsets') });
-      if (act === 'before-forward' && a !== null) {
-        a.fired = event(null);
-        a.kill();
-        res.socket?.destroy();
-        return;
-      }
-      const up = request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          if (act === 'after-commit' && a !== null) {
-            a.fired = event(upRes.statusCode ?? null);
-            a.kill();
-            res.socket?.destroy();
-            return;
-          }
-          res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
-        });
-      });
-      up.on('error', (e) => res.writeHead(599).end(String(e)));
-      up.end(body);
-    });
+  stop(): Promise<void> {
+    return this.proxy.stop();
   }
 }
