@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import type { DebeziumGenerator } from '../../src/demo/debezium-generator.js';
 import { CatalogProxy } from './fault-proxy.js';
+import { produceOne } from './kafka.js';
 
 /** dist/src/cli/main.js, next to this file's compiled location (dist/test/support/). */
 export const floeMain = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -175,15 +176,7 @@ export async function producePaced(
     for (; i < steps; i++) {
       if (i % opts.chunk === 0 && opts.stop?.() === true) break;
       for (const ev of gen.next(startSeq + i)) {
-        for (;;) {
-          try {
-            p.produce(ev.topic, null, ev.value, ev.key, Date.now());
-            break;
-          } catch (e) {
-            if ((e as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw e;
-            await new Promise((r) => setTimeout(r, 10));
-          }
-        }
+        await produceOne(p, ev.topic, ev.key, ev.value);
         events++;
       }
       if ((i + 1) % opts.chunk === 0) await new Promise((r) => setTimeout(r, typeof opts.pauseMs === 'number' ? opts.pauseMs : opts.pauseMs()));

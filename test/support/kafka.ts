@@ -17,11 +17,11 @@ export async function createTopics(brokers: string, topics: readonly string[], p
   }
 }
 
-export async function withProducer<T>(brokers: string, fn: (p: Kafka.Producer) => T): Promise<T> {
+export async function withProducer<T>(brokers: string, fn: (p: Kafka.Producer) => T | Promise<T>): Promise<T> {
   const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 5, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000 });
   await new Promise<void>((resolve, reject) => p.connect({}, (err) => (err ? reject(err) : resolve())));
   try {
-    const out = fn(p);
+    const out = await fn(p);
     await new Promise<void>((resolve, reject) => p.flush(60_000, (err) => (err ? reject(err) : resolve())));
     return out;
   } finally {
@@ -29,22 +29,27 @@ export async function withProducer<T>(brokers: string, fn: (p: Kafka.Producer) =
   }
 }
 
+/** Produces one record, waiting (not spinning) while librdkafka's local queue is full. */
+export async function produceOne(p: Kafka.Producer, topic: string, key: Buffer | null, value: Buffer | null): Promise<void> {
+  for (;;) {
+    try {
+      p.produce(topic, null, value, key, Date.now());
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw e;
+      p.poll();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
 /** Produces `count` generator steps; returns the events produced (tombstones included). */
 export async function produceEvents(brokers: string, gen: DebeziumGenerator, count: number, startSeq = 0): Promise<GeneratedEvent[]> {
-  return withProducer(brokers, (p) => {
+  return withProducer(brokers, async (p) => {
     const all: GeneratedEvent[] = [];
     for (let i = 0; i < count; i++) {
       for (const ev of gen.next(startSeq + i)) {
-        for (;;) {
-          try {
-            p.produce(ev.topic, null, ev.value, ev.key, Date.now());
-            break;
-          } catch (e) {
-            // Local queue full: let deliveries drain.
-            if ((e as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw e;
-            p.poll();
-          }
-        }
+        await produceOne(p, ev.topic, ev.key, ev.value);
         all.push(ev);
       }
       if (i % 1000 === 0) p.poll();
