@@ -50,7 +50,8 @@ export function s3Settings(cfg: FloeConfig): S3Settings {
 
 export function workersFromConfig(cfg: FloeConfig): Workers {
   const init: WorkerInit = {
-    decoder: { idColumns: cfg.decode.idColumns, ...(cfg.decode.cdcField !== undefined ? { cdcField: cfg.decode.cdcField } : {}) },
+    decoder: { idColumns: cfg.decode.idColumns, timeAs: cfg.decode.timeAs, ...(cfg.decode.cdcField !== undefined ? { cdcField: cfg.decode.cdcField } : {}) },
+    outOfRange: cfg.decode.outOfRange,
     route: cfg.route,
     codec: cfg.commit.codec,
     targetFileSizeBytes: cfg.commit.targetFileSizeBytes,

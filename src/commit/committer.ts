@@ -11,21 +11,25 @@ import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec
 import { Schema } from '../iceberg/schema.js';
 import { currentSchema, defaultSpec, type TableMetadata } from '../iceberg/table-metadata.js';
 import { typeFromJson, type NestedField } from '../iceberg/types.js';
-import type { ParquetCodec } from '../writer/parquet.js';
+import type { TableOptionsConfig } from '../config/config.js';
+import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
+import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
 
-export interface TableOptions {
-  readonly partitionBy?: readonly string[];
-  readonly formatVersion?: 1 | 2 | 3;
-  readonly properties?: Readonly<Record<string, string>>;
-}
+export type TableOptions = TableOptionsConfig;
+
+/** Iceberg table properties floe honours when writing (spec: "Table Properties", write.*). */
+const PROP_CODEC = 'write.parquet.compression-codec';
+const PROP_TARGET_FILE_SIZE = 'write.target-file-size-bytes';
 
 export interface CommitterConfig {
   readonly groupId: string;
   readonly autoCreate: boolean;
   readonly codec: ParquetCodec;
+  /** Data file size target when a table has no write.target-file-size-bytes property. */
+  readonly targetFileSizeBytes?: number;
   /** Tables committed at once. */
   readonly tableCommitsInFlightMax: number;
   readonly tableDefaults: TableOptions;
@@ -154,10 +158,13 @@ export class Committer {
 
   private optionsFor(name: string): TableOptions {
     const t = this.cfg.tables[name] ?? {};
+    const d = this.cfg.tableDefaults;
     return {
-      partitionBy: t.partitionBy ?? this.cfg.tableDefaults.partitionBy ?? [],
-      formatVersion: t.formatVersion ?? this.cfg.tableDefaults.formatVersion ?? 2,
-      properties: { ...(this.cfg.tableDefaults.properties ?? {}), ...(t.properties ?? {}) },
+      partitionBy: t.partitionBy ?? d.partitionBy ?? [],
+      sortBy: t.sortBy ?? d.sortBy ?? [],
+      formatVersion: t.formatVersion ?? d.formatVersion ?? 2,
+      properties: { ...(d.properties ?? {}), ...(t.properties ?? {}) },
+      onIncompatibleChange: t.onIncompatibleChange ?? d.onIncompatibleChange ?? 'fail',
     };
   }
 
@@ -198,12 +205,23 @@ export class Committer {
     // column can later receive nulls.
     const fields: NestedField[] = shape.columns.map((c) => ({ id: nextId++, name: c.name, required: keys.has(c.name), type: typeFromJson(c.type, `${name}.${c.name}`) }));
     const schema = new Schema(0, fields, shape.keyColumns.map((k) => fields.find((f) => f.name === k)?.id ?? -1));
-    const spec = (opts.partitionBy ?? []).length > 0 ? partitionSpecFromExprs(opts.partitionBy ?? [], schema) : PartitionSpec.unpartitioned();
+    let spec: PartitionSpec;
+    let sortOrder: SortOrder;
+    try {
+      spec = (opts.partitionBy ?? []).length > 0 ? partitionSpecFromExprs(opts.partitionBy ?? [], schema) : PartitionSpec.unpartitioned();
+      const sortBy = opts.sortBy ?? [];
+      sortOrder = sortBy.length > 0 ? new SortOrder(1, sortBy.map((e) => parseSortExpr(e, schema))) : SortOrder.unsorted();
+    } catch (e) {
+      // A partition or sort expression naming a column the source does not have: this table cannot be created.
+      if (e instanceof FloeError && e.code === 'config_invalid') throw new FloeError('schema_invalid', `table ${name}: ${e.message}`, { table: name }, e);
+      throw e;
+    }
     await ensureNamespace(this.catalog, id.namespace);
     try {
       return await this.catalog.createTable(id, {
         schema,
         spec,
+        sortOrder,
         properties: { 'write.parquet.compression-codec': this.cfg.codec, 'write.upsert.enabled': 'true', ...(opts.properties ?? {}) },
         formatVersion: opts.formatVersion ?? 2,
       });
@@ -241,11 +259,20 @@ export class Committer {
       deleteSpec: deleteSpec.toJSON(),
       keyIds: t.keyIds,
       lastColumnId: meta.lastColumnId,
+      sortOrder: (meta.sortOrders.find((o) => o.orderId === meta.defaultSortOrderId) ?? SortOrder.unsorted()).toJSON(),
+      codec: meta.properties[PROP_CODEC] !== undefined ? parseCodec(meta.properties[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
+      ...(targetSize(meta.properties[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes) ?? {}),
+      onIncompatibleChange: this.optionsFor(t.name).onIncompatibleChange ?? 'fail',
       location: meta.location,
       ioProps: t.loaded.ioProps ?? {},
       stored: storedOffsets(meta, this.cfg.groupId),
     };
   }
+}
+
+function targetSize(prop: string | undefined, dflt: number | undefined): { targetFileSizeBytes: number } | null {
+  if (prop !== undefined && /^\d+$/.test(prop) && Number(prop) > 0) return { targetFileSizeBytes: Number(prop) };
+  return dflt !== undefined ? { targetFileSizeBytes: dflt } : null;
 }
 
 function partitionWithinKey(meta: TableMetadata, spec: PartitionSpec): boolean {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../errors.js';
 import type { RestAuthConfig } from '../catalog/rest-auth.js';
+import type { TimeAs } from '../decode/connect-schema.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { defaultWorkerCount } from '../worker/pool.js';
 import { fromKafkaConnect, isKafkaConnectConfig } from './kafka-connect.js';
@@ -34,14 +35,18 @@ export interface FloeConfig {
   readonly decode: {
     readonly idColumns: readonly string[];
     readonly cdcField?: string;
+    /** Time-of-day columns as Iceberg `time`, long microseconds, or text (docs/types.md). */
+    readonly timeAs: TimeAs;
+    /** A value outside its Iceberg type's range: dead-letter the record, or write null in that column. */
+    readonly outOfRange: OutOfRange;
     /** Confluent Schema Registry, for records written by the AvroConverter. */
     readonly schemaRegistry?: { readonly url: string; readonly username?: string; readonly password?: string };
   };
   readonly route: { readonly pattern: string; readonly include: readonly string[]; readonly exclude: readonly string[] };
   readonly tables: {
     readonly autoCreate: boolean;
-    readonly defaults: { readonly partitionBy: readonly string[]; readonly formatVersion: 1 | 2 | 3; readonly properties: Readonly<Record<string, string>> };
-    readonly overrides: Readonly<Record<string, { readonly partitionBy?: readonly string[]; readonly formatVersion?: 1 | 2 | 3; readonly properties?: Readonly<Record<string, string>> }>>;
+    readonly defaults: Required<TableOptionsConfig>;
+    readonly overrides: Readonly<Record<string, TableOptionsConfig>>;
   };
   readonly commit: {
     readonly intervalMs: number;
@@ -55,6 +60,25 @@ export interface FloeConfig {
   readonly workers: { readonly count: number; readonly queueMax: number; readonly heapMb: number };
   readonly shutdown: { readonly timeoutMs: number };
 }
+
+/** Per-table options (defaults, and overrides by routed `namespace.table`). */
+export interface TableOptionsConfig {
+  /** Partition spec at creation: `day(created_at)`, `bucket(16, id)`, `region`, ... */
+  readonly partitionBy?: readonly string[];
+  /** Sort order at creation (rows of each data file are written in it): `created_at desc nulls last`, ... */
+  readonly sortBy?: readonly string[];
+  readonly formatVersion?: 1 | 2 | 3;
+  /** Table properties at creation, e.g. write.parquet.compression-codec, write.target-file-size-bytes. */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** A source column changing to a type the table's column cannot hold (string → int). */
+  readonly onIncompatibleChange?: IncompatibleChangePolicy;
+}
+
+export type OutOfRange = 'dead-letter' | 'null';
+export type IncompatibleChangePolicy = 'fail' | 'new-column';
+
+const SORT_EXPR = /^(?:\w+\(\s*(?:\d+\s*,\s*)?[\w.]+\s*\)|[\w.]+)(?:\s+(?:asc|desc))?(?:\s+nulls\s+(?:first|last))?$/i;
+const PARTITION_EXPR = /^(?:\w+\(\s*(?:\d+\s*,\s*)?[\w.]+\s*\)|[\w.]+)$/;
 
 export const LIMITS = Object.freeze({
   commitIntervalMsMin: 100,
@@ -172,6 +196,38 @@ function formatVersion(r: Reader, path: string, dflt: 1 | 2 | 3): 1 | 2 | 3 {
   return r.int(path, dflt, 1, 3) as 1 | 2 | 3;
 }
 
+function oneOf<X extends string>(r: Reader, path: string, allowed: readonly X[], dflt: X): X {
+  const v = r.str(path, dflt);
+  if (!(allowed as readonly string[]).includes(v)) return r.fail(path, `must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as X;
+}
+
+/** Table options under `base` (tables.defaults or tables.overrides.<name>); only the keys present. */
+function tableOptions(r: Reader, base: string): TableOptionsConfig {
+  const has = (k: string) => r.raw(`${base}.${k}`) !== undefined;
+  const list = (k: string, re: RegExp, what: string) => {
+    const xs = r.strList(`${base}.${k}`);
+    for (const x of xs) if (!re.test(x.trim())) r.fail(`${base}.${k}`, `cannot parse "${x}" (expected ${what})`);
+    return xs;
+  };
+  const properties = has('properties') ? r.map(`${base}.properties`) : undefined;
+  if (properties !== undefined) {
+    const codec = properties['write.parquet.compression-codec'];
+    if (codec !== undefined) parseCodec(codec, `${base}.properties.write.parquet.compression-codec`);
+    const size = properties['write.target-file-size-bytes'];
+    if (size !== undefined && !(/^\d+$/.test(size) && Number(size) >= LIMITS.targetFileSizeBytesMin && Number(size) <= LIMITS.targetFileSizeBytesMax)) {
+      r.fail(`${base}.properties.write.target-file-size-bytes`, `must be an integer from ${LIMITS.targetFileSizeBytesMin} to ${LIMITS.targetFileSizeBytesMax}, got "${size}"`);
+    }
+  }
+  return {
+    ...(has('partitionBy') ? { partitionBy: list('partitionBy', PARTITION_EXPR, 'e.g. day(created_at), bucket(16, id), region') } : {}),
+    ...(has('sortBy') ? { sortBy: list('sortBy', SORT_EXPR, 'e.g. created_at desc nulls last, id') } : {}),
+    ...(has('formatVersion') ? { formatVersion: formatVersion(r, `${base}.formatVersion`, 2) } : {}),
+    ...(properties !== undefined ? { properties } : {}),
+    ...(has('onIncompatibleChange') ? { onIncompatibleChange: oneOf(r, `${base}.onIncompatibleChange`, ['fail', 'new-column'] as const, 'fail') } : {}),
+  };
+}
+
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
@@ -232,19 +288,15 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   }
 
   const codec = parseCodec(r.str('commit.codec', 'zstd'), 'config commit.codec');
-  const partitionBy = r.strList('tables.defaults.partitionBy');
-  const overrides: Record<string, { partitionBy?: string[]; formatVersion?: 1 | 2 | 3; properties?: Record<string, string> }> = {};
+  const defaults = tableOptions(r, 'tables.defaults');
+  const overrides: Record<string, TableOptionsConfig> = {};
   const rawOverrides = r.raw('tables.overrides');
   if (rawOverrides !== undefined && rawOverrides !== null) {
     if (typeof rawOverrides !== 'object' || Array.isArray(rawOverrides)) r.fail('tables.overrides', 'must be a mapping of table name to options');
     for (const name of Object.keys(rawOverrides)) {
       const base = `tables.overrides.${name}`;
       if (!/^[a-z0-9_]+\.[a-z0-9_]+$/.test(name)) r.fail(base, 'table names must be "namespace.table" in lowercase letters, digits and _ (as routed)');
-      overrides[name] = {
-        ...(r.raw(`${base}.partitionBy`) !== undefined ? { partitionBy: r.strList(`${base}.partitionBy`) } : {}),
-        ...(r.raw(`${base}.formatVersion`) !== undefined ? { formatVersion: formatVersion(r, `${base}.formatVersion`, 2) } : {}),
-        ...(r.raw(`${base}.properties`) !== undefined ? { properties: r.map(`${base}.properties`) } : {}),
-      };
+      overrides[name] = tableOptions(r, base);
     }
   }
   const intervalMs = r.int('commit.intervalMs', 10_000, LIMITS.commitIntervalMsMin, LIMITS.commitIntervalMsMax);
@@ -269,6 +321,8 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
     decode: {
       idColumns: r.strList('decode.idColumns'),
       ...(r.optStr('decode.cdcField') !== undefined ? { cdcField: r.str('decode.cdcField') } : {}),
+      timeAs: oneOf(r, 'decode.timeAs', ['time', 'micros', 'string'] as const, 'time'),
+      outOfRange: oneOf(r, 'decode.outOfRange', ['dead-letter', 'null'] as const, 'dead-letter'),
       ...(r.optStr('decode.schemaRegistry.url') !== undefined
         ? {
             schemaRegistry: {
@@ -281,7 +335,13 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
     route: { pattern: r.str('route.pattern', '{db}.{table}'), include: r.strList('route.include'), exclude: r.strList('route.exclude') },
     tables: {
       autoCreate: r.bool('tables.autoCreate', true),
-      defaults: { partitionBy, formatVersion: formatVersion(r, 'tables.defaults.formatVersion', 2), properties: r.map('tables.defaults.properties') },
+      defaults: {
+        partitionBy: defaults.partitionBy ?? [],
+        sortBy: defaults.sortBy ?? [],
+        formatVersion: defaults.formatVersion ?? 2,
+        properties: defaults.properties ?? {},
+        onIncompatibleChange: defaults.onIncompatibleChange ?? 'fail',
+      },
       overrides,
     },
     commit: {

@@ -14,10 +14,16 @@
  *   io.debezium.time.ZonedTimestamp (ISO string)   → timestamptz
  *   org.apache.kafka.connect.data.Date/Time/Timestamp (time.precision.mode=connect) → date/time/timestamp
  *   org.apache.kafka.connect.data.Decimal (base64 two's complement unscaled, "scale" param) → decimal(P,S)
- *   io.debezium.data.Json / Enum / EnumSet / Xml / Uuid, io.debezium.time.ZonedTime → string
- *   io.debezium.data.Bits → binary; io.debezium.time.Year → int
- *   io.debezium.data.VariableScaleDecimal ({scale, value}) → decimal(38, 10) (rounded to 10 digits)
- *   io.debezium.data.geometry.Geometry/Point ({wkb, srid}) → binary (WKB)
+ *     with "connect.decimal.precision" above 38 (MySQL DECIMAL(65,30)), Iceberg's limit → string, exact text
+ *   io.debezium.data.Json / Enum / EnumSet / Xml / Uuid / Ltree, io.debezium.time.ZonedTime / Interval → string
+ *   io.debezium.data.Bits (little-endian bytes, "length" bits) → binary, big-endian as MySQL shows BIT values
+ *   io.debezium.time.Year → int; io.debezium.time.MicroDuration (int64 µs) → long
+ *   io.debezium.time.IsoDate / IsoTime / IsoTimestamp (time.precision.mode=isostring) → date / time / timestamp
+ *   io.debezium.data.VariableScaleDecimal ({scale, value}) → decimal(38, 10) (rounded half up to 10 digits)
+ *   io.debezium.data.geometry.Geometry/Point/Geography ({wkb, srid}) → binary (WKB)
+ * Time-of-day columns follow `timeAs`: Iceberg `time` (default; 00:00 ≤ t < 24:00, other values are out of
+ * range), `micros` (long, signed microseconds: all of MySQL's TIME range, -838:59:59 … 838:59:59) or `string`
+ * ("[-]HHH:MM:SS.ffffff"). The full rule list for users is docs/types.md.
  */
 import { FloeError } from '../errors.js';
 import { stringifyJsonExact } from '../iceberg/json.js';
@@ -35,6 +41,16 @@ export interface ConnectField {
 }
 
 export type Converter = (v: unknown) => IcebergValue | null;
+
+/** How time-of-day source columns land (docs/types.md): Spark cannot read Iceberg `time` columns yet. */
+export type TimeAs = 'time' | 'micros' | 'string';
+
+export interface MappingOptions {
+  readonly timeAs?: TimeAs;
+}
+
+/** Iceberg's decimal precision limit (spec: "decimal(P,S): P must be 38 or less"). */
+export const DECIMAL_PRECISION_MAX = 38;
 
 export interface ColumnMapping {
   readonly name: string;
@@ -69,6 +85,37 @@ function rescale(unscaled: bigint, from: number, to: number): bigint {
   if (r >= half) return q + 1n;
   if (r <= -half) return q - 1n;
   return q;
+}
+
+/** An unscaled decimal as plain text at `scale` ("-12.340"), for decimals wider than Iceberg allows. */
+export function decimalText(unscaled: bigint, scale: number): string {
+  const neg = unscaled < 0n;
+  const digits = (neg ? -unscaled : unscaled).toString();
+  if (scale <= 0) return `${neg ? '-' : ''}${digits}${'0'.repeat(-scale)}`;
+  const padded = digits.padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${padded.slice(0, padded.length - scale)}.${padded.slice(padded.length - scale)}`;
+}
+
+/** Signed microseconds as MySQL TIME text: "[-]HH:MM:SS.ffffff" (hours may exceed 24: TIME is a duration). */
+export function durationText(micros: bigint): string {
+  const neg = micros < 0n;
+  let m = neg ? -micros : micros;
+  const us = m % 1_000_000n;
+  m /= 1_000_000n;
+  const sec = m % 60n;
+  m /= 60n;
+  const min = m % 60n;
+  const h = m / 60n;
+  const p = (x: bigint, w: number) => x.toString().padStart(w, '0');
+  return `${neg ? '-' : ''}${p(h, 2)}:${p(min, 2)}:${p(sec, 2)}.${p(us, 6)}`;
+}
+
+/** Debezium Bits (little-endian) → big-endian bytes of ceil(length / 8), as MySQL renders BIT(n) values. */
+export function bitsBigEndian(littleEndian: Uint8Array, lengthBits: number | null): Uint8Array {
+  const n = lengthBits === null ? littleEndian.length : Math.ceil(lengthBits / 8);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[n - 1 - i] = littleEndian[i] ?? 0;
+  return out;
 }
 
 /** ISO-8601 with zone (ZonedTimestamp: "2024-03-07T10:15:30.123456Z") → micros since epoch, keeping micros. */
@@ -115,10 +162,29 @@ export class PrecisionLost extends Error {
   }
 }
 
+/** A time-of-day column (source value in signed microseconds) in the configured form. */
+function timeColumn(m: (type: PrimitiveType, convert: Converter) => ColumnMapping, micros: Converter, timeAs: TimeAs): ColumnMapping {
+  if (timeAs === 'time') return m(T.time, micros);
+  if (timeAs === 'micros') return m(T.long, micros);
+  return m(T.string, (v) => {
+    const x = micros(v);
+    return typeof x === 'bigint' ? durationText(x) : x;
+  });
+}
+
+/** "HH:MM:SS[.f]" (IsoTime, optionally with a zone suffix that is ignored) → micros of the day. */
+function isoTimeToMicros(s: string, column: string): bigint {
+  const t = /^(-?)(\d{2,3}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+  if (t === null) bad(column, 'expected an ISO-8601 time', s);
+  const v = ((BigInt(t[2] as string) * 60n + BigInt(t[3] as string)) * 60n + BigInt(t[4] as string)) * 1_000_000n + BigInt((t[5] ?? '').padEnd(6, '0').slice(0, 6));
+  return t[1] === '-' ? -v : v;
+}
+
 /** Maps one Connect field to an Iceberg column with its value converter. */
-export function mapConnectField(f: ConnectField, opts: { readonly column?: string } = {}): ColumnMapping {
+export function mapConnectField(f: ConnectField, opts: { readonly column?: string } & MappingOptions = {}): ColumnMapping {
   const column = opts.column ?? f.field ?? '?';
   const required = f.optional !== true;
+  const timeAs = opts.timeAs ?? 'time';
   const m = (type: PrimitiveType, convert: Converter): ColumnMapping => ({ name: column, type, required, convert });
   switch (f.name) {
     case 'io.debezium.time.Date':
@@ -126,11 +192,19 @@ export function mapConnectField(f: ConnectField, opts: { readonly column?: strin
       return m(T.date, int(column));
     case 'io.debezium.time.Time':
     case 'org.apache.kafka.connect.data.Time':
-      return m(T.time, long(column, 1n, 1000n));
+      return timeColumn(m, long(column, 1n, 1000n), timeAs);
     case 'io.debezium.time.MicroTime':
-      return m(T.time, long(column));
+      return timeColumn(m, long(column), timeAs);
     case 'io.debezium.time.NanoTime':
-      return m(T.time, long(column, 1000n));
+      return timeColumn(m, long(column, 1000n), timeAs);
+    case 'io.debezium.time.IsoTime':
+      return timeColumn(m, (v) => (typeof v === 'string' ? isoTimeToMicros(v, column) : bad(column, 'expected an ISO-8601 time', v)), timeAs);
+    case 'io.debezium.time.IsoDate':
+      return m(T.date, (v) => (typeof v === 'string' ? Number((isoToMicros(`${v.slice(0, 10)}T00:00:00Z`, column) / 86_400_000_000n)) : bad(column, 'expected an ISO-8601 date', v)));
+    case 'io.debezium.time.IsoTimestamp':
+      return m(T.timestamp, (v) => (typeof v === 'string' ? isoToMicros(v.replace(/(Z|[+-]\d{2}:?\d{2})$/, ''), column) : bad(column, 'expected an ISO-8601 timestamp', v)));
+    case 'io.debezium.time.MicroDuration':
+      return m(T.long, long(column));
     case 'io.debezium.time.Timestamp':
     case 'org.apache.kafka.connect.data.Timestamp':
       return m(T.timestamp, long(column, 1n, 1000n));
@@ -144,10 +218,15 @@ export function mapConnectField(f: ConnectField, opts: { readonly column?: strin
       return m(T.int, int(column));
     case 'org.apache.kafka.connect.data.Decimal': {
       const scale = Number(f.parameters?.scale ?? '0');
-      const precision = Math.min(38, Number(f.parameters?.['connect.decimal.precision'] ?? '38'));
-      return m(T.decimal(Math.max(precision, scale, 1), scale), (v) =>
-        typeof v === 'string' ? decimalFromBase64(v) : bad(column, 'expected base64 decimal bytes', v),
-      );
+      // Connect's Decimal has no precision of its own; Debezium adds "connect.decimal.precision" (absent:
+      // assume the widest Iceberg decimal).
+      const declared = Number(f.parameters?.['connect.decimal.precision'] ?? String(DECIMAL_PRECISION_MAX));
+      const unscaled: Converter = (v) => (typeof v === 'string' ? decimalFromBase64(v) : bad(column, 'expected base64 decimal bytes', v));
+      if (declared > DECIMAL_PRECISION_MAX || scale > DECIMAL_PRECISION_MAX || scale < 0) {
+        // Iceberg decimals stop at 38 digits: a wider column (MySQL DECIMAL(65,30)) keeps every digit as text.
+        return m(T.string, (v) => decimalText(unscaled(v) as bigint, scale));
+      }
+      return m(T.decimal(Math.max(declared, scale, 1), scale), unscaled);
     }
     case 'io.debezium.data.VariableScaleDecimal':
       return m(T.decimal(38, VARIABLE_SCALE_DECIMAL_SCALE), (v) => {
@@ -155,8 +234,10 @@ export function mapConnectField(f: ConnectField, opts: { readonly column?: strin
         if (o === null || typeof o !== 'object' || typeof o.value !== 'string') return bad(column, 'expected {scale, value}', v);
         return rescale(decimalFromBase64(o.value), Number(o.scale ?? 0), VARIABLE_SCALE_DECIMAL_SCALE);
       });
-    case 'io.debezium.data.Bits':
-      return m(T.binary, (v) => (typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'base64')) : bad(column, 'expected base64 bytes', v)));
+    case 'io.debezium.data.Bits': {
+      const bits = f.parameters?.length !== undefined ? Number(f.parameters.length) : null;
+      return m(T.binary, (v) => (typeof v === 'string' ? bitsBigEndian(Buffer.from(v, 'base64'), bits) : bad(column, 'expected base64 bytes', v)));
+    }
     case 'io.debezium.data.geometry.Geometry':
     case 'io.debezium.data.geometry.Point':
     case 'io.debezium.data.geometry.Geography':
@@ -196,13 +277,19 @@ export function mapConnectField(f: ConnectField, opts: { readonly column?: strin
   }
 }
 
-/** Columns inferred from a schemaless JSON row (`schemas.enable=false`): integers → long, other numbers → double. */
-export function inferColumn(name: string, v: unknown): ColumnMapping | null {
+/**
+ * Columns inferred from a schemaless JSON row (`schemas.enable=false`): integers → long, other numbers →
+ * double, strings → string, booleans → boolean, objects and arrays → string (JSON text). `literal` is the
+ * number as the producer wrote it: JSON.parse turns Kafka Connect's `1.0` (a DOUBLE column) into 1, which
+ * must not make the column a long.
+ */
+export function inferColumn(name: string, v: unknown, literal?: string): ColumnMapping | null {
   const col = (type: PrimitiveType, convert: Converter): ColumnMapping => ({ name, type, required: false, convert });
   if (v === null || v === undefined) return null;
   if (typeof v === 'boolean') return col(T.boolean, (x) => (typeof x === 'boolean' ? x : bad(name, 'expected a boolean', x)));
-  if (typeof v === 'number') {
-    return Number.isInteger(v) ? col(T.long, long(name)) : col(T.double, (x) => (typeof x === 'number' ? x : bad(name, 'expected a number', x)));
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const integral = literal !== undefined ? /^-?\d+$/.test(literal) : typeof v === 'bigint' || Number.isInteger(v);
+    return integral ? col(T.long, long(name)) : col(T.double, (x) => (typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : bad(name, 'expected a number', x)));
   }
   if (typeof v === 'string') return col(T.string, (x) => (typeof x === 'string' ? x : stringifyJsonExact(x)));
   return col(T.string, (x) => (typeof x === 'string' ? x : stringifyJsonExact(x)));

@@ -12,7 +12,7 @@
 import { FloeError } from '../errors.js';
 import { parseJsonExact } from '../iceberg/json.js';
 import { decodeDatum, isConfluentAvro, parseWriterSchema, schemaIdOf, type AvroWriterSchema } from './avro-converter.js';
-import { PrecisionLost, inferColumn, mapConnectField, type ColumnMapping, type ConnectField } from './connect-schema.js';
+import { PrecisionLost, inferColumn, mapConnectField, type ColumnMapping, type ConnectField, type TimeAs } from './connect-schema.js';
 
 export type Op = 'c' | 'r' | 'u' | 'd' | 't';
 
@@ -68,6 +68,8 @@ export interface DecoderOptions {
   readonly idColumns?: readonly string[];
   /** For flattened records (ExtractNewRecordState): the field holding the op, e.g. `__op` or `_cdc.op`. */
   readonly cdcField?: string;
+  /** Time-of-day columns as Iceberg `time`, long microseconds or text (docs/types.md). */
+  readonly timeAs?: TimeAs;
 }
 
 const OPS = new Set<string>(['c', 'r', 'u', 'd', 't']);
@@ -246,7 +248,7 @@ export class DebeziumDecoder {
     }
     if (key.some((v) => v === null || v === undefined)) return { kind: 'reject', reason: `key column is null or missing (${keyColumns.join(', ')})` };
 
-    if (shape === null) shape = this.inferShape(topic, row, keyColumns);
+    if (shape === null) shape = this.inferShape(topic, row, keyColumns, value);
     else if (shape.keyColumns.length === 0 || shape.keyColumns.join('\u0000') !== keyColumns.join('\u0000')) shape = this.withKeys(shape, keyColumns);
     return { kind: 'change', op, db, table, row, key, shape, tsMs: numOrNull(p.ts_ms) };
   }
@@ -298,12 +300,13 @@ export class DebeziumDecoder {
     // An envelope has before/after structs; a flattened record is the row struct itself.
     const rowStruct = after !== undefined && after.type === 'struct' ? after : schema.fields.some((f) => f.field === 'op') ? null : schema;
     if (rowStruct === null || rowStruct.fields === undefined) return null;
-    const columns = rowStruct.fields.map((f) => mapConnectField(f));
+    const timeAs = this.opts.timeAs;
+    const columns = rowStruct.fields.map((f) => mapConnectField(f, timeAs !== undefined ? { timeAs } : {}));
     return shapeOf(columns, [], true);
   }
 
   /** Schemaless rows: infer column types from values; new columns appear as they are first seen non-null. */
-  private inferShape(topic: string, row: Record<string, unknown> | null, keyColumns: readonly string[]): TableShape {
+  private inferShape(topic: string, row: Record<string, unknown> | null, keyColumns: readonly string[], raw: Buffer): TableShape {
     let known = this.inferred.get(topic);
     if (known === undefined) {
       known = new Map();
@@ -312,7 +315,7 @@ export class DebeziumDecoder {
     if (row !== null) {
       for (const [name, v] of Object.entries(row)) {
         if (known.has(name)) continue;
-        const c = inferColumn(name, v);
+        const c = inferColumn(name, v, typeof v === 'number' ? numberLiteral(raw, name) : undefined);
         if (c !== null) known.set(name, keyColumns.includes(name) ? { ...c, required: true } : c);
       }
     }
@@ -324,6 +327,20 @@ export class DebeziumDecoder {
     this.inferredShapes.set(topic, { size: known.size, keys, shape });
     return shape;
   }
+}
+
+/**
+ * The text of a number field as the producer wrote it ("price":1.0), found in the message (only when a
+ * column is first inferred). Undefined when not found, e.g. pretty-printed JSON: then the parsed value decides.
+ */
+function numberLiteral(raw: Buffer, name: string): string | undefined {
+  const needle = `${JSON.stringify(name)}:`;
+  const text = raw.toString('utf8');
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    const m = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(at + needle.length, at + needle.length + 40));
+    if (m !== null) return m[0];
+  }
+  return undefined;
 }
 
 function numOrNull(v: unknown): number | null {

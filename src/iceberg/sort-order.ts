@@ -4,7 +4,8 @@
  * order-id 0 is reserved for the unsorted order.
  */
 import { FloeError } from '../errors.js';
-import { parseTransform, transformToString, type Transform } from './transform.js';
+import type { Schema } from './schema.js';
+import { canTransform, parseTransform, transformToString, type Transform } from './transform.js';
 
 export interface SortField {
   readonly sourceId: number;
@@ -54,4 +55,22 @@ export class SortOrder {
       })),
     );
   }
+}
+
+/**
+ * One sort field from text: `column`, `transform(column)` or `bucket(16, column)`, then optionally `asc|desc`
+ * and `nulls first|last` (defaults as in Spark SQL: asc, nulls first for asc and nulls last for desc).
+ */
+export function parseSortExpr(expr: string, schema: Schema): SortField {
+  const m = /^(?:(\w+)\(\s*(?:(\d+)\s*,\s*)?([\w.]+)\s*\)|([\w.]+))(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?$/i.exec(expr.trim());
+  if (m === null) throw new FloeError('config_invalid', `cannot parse sort expression "${expr}" (expected e.g. "created_at desc nulls last")`, { expr });
+  const column = m[3] ?? m[4] ?? '';
+  const fn = m[1]?.toLowerCase();
+  const transform = parseTransform(fn === undefined ? 'identity' : m[2] !== undefined ? `${fn}[${m[2]}]` : fn);
+  const source = schema.findField(column);
+  if (source === undefined) throw new FloeError('config_invalid', `sort expression "${expr}" names unknown column "${column}"`, { expr });
+  if (!canTransform(transform, source.type)) throw new FloeError('config_invalid', `sort expression "${expr}": ${transformToString(transform)} cannot apply to ${source.type.kind}`, { expr });
+  const direction = m[5]?.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  const nulls = m[6]?.toLowerCase();
+  return { sourceId: source.id, transform, direction, nullOrder: nulls === undefined ? (direction === 'asc' ? 'nulls-first' : 'nulls-last') : nulls === 'first' ? 'nulls-first' : 'nulls-last' };
 }

@@ -100,6 +100,20 @@ export class TableBuffer {
     return dropped;
   }
 
+  /**
+   * Rewrites every slot's key and row (a column of the window was widened, int → long: values already
+   * buffered must take the new type, and keys must keep colliding with the new records' keys).
+   */
+  remap(convertKey: (key: Values) => Values, convertRow: (row: Values) => Values): void {
+    const slots = [...this.index.values()];
+    this.index = new Map();
+    for (const s of slots) {
+      const key = convertKey(s.key);
+      this.index.set(keyOf(key), { key, row: s.row === null ? null : convertRow(s.row), partition: s.partition });
+    }
+    assert(this.index.size === slots.length, 'remapping keys must not merge slots', { before: slots.length, after: this.index.size });
+  }
+
   /** Hands the window's slots over and starts a new window. */
   take(): { slots: Slot[]; truncated: boolean } {
     const slots = [...this.index.values()];

@@ -5,16 +5,20 @@
  * One TableWorker serves the tables routed to it; it does no catalog I/O (the committer opens tables).
  */
 import { FloeError } from '../errors.js';
-import type { ColumnMapping } from '../decode/connect-schema.js';
+import { decimalText, type ColumnMapping } from '../decode/connect-schema.js';
 import type { Change, TableShape } from '../decode/debezium.js';
 import type { DataFile } from '../iceberg/data-file.js';
 import type { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import type { NestedField, PrimitiveType } from '../iceberg/types.js';
-import { valueMatchesType, type IcebergValue } from '../iceberg/values.js';
+import type { SortOrder } from '../iceberg/sort-order.js';
+import { applyTransform, transformResultType } from '../iceberg/transform.js';
+import { typeToString, type IcebergType, type NestedField, type PrimitiveType } from '../iceberg/types.js';
+import { compareValues, valueMatchesType, type IcebergValue } from '../iceberg/values.js';
+import type { IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
+import type { ParquetCodec } from '../writer/parquet.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { DataWriter, EqualityDeleteWriter, Partitioner } from '../writer/partitioned-writer.js';
-import { TableBuffer, type Values } from './table-buffer.js';
+import { TableBuffer, type Slot, type Values } from './table-buffer.js';
 
 export interface TableLayout {
   readonly schema: Schema;
@@ -24,6 +28,14 @@ export interface TableLayout {
   readonly keyIds: readonly number[];
   /** The table's `last-column-id`: new columns get ids above it, never reusing a dropped column's id. */
   readonly lastColumnId: number;
+  /** Rows of each data file are written in this order (the table's default sort order). */
+  readonly sortOrder: SortOrder;
+  readonly codec: ParquetCodec;
+  readonly targetFileSizeBytes: number;
+  /** A source column changing to a type its table column cannot hold. */
+  readonly onIncompatibleChange: IncompatibleChangePolicy;
+  /** A value outside its column's type (TIME beyond 24 h as Iceberg `time`, a decimal wider than its precision). */
+  readonly outOfRange: OutOfRange;
 }
 
 export interface SealedWindow {
@@ -34,27 +46,71 @@ export interface SealedWindow {
   readonly deletedKeys: number;
 }
 
-type Bound = { readonly index: number; readonly convert: ColumnMapping['convert'] } | null;
+/** Where a table column's values come from: the source column and its converter into the column's type. */
+type Bound = { readonly index: number; readonly source: string; readonly convert: ColumnMapping['convert'] } | null;
 
-/** A source int bound to a long column (a type widened earlier) must yield bigints. */
-function widen(c: ColumnMapping, target: NestedField['type']): ColumnMapping['convert'] {
+/**
+ * How a source column's type fits a table column's (Iceberg spec, "Schema Evolution": valid type promotions
+ * are int → long, float → double and decimal(P, S) → decimal(P', S) with P' > P):
+ *   same       the table column holds the source values as they are (or after a lossless conversion)
+ *   widen      the table column must be promoted first, to `to`
+ *   incompatible  no promotion exists (string → int, a decimal scale change, ...)
+ */
+type Fit = { readonly kind: 'same' } | { readonly kind: 'widen'; readonly to: PrimitiveType } | { readonly kind: 'incompatible' };
+
+export function fitOf(table: IcebergType, source: PrimitiveType): Fit {
+  if (table.kind === source.kind) {
+    if (table.kind === 'decimal' && source.kind === 'decimal') {
+      if (table.scale !== source.scale) return { kind: 'incompatible' };
+      return source.precision > table.precision ? { kind: 'widen', to: source } : { kind: 'same' };
+    }
+    if (table.kind === 'fixed' && source.kind === 'fixed' && table.length !== source.length) return { kind: 'incompatible' };
+    return { kind: 'same' };
+  }
+  if (table.kind === 'long' && source.kind === 'int') return { kind: 'same' };
+  if (table.kind === 'double' && source.kind === 'float') return { kind: 'same' };
+  if (table.kind === 'int' && source.kind === 'long') return { kind: 'widen', to: source };
+  if (table.kind === 'float' && source.kind === 'double') return { kind: 'widen', to: source };
+  // A decimal whose column became wider than 38 digits (kept as text) still fits a string column.
+  if (table.kind === 'string' && source.kind === 'decimal') return { kind: 'same' };
+  return { kind: 'incompatible' };
+}
+
+/** A source value converted to the table column's type (the table may be wider than the source). */
+function convertInto(c: ColumnMapping, target: IcebergType): ColumnMapping['convert'] {
   if (target.kind === 'long' && c.type.kind === 'int') {
     return (v) => {
       const x = c.convert(v);
       return typeof x === 'number' ? BigInt(x) : x;
     };
   }
+  if (target.kind === 'string' && c.type.kind === 'decimal') {
+    const scale = c.type.scale;
+    return (v) => {
+      const x = c.convert(v);
+      return typeof x === 'bigint' ? decimalText(x, scale) : x;
+    };
+  }
   return c.convert;
+}
+
+/** Suffix of the column that takes values after an incompatible change under `new-column` (price → price__string). */
+function newColumnName(name: string, t: PrimitiveType): string {
+  return `${name}__${t.kind}`;
 }
 
 export class TableState {
   readonly buffer = new TableBuffer();
   private layout: TableLayout;
-  /** Schema with columns added by this window, committed with it (null: unchanged). */
+  /** Schema with columns added or promoted by this window, committed with it (null: unchanged). */
   private evolved: Schema | null = null;
   private boundShape: TableShape | null = null;
   private bound: Bound[] = [];
-  private keyBound: Bound[] = [];
+  private keyBound: NonNullable<Bound>[] = [];
+  /** Why this table stopped taking changes (policy `fail` after an incompatible change); null while healthy. */
+  private failedReason: string | null = null;
+  /** Values written as null under `outOfRange: null` (for metrics and logs). */
+  nulledValues = 0;
 
   constructor(layout: TableLayout) {
     this.layout = layout;
@@ -72,6 +128,10 @@ export class TableState {
     return this.evolved;
   }
 
+  get failed(): string | null {
+    return this.failedReason;
+  }
+
   /** After a commit: the table's new layout (schema ids as the catalog assigned them). */
   setLayout(layout: TableLayout): void {
     this.layout = layout;
@@ -79,40 +139,101 @@ export class TableState {
     this.boundShape = null;
   }
 
-  /** Binds a message shape to the schema's column positions, adding columns the table lacks. */
+  private fail(reason: string, column: string): never {
+    this.failedReason = reason;
+    throw new FloeError('record_invalid', reason, { column });
+  }
+
+  /**
+   * Binds a message shape to the schema's column positions, evolving the schema where the source changed:
+   * new columns are added (optional, new ids), columns are promoted where Iceberg allows, required columns
+   * the source made optional (or dropped) become optional, and an incompatible change follows the table's
+   * policy. The evolved schema commits with the window that first needs it.
+   */
   private bind(shape: TableShape): void {
     if (this.boundShape === shape) return;
     this.boundShape = null; // a shape that fails to bind must not leave the previous shape half rebound
-    let schema = this.schema;
-    const missing = shape.columns.filter((c) => schema.findField(c.name) === undefined);
-    if (missing.length > 0) {
-      let next = Math.max(schema.highestFieldId, this.layout.lastColumnId) + 1;
-      const added: NestedField[] = missing.map((c) => ({ id: next++, name: c.name, required: false, type: c.type }));
-      schema = new Schema(schema.schemaId, [...schema.fields, ...added], schema.identifierFieldIds);
-      this.evolved = schema;
+    const before = this.schema;
+    const fields: NestedField[] = [...before.fields];
+    const keyIds = new Set(this.layout.keyIds);
+    let nextId = Math.max(before.highestFieldId, this.layout.lastColumnId) + 1;
+    const widened: number[] = [];
+    let changed = false;
+    /** Table column index each source column writes into. */
+    const target = new Map<string, number>();
+    const place = (name: string, c: ColumnMapping): number | 'incompatible' => {
+      const at = fields.findIndex((f) => f.name === name);
+      if (at < 0) {
+        fields.push({ id: nextId++, name, required: false, type: c.type });
+        changed = true;
+        return fields.length - 1;
+      }
+      const f = fields[at] as NestedField;
+      const fit = fitOf(f.type, c.type);
+      if (fit.kind === 'incompatible') return 'incompatible';
+      if (fit.kind === 'widen') {
+        fields[at] = { ...f, type: fit.to };
+        if (f.type.kind === 'int') widened.push(at);
+        changed = true;
+      }
+      return at;
+    };
+    for (const c of shape.columns) {
+      let at = place(c.name, c);
+      if (at === 'incompatible') {
+        const f = fields.find((x) => x.name === c.name) as NestedField;
+        const what = `column "${c.name}" is ${typeToString(f.type)} in the table but ${typeToString(c.type)} in the source: Iceberg cannot promote it`;
+        if (keyIds.has(f.id) || this.layout.onIncompatibleChange === 'fail') {
+          this.fail(`table stopped by an incompatible schema change (policy "fail"): ${what}; its changes go to the dead-letter topic until the table is fixed`, c.name);
+        }
+        const alt = newColumnName(c.name, c.type);
+        at = place(alt, c);
+        if (at === 'incompatible') this.fail(`${what}, and column "${alt}" cannot take it either`, c.name);
+      }
+      target.set(c.name, at);
     }
-    this.bound = schema.fields.map((f) => {
+    // Required → optional: a column the source no longer sends, or now sends as nullable (keys stay required).
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as NestedField;
+      if (!f.required || keyIds.has(f.id)) continue;
       const c = shape.byName.get(f.name);
-      if (c === undefined) return null;
-      if (c.type.kind !== f.type.kind && !(f.type.kind === 'long' && c.type.kind === 'int') && !(f.type.kind === 'double' && c.type.kind === 'float')) {
-        throw new FloeError('record_invalid', `column "${f.name}" is ${f.type.kind} in the table but ${c.type.kind} in the source: incompatible type change`, { column: f.name });
+      if (c === undefined || !c.required || target.get(f.name) !== i) {
+        fields[i] = { ...f, required: false };
+        changed = true;
       }
-      if (f.type.kind === 'decimal' && c.type.kind === 'decimal' && f.type.scale !== c.type.scale) {
-        throw new FloeError('record_invalid', `column "${f.name}" has scale ${f.type.scale} in the table but ${c.type.scale} in the source`, { column: f.name });
-      }
-      return { index: schema.fields.indexOf(f), convert: widen(c, f.type) };
-    });
-    this.keyBound = this.layout.keyIds.map((id) => {
+    }
+    const schema = changed ? new Schema(before.schemaId, fields, before.identifierFieldIds) : before;
+    const bound: Bound[] = fields.map(() => null);
+    for (const c of shape.columns) {
+      const at = target.get(c.name) as number;
+      bound[at] = { index: at, source: c.name, convert: convertInto(c, (fields[at] as NestedField).type) };
+    }
+    const keyBound = this.layout.keyIds.map((id) => {
       const f = schema.fieldOrThrow(id);
       const c = shape.byName.get(f.name);
       if (c === undefined) throw new FloeError('record_invalid', `key column "${f.name}" is missing from the source record`, { column: f.name });
-      return { index: schema.fields.indexOf(f), convert: widen(c, f.type) };
+      return { index: schema.fields.indexOf(f), source: f.name, convert: convertInto(c, f.type) };
     });
+    if (widened.length > 0 && !this.buffer.isEmpty) {
+      // Rows buffered before the promotion hold ints; the promoted column writes longs.
+      const rowIdx = new Set(widened);
+      const keyIdx = this.layout.keyIds.map((id, i) => (rowIdx.has(fields.findIndex((f) => f.id === id)) ? i : -1)).filter((i) => i >= 0);
+      const toLong = (vs: Values, idx: Iterable<number>): Values => {
+        const out = [...vs];
+        for (const i of idx) if (typeof out[i] === 'number') out[i] = BigInt(out[i]);
+        return out;
+      };
+      this.buffer.remap((k) => (keyIdx.length > 0 ? toLong(k, keyIdx) : k), (r) => toLong(r, rowIdx));
+    }
+    if (changed) this.evolved = schema;
+    this.bound = bound;
+    this.keyBound = keyBound;
     this.boundShape = shape;
   }
 
   /** Applies one change; throws FloeError('record_invalid' | 'value_invalid') for a record that cannot apply. */
   apply(change: Change, partition: string): void {
+    if (this.failedReason !== null) throw new FloeError('record_invalid', this.failedReason);
     if (change.op === 't') {
       this.buffer.truncate();
       return;
@@ -126,7 +247,11 @@ export class TableState {
       const at = keyCols.indexOf(f.name);
       const raw = at >= 0 ? change.key[at] : change.row?.[f.name];
       if (raw === null || raw === undefined) throw new FloeError('record_invalid', `key column "${f.name}" is null`, { column: f.name });
-      return (b as NonNullable<Bound>).convert(raw);
+      const v = b.convert(raw);
+      if (v !== null && !valueMatchesType(v, f.type as PrimitiveType)) {
+        throw new FloeError('value_invalid', `key column "${f.name}": value ${String(v)} is out of range for ${typeToString(f.type)}`, { column: f.name });
+      }
+      return v;
     });
     if (change.op === 'd' || change.row === null) {
       this.buffer.delete(key, partition);
@@ -138,13 +263,21 @@ export class TableState {
       const b = this.bound[i];
       if (b === null || b === undefined) continue;
       const f = schema.fields[i] as NestedField;
-      const raw = row[f.name];
+      const raw = row[b.source];
       if (raw === null || raw === undefined) continue;
-      const v = b.convert(raw);
-      // A value the converter accepts can still be outside the Iceberg type (MySQL TIME up to 838 h, a
-      // decimal wider than its precision): reject the record now, not the whole window at seal time.
-      if (v !== null && !valueMatchesType(v, f.type as PrimitiveType)) {
-        throw new FloeError('value_invalid', `column "${f.name}": value ${String(v)} is out of range for ${f.type.kind}`, { column: f.name });
+      let v: IcebergValue | null;
+      try {
+        v = b.convert(raw);
+        // A value the converter accepts can still be outside the Iceberg type (MySQL TIME up to 838 h, a
+        // decimal wider than its precision): reject the record now, not the whole window at seal time.
+        if (v !== null && !valueMatchesType(v, f.type as PrimitiveType)) {
+          throw new FloeError('value_invalid', `column "${f.name}": value ${String(v)} is out of range for ${typeToString(f.type)}`, { column: f.name });
+        }
+      } catch (e) {
+        if (!(e instanceof FloeError) || e.code !== 'value_invalid' || this.layout.outOfRange !== 'null' || f.required) throw e;
+        // outOfRange: null: the row lands, this one value is null (counted).
+        this.nulledValues++;
+        v = null;
       }
       values[i] = v;
     }
@@ -155,10 +288,46 @@ export class TableState {
     this.buffer.upsert(key, values, partition);
   }
 
-  async seal(settings: WriterSettings): Promise<SealedWindow> {
-    const { slots, truncated } = this.buffer.take();
+  /** Orders the window's rows by the table's sort order (the spec's `sort_order_id` of each data file says so). */
+  private sortSlots(slots: Slot[], schema: Schema): Slot[] {
+    const order = this.layout.sortOrder;
+    if (order.fields.length === 0) return slots;
+    const keys = order.fields.map((sf) => {
+      const index = schema.fields.findIndex((f) => f.id === sf.sourceId);
+      const f = schema.fields[index];
+      if (f === undefined) throw new FloeError('schema_invalid', `sort order field ${sf.sourceId} is not in the schema`);
+      const sourceType = f.type as PrimitiveType;
+      return { index, sourceType, resultType: transformResultType(sf.transform, sourceType), sf };
+    });
+    const live = slots.filter((s) => s.row !== null);
+    const cache = new Map<Slot, (IcebergValue | null)[]>();
+    for (const s of live) cache.set(s, keys.map((k) => applyTransform(k.sf.transform, k.sourceType, (s.row as Values)[k.index] ?? null)));
+    live.sort((a, b) => {
+      const va = cache.get(a) as (IcebergValue | null)[];
+      const vb = cache.get(b) as (IcebergValue | null)[];
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as (typeof keys)[number];
+        const x = va[i] ?? null;
+        const y = vb[i] ?? null;
+        if (x === null || y === null) {
+          if (x === y) continue;
+          return (x === null) === (k.sf.nullOrder === 'nulls-first') ? -1 : 1;
+        }
+        const c = compareValues(k.resultType, x, y);
+        if (c !== 0) return k.sf.direction === 'asc' ? c : -c;
+      }
+      return 0;
+    });
+    return [...live, ...slots.filter((s) => s.row === null)];
+  }
+
+  async seal(where: Pick<WriterSettings, 'io' | 'dataLocation'>): Promise<SealedWindow> {
+    const taken = this.buffer.take();
+    const truncated = taken.truncated;
     const schema = this.schema;
-    const { spec, deleteSpec, keyIds } = this.layout;
+    const slots = this.sortSlots(taken.slots, schema);
+    const { spec, deleteSpec, keyIds, codec, targetFileSizeBytes, sortOrder } = this.layout;
+    const settings: WriterSettings = { ...where, codec, targetFileSizeBytes, sortOrderId: sortOrder.orderId };
     const data = new DataWriter(settings, schema, spec);
     const eq = new EqualityDeleteWriter(settings, schema, deleteSpec, keyIds);
     const keyIndex = keyIds.map((id) => schema.fields.findIndex((f) => f.id === id));

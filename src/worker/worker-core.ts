@@ -18,11 +18,15 @@ import { typeToJson, type TypeJson } from '../iceberg/types.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
+import type { IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
+import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
-import { TableState } from './table-worker.js';
+import { TableState, type TableLayout } from './table-worker.js';
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
+  /** A value outside its column's Iceberg type: dead-letter the record (default) or write null. */
+  readonly outOfRange?: OutOfRange;
   readonly route: RouterConfig;
   readonly codec: ParquetCodec;
   readonly targetFileSizeBytes: number;
@@ -37,6 +41,12 @@ export interface TableLayoutMsg {
   readonly deleteSpec: Record<string, unknown>;
   readonly keyIds: readonly number[];
   readonly lastColumnId: number;
+  /** The table's default sort order: rows of each data file are written in it. */
+  readonly sortOrder?: Record<string, unknown>;
+  /** From the table's write.parquet.compression-codec / write.target-file-size-bytes, else floe's defaults. */
+  readonly codec?: ParquetCodec;
+  readonly targetFileSizeBytes?: number;
+  readonly onIncompatibleChange?: IncompatibleChangePolicy;
   readonly location: string;
   /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
   readonly ioProps: Readonly<Record<string, string>>;
@@ -107,29 +117,32 @@ export class WorkerCore {
     this.decoder.registerSchema(id, text);
   }
 
+  private layoutOf(msg: TableLayoutMsg): TableLayout {
+    return {
+      schema: Schema.fromJSON(msg.schema),
+      spec: PartitionSpec.fromJSON(msg.spec),
+      deleteSpec: PartitionSpec.fromJSON(msg.deleteSpec),
+      keyIds: msg.keyIds,
+      lastColumnId: msg.lastColumnId,
+      sortOrder: msg.sortOrder !== undefined ? SortOrder.fromJSON(msg.sortOrder) : SortOrder.unsorted(),
+      codec: msg.codec ?? this.init.codec,
+      targetFileSizeBytes: msg.targetFileSizeBytes ?? this.init.targetFileSizeBytes,
+      onIncompatibleChange: msg.onIncompatibleChange ?? 'fail',
+      outOfRange: this.init.outOfRange ?? 'dead-letter',
+    };
+  }
+
   openTable(layout: TableLayoutMsg): void {
-    const state = new TableState({
-      schema: Schema.fromJSON(layout.schema),
-      spec: PartitionSpec.fromJSON(layout.spec),
-      deleteSpec: PartitionSpec.fromJSON(layout.deleteSpec),
-      keyIds: layout.keyIds,
-      lastColumnId: layout.lastColumnId,
-    });
     const existing = this.tables.get(layout.name);
     if (existing !== undefined) {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
-      existing.state.setLayout({
-        schema: Schema.fromJSON(layout.schema),
-        spec: PartitionSpec.fromJSON(layout.spec),
-        deleteSpec: PartitionSpec.fromJSON(layout.deleteSpec),
-        keyIds: layout.keyIds,
-        lastColumnId: layout.lastColumnId,
-      });
+      existing.state.setLayout(this.layoutOf(layout));
       existing.location = layout.location;
       existing.ioProps = layout.ioProps;
       existing.stored = layout.stored;
       return;
     }
+    const state = new TableState(this.layoutOf(layout));
     this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map() });
   }
 
@@ -219,7 +232,7 @@ export class WorkerCore {
       if (t.state.buffer.isEmpty && t.window.size === 0) continue;
       const io = fileIOFromProperties(t.ioProps, this.init.s3);
       const evolved = t.state.pendingSchema;
-      const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data`, codec: this.init.codec, targetFileSizeBytes: this.init.targetFileSizeBytes });
+      const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data` });
       out.push({
         name: t.name,
         dataFiles: sealed.dataFiles,

@@ -26,6 +26,8 @@ export interface WriterSettings {
   /** Roll to a new file when the estimated Parquet size reaches this. */
   readonly targetFileSizeBytes: number;
   readonly rowGroupRowsMax?: number;
+  /** Sort order the rows arrive in (data files' `sort_order_id`; 0 = unsorted). */
+  readonly sortOrderId?: number;
   /** Field ids whose bounds are kept whole instead of truncated (position deletes' file_path). */
   readonly fullBoundFieldIds?: ReadonlySet<number>;
 }
@@ -166,7 +168,7 @@ export class RollingFileWriter {
       nanValueCounts: nanCounts,
       lowerBounds: lower,
       upperBounds: upper,
-      ...(this.content === DataFileContent.DATA ? { sortOrderId: 0 } : {}),
+      ...(this.content === DataFileContent.DATA ? { sortOrderId: this.settings.sortOrderId ?? 0 } : {}),
       ...(this.equalityIds !== undefined ? { equalityIds: this.equalityIds } : {}),
     };
   }

@@ -38,9 +38,9 @@ describe('validateConfig', () => {
       kafka: { brokers: 'localhost:9092', groupId: 'floe', topics: ['cdc.shop.orders'], deadLetterTopic: 'floe.dead-letter', properties: {} },
       catalog: { type: 'sql', name: 'floe', path: '/var/lib/floe/catalog.db', warehouse: 'file:///var/lib/floe/warehouse' },
       s3: { pathStyle: false },
-      decode: { idColumns: [] },
+      decode: { idColumns: [], timeAs: 'time', outOfRange: 'dead-letter' },
       route: { pattern: '{db}.{table}', include: [], exclude: [] },
-      tables: { autoCreate: true, defaults: { partitionBy: [], formatVersion: 2, properties: {} }, overrides: {} },
+      tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail' }, overrides: {} },
       commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8 },
       consume: { batchMax: 10_000, timeoutMs: 200 },
       workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
@@ -55,9 +55,9 @@ describe('validateConfig', () => {
         kafka: { groupId: 'cdc', groupInstanceId: 'floe-0', topics: undefined, topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': 1048576 } },
         catalog: { type: 'rest', path: undefined, name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4' } },
         s3: { region: 'us-east-1', endpoint: 'http://localhost:8333' },
-        decode: { idColumns: 'id, tenant_id', cdcField: '_cdc.op' },
+        decode: { idColumns: 'id, tenant_id', cdcField: '_cdc.op', timeAs: 'string', outOfRange: 'null' },
         route: { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] },
-        tables: { autoCreate: 'false', defaults: { partitionBy: ['day(updated_at)'], formatVersion: 3, properties: { 'write.target-file-size-bytes': 268435456 } }, overrides: { 'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read' } }, 'analytics.shop_items': { partitionBy: [] } } },
+        tables: { autoCreate: 'false', defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': 268435456 } }, overrides: { 'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], sortBy: ['truncate(4, region)', 'id asc'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read', 'write.parquet.compression-codec': 'snappy' }, onIncompatibleChange: 'new-column' }, 'analytics.shop_items': { partitionBy: [] } } },
         commit: { intervalMs: '30000', codec: 'SNAPPY', bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, tableCommitsInFlightMax: 2 },
         consume: { batchMax: 500, timeoutMs: 50 },
         workers: { count: 2, queueMax: 8, heapMb: 1024 },
@@ -68,13 +68,30 @@ describe('validateConfig', () => {
     assert.deepEqual(cfg.kafka, { brokers: 'localhost:9092', groupId: 'cdc', groupInstanceId: 'floe-0', topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': '1048576' } });
     assert.deepEqual(cfg.catalog, { type: 'rest', name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4', signingName: 's3tables', region: 'us-east-1' } });
     assert.deepEqual(cfg.s3, { region: 'us-east-1', endpoint: 'http://localhost:8333', pathStyle: true });
-    assert.deepEqual(cfg.decode, { idColumns: ['id', 'tenant_id'], cdcField: '_cdc.op' });
+    assert.deepEqual(cfg.decode, { idColumns: ['id', 'tenant_id'], cdcField: '_cdc.op', timeAs: 'string', outOfRange: 'null' });
     assert.deepEqual(cfg.route, { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] });
-    assert.deepEqual(cfg.tables, { autoCreate: false, defaults: { partitionBy: ['day(updated_at)'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' } }, overrides: { 'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read' } }, 'analytics.shop_items': { partitionBy: [] } } });
+    assert.deepEqual(cfg.tables, {
+      autoCreate: false,
+      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail' },
+      overrides: {
+        'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], sortBy: ['truncate(4, region)', 'id asc'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read', 'write.parquet.compression-codec': 'snappy' }, onIncompatibleChange: 'new-column' },
+        'analytics.shop_items': { partitionBy: [] },
+      },
+    });
     assert.deepEqual(cfg.commit, { intervalMs: 30_000, bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, codec: 'snappy', tableCommitsInFlightMax: 2 });
     assert.deepEqual(cfg.consume, { batchMax: 500, timeoutMs: 50 });
     assert.deepEqual(cfg.workers, { count: 2, queueMax: 8, heapMb: 1024 });
     assert.deepEqual(cfg.shutdown, { timeoutMs: 120_000 });
+  });
+
+  it('rejects bad type-mapping, evolution and table-creation options, naming the field', () => {
+    failsOn(withPatch({ decode: { timeAs: 'text' } }), 'decode.timeAs', /must be one of time, micros, string, got "text"/);
+    failsOn(withPatch({ decode: { outOfRange: 'clamp' } }), 'decode.outOfRange', /must be one of dead-letter, null/);
+    failsOn(withPatch({ tables: { defaults: { onIncompatibleChange: 'ignore' } } }), 'tables.defaults.onIncompatibleChange', /must be one of fail, new-column/);
+    failsOn(withPatch({ tables: { overrides: { 'a.b': { sortBy: ['id sideways'] } } } }), 'tables.overrides.a.b.sortBy', /cannot parse "id sideways"/);
+    failsOn(withPatch({ tables: { defaults: { partitionBy: ['day(created_at'] } } }), 'tables.defaults.partitionBy', /cannot parse "day\(created_at"/);
+    assertConfigInvalid(() => validateConfig(withPatch({ tables: { defaults: { properties: { 'write.parquet.compression-codec': 'brotli2' } } } }), {}), 'tables.defaults.properties.write.parquet.compression-codec', /unknown Parquet codec "brotli2"/);
+    failsOn(withPatch({ tables: { overrides: { 'a.b': { properties: { 'write.target-file-size-bytes': '12' } } } } }), 'tables.overrides.a.b.properties.write.target-file-size-bytes', /must be an integer from/);
   });
 
   it('takes brokers, group instance id and region from the environment', () => {

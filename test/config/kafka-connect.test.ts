@@ -63,9 +63,9 @@ function expected(groupId: string): FloeConfig {
     },
     s3: { region: 'ap-northeast-2', pathStyle: false },
     // DebeziumTransform is present: envelopes are decoded natively, so `_cdc.op` is not a cdc field here
-    decode: { idColumns: ['id'] },
+    decode: { idColumns: ['id'], timeAs: 'time', outOfRange: 'dead-letter' },
     route: { pattern: '{db}.{table}', include: [], exclude: [] },
-    tables: { autoCreate: true, defaults: { partitionBy: [], formatVersion: 2, properties: {} }, overrides: {} },
+    tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail' }, overrides: {} },
     commit: { intervalMs: 600_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8 },
     consume: { batchMax: 10_000, timeoutMs: 200 },
     workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
@@ -139,7 +139,7 @@ describe('fromKafkaConnect', () => {
     assert.equal(cfg.kafka.deadLetterTopic, 'cdc.dlq');
     assert.equal(cfg.kafka.groupId, 'cg-cdc');
     assert.deepEqual(cfg.s3, { region: 'ap-northeast-2', endpoint: 'http://seaweed:8333', pathStyle: true });
-    assert.deepEqual(cfg.decode, { idColumns: ['id'], cdcField: '_cdc.op' });
+    assert.deepEqual(cfg.decode, { idColumns: ['id'], cdcField: '_cdc.op', timeAs: 'time', outOfRange: 'dead-letter' });
     assert.equal(cfg.route.pattern, '{db}.{table}');
     assert.deepEqual(cfg.tables.defaults.partitionBy, ['day(updated_at)']);
     assert.deepEqual(cfg.tables.overrides, { 'shop.orders': { partitionBy: ['region'] } });

@@ -167,9 +167,56 @@ describe('mapConnectField: semantic types', () => {
     rejects(() => m.convert(12345.67), 'c', /expected base64 decimal bytes/);
   });
 
-  it('Decimal without a precision parameter is decimal(38, S); precision is capped at 38', () => {
+  it('Decimal without a precision parameter is decimal(38, S); wider than 38 digits (DECIMAL(65,30)) is exact text', () => {
     assert.deepEqual(map({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '4' } }).type, T.decimal(38, 4));
-    assert.deepEqual(map({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '0', 'connect.decimal.precision': '65' } }).type, T.decimal(38, 0));
+    const wide = map({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '30', 'connect.decimal.precision': '65' } });
+    assert.deepEqual(wide.type, T.string);
+    const max = 10n ** 65n - 1n; // 99999999999999999999999999999999999.999999999999999999999999999999
+    const b64 = (u: bigint) => Buffer.from(decimalBytesBE(u)).toString('base64');
+    assert.equal(wide.convert(b64(max)), `${'9'.repeat(35)}.${'9'.repeat(30)}`);
+    assert.equal(wide.convert(b64(-1n)), `-0.${'0'.repeat(29)}1`);
+    assert.equal(wide.convert(b64(0n)), `0.${'0'.repeat(30)}`);
+  });
+
+  it('Bits: little-endian bytes with a "length" parameter → big-endian binary of ceil(length / 8) bytes', () => {
+    const m = map({ type: 'bytes', name: 'io.debezium.data.Bits', parameters: { length: '12' } });
+    assert.deepEqual(m.type, T.binary);
+    // b'101000000001' = 0xA01: Debezium sends [0x01, 0x0A]
+    assert.deepEqual(m.convert(Buffer.from([0x01, 0x0a]).toString('base64')), Uint8Array.from([0x0a, 0x01]));
+    // BIT(64) max: all ones
+    const b64 = map({ type: 'bytes', name: 'io.debezium.data.Bits', parameters: { length: '64' } });
+    assert.deepEqual(b64.convert(Buffer.alloc(8, 0xff).toString('base64')), new Uint8Array(8).fill(0xff));
+    // a short value is padded to the declared width
+    assert.deepEqual(b64.convert(Buffer.from([0x05]).toString('base64')), Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 5]));
+  });
+
+  it('time columns follow timeAs: time, micros (signed long) or string (MySQL TIME text, hours beyond 24)', () => {
+    const micro = { type: 'int64', name: 'io.debezium.time.MicroTime', optional: true };
+    assert.deepEqual(map(micro).type, T.time);
+    const asLong = mapConnectField({ ...micro, field: 't' }, { timeAs: 'micros' });
+    assert.deepEqual(asLong.type, T.long);
+    assert.equal(asLong.convert(-3_020_399_000_000), -3_020_399_000_000n);
+    const asText = mapConnectField({ ...micro, field: 't' }, { timeAs: 'string' });
+    assert.deepEqual(asText.type, T.string);
+    assert.equal(asText.convert(3_020_399_000_000), '838:59:59.000000');
+    assert.equal(asText.convert(-1), '-00:00:00.000001');
+    assert.equal(asText.convert(45_296_789_012), '12:34:56.789012');
+    // time.precision.mode=connect: milliseconds
+    const connect = mapConnectField({ type: 'int32', name: 'org.apache.kafka.connect.data.Time', field: 't' }, { timeAs: 'string' });
+    assert.equal(connect.convert(45_296_789), '12:34:56.789000');
+  });
+
+  it('isostring mode and durations: IsoDate, IsoTime, IsoTimestamp, MicroDuration', () => {
+    assert.equal(map({ type: 'string', name: 'io.debezium.time.IsoDate' }).convert('1969-12-31'), -1);
+    const t = map({ type: 'string', name: 'io.debezium.time.IsoTime' });
+    assert.deepEqual(t.type, T.time);
+    assert.equal(t.convert('12:34:56.5Z'), 45_296_500_000n);
+    const ts = map({ type: 'string', name: 'io.debezium.time.IsoTimestamp' });
+    assert.deepEqual(ts.type, T.timestamp);
+    assert.equal(ts.convert('2038-01-19T03:14:08.123456Z'), 2_147_483_648_123_456n);
+    const d = map({ type: 'int64', name: 'io.debezium.time.MicroDuration' });
+    assert.deepEqual(d.type, T.long);
+    assert.equal(d.convert(-5), -5n);
   });
 
   it('io.debezium.data.VariableScaleDecimal → decimal(38,10), rescaled and rounded half away from zero', () => {
@@ -289,7 +336,24 @@ describe('mapConnectField: plain Connect types', () => {
   });
 });
 
+function decimalBytesBE(u: bigint): Uint8Array {
+  const bytes: number[] = [];
+  let n = u;
+  do {
+    bytes.unshift(Number(BigInt.asUintN(8, n)));
+    n >>= 8n;
+  } while (!((n === 0n && (bytes[0] as number) < 0x80) || (n === -1n && (bytes[0] as number) >= 0x80)));
+  return Uint8Array.from(bytes);
+}
+
 describe('inferColumn (schemaless JSON)', () => {
+  it('a number written with a fraction or exponent is a double even when JSON.parse made it integral', () => {
+    assert.deepEqual(inferColumn('x', 1, '1.0')?.type, T.double);
+    assert.deepEqual(inferColumn('x', 100, '1e2')?.type, T.double);
+    assert.deepEqual(inferColumn('x', 1, '1')?.type, T.long);
+    assert.equal(inferColumn('x', 1, '1.0')?.convert(2.5), 2.5);
+  });
+
   it('infers optional long, double, boolean and string columns', () => {
     const l = inferColumn('n', 5);
     assert.deepEqual(l && { name: l.name, type: l.type, required: l.required }, { name: 'n', type: T.long, required: false });

@@ -10,6 +10,7 @@ import type { Change, Op, TableShape } from '../../src/decode/debezium.js';
 import { DataFileContent, type DataFile } from '../../src/iceberg/data-file.js';
 import { PartitionSpec, partitionSpecFromExprs } from '../../src/iceberg/partition-spec.js';
 import { Schema } from '../../src/iceberg/schema.js';
+import { SortOrder } from '../../src/iceberg/sort-order.js';
 import { T, type PrimitiveType } from '../../src/iceberg/types.js';
 import type { IcebergValue } from '../../src/iceberg/values.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
@@ -18,6 +19,7 @@ import type { WriterSettings } from '../../src/writer/file-writer.js';
 import { decodeParquet } from '../../src/writer/parquet.js';
 import { Partitioner } from '../../src/writer/partitioned-writer.js';
 import { TableState, type TableLayout } from '../../src/worker/table-worker.js';
+import { readParquetCodecs } from '../support/parquet-meta.js';
 
 const io = new LocalFileIO();
 let dir: string;
@@ -58,7 +60,10 @@ function ordersSchema(): Schema {
     { id: 5, name: 'updated_at', required: false, type: T.timestamptz },
   ], [1]);
 }
+/** Layout settings the committer hands workers for a table with floe's defaults. */
+const defaults = { sortOrder: SortOrder.unsorted(), codec: 'zstd', targetFileSizeBytes: 64 * 1024 * 1024, onIncompatibleChange: 'fail', outOfRange: 'dead-letter' } as const;
 const unpartitioned = (schema: Schema, lastColumnId = schema.highestFieldId): TableLayout => ({
+  ...defaults,
   schema,
   spec: PartitionSpec.unpartitioned(),
   deleteSpec: PartitionSpec.unpartitioned(),
@@ -176,9 +181,6 @@ describe('TableState', () => {
     failsWith(change(s, 'u', [1], { ...row(1, 'x', null, 'eu'), updated_at: 'soon' }), 'value_invalid', 'column "updated_at": expected an ISO-8601 timestamp, got "soon"');
     failsWith(change(s, 'u', ['abc'], row(1, 'x', null, 'eu')), 'value_invalid', 'column "id": expected an integer, got "abc"');
     failsWith(change(s, 'u', [null], row(1, 'x', null, 'eu')), 'record_invalid', 'key column "id" is null');
-    // a source column whose type changed incompatibly
-    const renamed = shape([F.id, F.name, { type: 'string', optional: true, field: 'amount' }], ['id']);
-    failsWith(change(renamed, 'u', [1], { id: 1, name: 'x', amount: '1.00' }), 'record_invalid', 'column "amount" is decimal in the table but string in the source: incompatible type change');
     // the source lost the key column
     const keyless = shape([F.name], ['name']);
     failsWith(change(keyless, 'u', ['x'], { name: 'x' }), 'record_invalid', 'key column "id" is missing from the source record');
@@ -193,7 +195,8 @@ describe('TableState', () => {
   it('rejects a null in a required column', () => {
     const schema = new Schema(0, [{ id: 1, name: 'id', required: true, type: T.long }, { id: 2, name: 'name', required: true, type: T.string }], [1]);
     const st = new TableState(unpartitioned(schema));
-    assert.throws(() => st.apply(change(shape([F.id, F.name], ['id']), 'c', [1], { id: 1, name: null }), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'record_invalid' && e.message === 'required column "name" is null');
+    const requiredName = { type: 'string', optional: false, field: 'name' };
+    assert.throws(() => st.apply(change(shape([F.id, requiredName], ['id']), 'c', [1], { id: 1, name: null }), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'record_invalid' && e.message === 'required column "name" is null');
     assert.equal(st.buffer.size, 0);
   });
 
@@ -234,7 +237,7 @@ describe('TableState', () => {
     const schema = ordersSchema();
     const spec = partitionSpecFromExprs(['region'], schema);
     const globalDeletes = new PartitionSpec(1, []);
-    const st = new TableState({ schema, spec, deleteSpec: globalDeletes, keyIds: [1], lastColumnId: 5 });
+    const st = new TableState({ ...defaults, schema, spec, deleteSpec: globalDeletes, keyIds: [1], lastColumnId: 5 });
     st.apply(change(s, 'c', [1], row(1, 'a', null, 'eu')), 'p/0');
     st.apply(change(s, 'c', [2], row(2, 'b', null, 'us')), 'p/0');
     st.apply(change(s, 'u', [1], row(1, 'a moved', null, 'us')), 'p/0'); // the update moves the row to another partition
@@ -254,7 +257,7 @@ describe('TableState', () => {
   it('partitions equality deletes by the key when the partition source is the key', async () => {
     const schema = ordersSchema();
     const spec = partitionSpecFromExprs(['bucket(4, id)'], schema);
-    const st = new TableState({ schema, spec, deleteSpec: spec, keyIds: [1], lastColumnId: 5 });
+    const st = new TableState({ ...defaults, schema, spec, deleteSpec: spec, keyIds: [1], lastColumnId: 5 });
     const ids = [1, 2, 3, 4, 5, 6, 7, 8];
     for (const id of ids) st.apply(change(s, id % 3 === 0 ? 'd' : 'c', [id], id % 3 === 0 ? null : row(id, `r${id}`, null, 'eu')), 'p/0');
     const sealed = await st.seal(settings());
@@ -270,5 +273,131 @@ describe('TableState', () => {
     }
     assert.equal(sealed.rows, 6);
     assert.equal(sealed.deletedKeys, 2);
+  });
+
+  describe('schema evolution', () => {
+    const I = {
+      id32: { type: 'int32', optional: false, field: 'id' },
+      id64: { type: 'int64', optional: false, field: 'id' },
+      n32: { type: 'int32', optional: true, field: 'n' },
+      n64: { type: 'int64', optional: true, field: 'n' },
+      f32: { type: 'float', optional: true, field: 'f' },
+      f64: { type: 'double', optional: true, field: 'f' },
+      d10: { type: 'bytes', optional: true, name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '10' }, field: 'd' },
+      d20: { type: 'bytes', optional: true, name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '20' }, field: 'd' },
+      d20s3: { type: 'bytes', optional: true, name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '3', 'connect.decimal.precision': '20' }, field: 'd' },
+      req: { type: 'string', optional: false, field: 'req' },
+      reqOpt: { type: 'string', optional: true, field: 'req' },
+    };
+    const narrow = (): Schema => new Schema(0, [
+      { id: 1, name: 'id', required: true, type: T.int },
+      { id: 2, name: 'n', required: false, type: T.int },
+      { id: 3, name: 'f', required: false, type: T.float },
+      { id: 4, name: 'd', required: false, type: T.decimal(10, 2) },
+      { id: 5, name: 'req', required: true, type: T.string },
+    ], [1]);
+    const oldShape = shape([I.id32, I.n32, I.f32, I.d10, I.req], ['id']);
+
+    it('promotes int → long (key included), float → double, decimal(10,2) → decimal(20,2); rows buffered before the change are converted', async () => {
+      const st = new TableState(unpartitioned(narrow()));
+      st.apply(change(oldShape, 'c', [1], { id: 1, n: 7, f: 1.5, d: 'ewA=', req: 'a' }), 'p/0'); // d = 314.88
+      st.apply(change(oldShape, 'c', [2], { id: 2, n: null, f: null, d: null, req: 'b' }), 'p/0');
+      const wide = shape([I.id64, I.n64, I.f64, I.d20, I.req], ['id']);
+      // the same key under the promoted type still collapses with the buffered row
+      st.apply(change(wide, 'u', [2], { id: 2, n: 2 ** 40, f: 0.1, d: 'AIrHIwSJ6AAA', req: 'b2' }), 'p/0');
+      st.apply(change(wide, 'c', [3], { id: 3, n: 3, f: null, d: null, req: 'c' }), 'p/0');
+      assert.equal(st.buffer.size, 3);
+      const evolved = st.pendingSchema!;
+      assert.deepEqual(evolved.fields.map((f) => [f.id, f.name, f.type]), [[1, 'id', T.long], [2, 'n', T.long], [3, 'f', T.double], [4, 'd', T.decimal(20, 2)], [5, 'req', T.string]]);
+      assert.deepEqual(evolved.identifierFieldIds, [1]);
+      const sealed = await st.seal(settings());
+      assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.long, T.double, T.decimal(20, 2), T.string]), [
+        [1n, 7n, 1.5, 31488n, 'a'],
+        [2n, 1099511627776n, 0.1, 10000000000000000000n, 'b2'],
+        [3n, 3n, null, null, 'c'],
+      ]);
+      assert.deepEqual(await readAll(sealed.deleteFiles, [T.long]), [[1n], [2n], [3n]]);
+    });
+
+    it('a narrower source type binds to a wider table column without changing the schema', () => {
+      const st = new TableState(unpartitioned(narrow()));
+      st.apply(change(shape([I.id64, I.n64, I.f64, I.d20, I.req], ['id']), 'c', [1], { id: 1, n: 1, f: 1, d: null, req: 'x' }), 'p/0');
+      st.buffer.take();
+      st.setLayout(unpartitioned(st.pendingSchema!.withSchemaId(1)));
+      st.apply(change(oldShape, 'c', [2], { id: 2, n: 2, f: 2, d: 'ewA=', req: 'y' }), 'p/0');
+      assert.equal(st.pendingSchema, null);
+      assert.deepEqual(st.buffer.take().slots.map((x) => x.row), [[2n, 2n, 2, 31488n, 'y']]);
+    });
+
+    it('required → optional when the source makes a column nullable or drops it; the dropped column receives nulls', () => {
+      const st = new TableState(unpartitioned(narrow()));
+      st.apply(change(shape([I.id32, I.reqOpt], ['id']), 'c', [1], { id: 1, req: null }), 'p/0');
+      assert.equal(st.pendingSchema!.findField('req')!.required, false);
+      const dropped = new TableState(unpartitioned(narrow()));
+      dropped.apply(change(shape([I.id32, I.n32], ['id']), 'c', [1], { id: 1, n: 5 }), 'p/0');
+      assert.equal(dropped.pendingSchema!.findField('req')!.required, false);
+      assert.equal(dropped.pendingSchema!.findField('id')!.required, true);
+      assert.deepEqual(dropped.buffer.take().slots[0]!.row, [1, 5, null, null, null]);
+    });
+
+    it('a decimal scale change is incompatible: policy fail stops the table, policy new-column adds d__decimal', () => {
+      const failing = new TableState(unpartitioned(narrow()));
+      const scaled = shape([I.id32, I.d20s3, I.req], ['id']);
+      assert.throws(() => failing.apply(change(scaled, 'c', [1], { id: 1, d: 'AQ==', req: 'x' }), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'record_invalid' && /column "d" is decimal\(10, 2\) in the table but decimal\(20, 3\) in the source/.test(e.message));
+      assert.match(failing.failed ?? '', /policy "fail"/);
+      // every later change of this table is refused with the same reason, even a compatible one
+      assert.throws(() => failing.apply(change(oldShape, 'c', [2], { id: 2, n: null, f: null, d: null, req: 'y' }), 'p/0'), (e: unknown) => e instanceof FloeError && e.message === failing.failed);
+      const adding = new TableState({ ...unpartitioned(narrow()), onIncompatibleChange: 'new-column' });
+      adding.apply(change(scaled, 'c', [1], { id: 1, d: 'AQ==', req: 'x' }), 'p/0');
+      assert.deepEqual(adding.pendingSchema!.fields.slice(5).map((f) => [f.id, f.name, f.type, f.required]), [[6, 'd__decimal', T.decimal(20, 3), false]]);
+      assert.deepEqual(adding.buffer.take().slots[0]!.row, [1, null, null, null, 'x', 1n]);
+    });
+
+    it('a key column changing incompatibly stops the table whatever the policy', () => {
+      const st = new TableState({ ...unpartitioned(narrow()), onIncompatibleChange: 'new-column' });
+      const textKey = shape([{ type: 'string', optional: false, field: 'id' }, I.req], ['id']);
+      assert.throws(() => st.apply(change(textKey, 'c', ['k'], { id: 'k', req: 'x' }), 'p/0'), (e: unknown) => e instanceof FloeError && /column "id" is int in the table but string in the source/.test(e.message));
+      assert.notEqual(st.failed, null);
+    });
+  });
+
+  describe('out-of-range values', () => {
+    const timeSchema = (): Schema => new Schema(0, [{ id: 1, name: 'id', required: true, type: T.long }, { id: 2, name: 't', required: false, type: T.time }], [1]);
+    const timeShape = shape([F.id, { type: 'int64', optional: true, name: 'io.debezium.time.MicroTime', field: 't' }], ['id']);
+    const maxTime = 838 * 3_600_000_000 + 59 * 60_000_000 + 59_000_000; // MySQL TIME '838:59:59'
+
+    it('dead-letter (default): the record is refused, naming the column and type', () => {
+      const st = new TableState(unpartitioned(timeSchema()));
+      assert.throws(() => st.apply(change(timeShape, 'c', [1], { id: 1, t: maxTime }), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'value_invalid' && e.message === `column "t": value ${maxTime} is out of range for time`);
+      assert.equal(st.buffer.size, 0);
+    });
+
+    it('null: the row lands with null in that column, and the count says so', () => {
+      const st = new TableState({ ...unpartitioned(timeSchema()), outOfRange: 'null' });
+      st.apply(change(timeShape, 'c', [1], { id: 1, t: maxTime }), 'p/0');
+      st.apply(change(timeShape, 'c', [2], { id: 2, t: -1 }), 'p/0');
+      st.apply(change(timeShape, 'c', [3], { id: 3, t: 45_296_789_012 }), 'p/0');
+      assert.equal(st.nulledValues, 2);
+      assert.deepEqual(st.buffer.take().slots.map((x) => x.row), [[1n, null], [2n, null], [3n, 45_296_789_012n]]);
+    });
+  });
+
+  it('writes rows in the table sort order, stamps sort_order_id, and honours the table codec and file size', async () => {
+    const schema = ordersSchema();
+    const order = new SortOrder(1, [
+      { sourceId: 4, transform: { kind: 'identity' }, direction: 'asc', nullOrder: 'nulls-last' },
+      { sourceId: 1, transform: { kind: 'identity' }, direction: 'desc', nullOrder: 'nulls-first' },
+    ]);
+    const st = new TableState({ ...unpartitioned(schema), sortOrder: order, codec: 'snappy' });
+    for (const [id, region] of [[1, 'us'], [2, null], [3, 'eu'], [4, 'us'], [5, 'eu'], [6, null]] as const) st.apply(change(s, 'c', [id], { ...row(id, `r${id}`, null, 'x'), region }), 'p/0');
+    st.apply(change(s, 'd', [7], null), 'p/0');
+    const sealed = await st.seal(settings());
+    assert.equal(sealed.dataFiles.length, 1);
+    assert.equal(sealed.dataFiles[0]!.sortOrderId, 1);
+    const rows = await readRows(sealed.dataFiles[0]!, ORDER_TYPES);
+    assert.deepEqual(rows.map((r) => [r[0], r[3]]), [[5n, 'eu'], [3n, 'eu'], [4n, 'us'], [1n, 'us'], [6n, null], [2n, null]]);
+    const footer = (await io.read(sealed.dataFiles[0]!.filePath)).subarray(-8);
+    assert.equal(Buffer.from(footer.subarray(4)).toString(), 'PAR1');
+    assert.deepEqual(await readParquetCodecs(sealed.dataFiles[0]!.filePath), ['SNAPPY']);
   });
 });

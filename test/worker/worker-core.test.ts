@@ -34,7 +34,7 @@ type Need = NonNullable<ApplyResult['need']>;
 const init = (extra: Partial<WorkerInit> = {}): WorkerInit => ({ decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 * 1024 * 1024, s3: {}, ...extra });
 
 /** The layout the committer would hand over for a table it just created from `need` (see Committer.createTable/layoutMsg). */
-function layoutFor(need: Need, opts: { stored?: OffsetMap; lastColumnId?: number; sub?: string } = {}): TableLayoutMsg {
+function layoutFor(need: Need, opts: { stored?: OffsetMap; lastColumnId?: number; sub?: string; onIncompatibleChange?: 'fail' | 'new-column' } = {}): TableLayoutMsg {
   const keys = new Set(need.shape.keyColumns);
   let id = 1;
   const fields: NestedField[] = need.shape.columns.map((c) => ({ id: id++, name: c.name, required: keys.has(c.name), type: typeFromJson(c.type) }));
@@ -49,6 +49,7 @@ function layoutFor(need: Need, opts: { stored?: OffsetMap; lastColumnId?: number
     location: `file://${dir}/${opts.sub ?? 'wh'}/${need.name.replace('.', '/')}`,
     ioProps: {},
     stored: opts.stored ?? {},
+    ...(opts.onIncompatibleChange !== undefined ? { onIncompatibleChange: opts.onIncompatibleChange } : {}),
   };
 }
 
@@ -252,14 +253,14 @@ describe('WorkerCore', () => {
     const core = new WorkerCore(init());
     const batch = [
       ...rows(0, 2),
-      // qty became a string in the source: the table has it as long
-      message('t', 0, 2, [COL.id, COL.name, COL.qtyText], 'u', 1, { id: 1, name: 'x', qty: 'many' }),
+      // qty is declared int64 but the value is not a number
+      message('t', 0, 2, cols, 'u', 1, { id: 1, name: 'x', qty: 'many' }),
       { ...rows(3, 4)[0]!, value: Buffer.from('{"schema":{"type":"struct","fields":[') },
       message('t', 0, 4, cols, 'u', 0, { id: 0, name: 'r0 v2', qty: 9 }),
     ];
     const d = drain(core, batch, (n) => layoutFor(n, { sub: 'reject' }));
     assert.equal(d.rejects.length, 2);
-    assert.deepEqual(d.rejects[0], { index: 2, reason: 'column "qty" is long in the table but string in the source: incompatible type change' });
+    assert.deepEqual(d.rejects[0], { index: 2, reason: 'column "qty": expected an integer, got "many"' });
     assert.equal(d.rejects[1]?.index, 3);
     assert.match(d.rejects[1].reason, /^unparseable JSON: /);
     assert.equal(d.applied, 3);
@@ -268,6 +269,43 @@ describe('WorkerCore', () => {
     const schema = Schema.fromJSON(layoutFor(d.needs[0]!).schema);
     const got = await readRows(s.dataFiles, schema.fields);
     assert.deepEqual(got.sort((a, b) => Number(a[0]) - Number(b[0])), [[0n, 'r0 v2', 9n], [1n, 'r1', 1n]]);
+  });
+
+  it('an incompatible type change under policy "fail" stops that table: its later changes are rejected, other tables go on', async () => {
+    const core = new WorkerCore(init());
+    const batch = [
+      message('t', 0, 0, cols, 'c', 1, { id: 1, name: 'a', qty: 1 }),
+      message('other', 0, 0, cols, 'c', 1, { id: 1, name: 'o', qty: 1 }),
+      message('t', 0, 1, [COL.id, COL.name, COL.qtyText], 'u', 1, { id: 1, name: 'x', qty: 'many' }), // qty became text
+      message('t', 0, 2, cols, 'c', 2, { id: 2, name: 'b', qty: 2 }), // compatible again, but the table has stopped
+      message('other', 0, 1, cols, 'c', 2, { id: 2, name: 'o2', qty: 2 }),
+    ];
+    const d = drain(core, batch, (n) => layoutFor(n, { sub: 'failed' }));
+    assert.deepEqual(d.rejects.map((r) => r.index), [2, 3]);
+    assert.match(d.rejects[0]!.reason, /^table stopped by an incompatible schema change \(policy "fail"\): column "qty" is long in the table but string in the source/);
+    assert.equal(d.rejects[1]!.reason, d.rejects[0]!.reason);
+    assert.equal(d.applied, 3);
+    const sealed = await core.seal();
+    // the window before the change still commits; the window covers the rejected offsets (they are dead-lettered)
+    const t = sealed.find((x) => x.name === 'shop.t')!;
+    assert.equal(t.rows, 1);
+    assert.deepEqual(t.window, [['cdc.shop.t/0', 3]]);
+    assert.equal(sealed.find((x) => x.name === 'shop.other')!.rows, 2);
+  });
+
+  it('an incompatible type change under policy "new-column" writes the new values to <column>__<type>', async () => {
+    const core = new WorkerCore(init());
+    const batch = [
+      message('t', 0, 0, cols, 'c', 1, { id: 1, name: 'a', qty: 1 }),
+      message('t', 0, 1, [COL.id, COL.name, COL.qtyText], 'c', 2, { id: 2, name: 'b', qty: 'many' }),
+    ];
+    const d = drain(core, batch, (n) => layoutFor(n, { sub: 'newcol', onIncompatibleChange: 'new-column' }));
+    assert.deepEqual(d.rejects, []);
+    const [s] = await core.seal();
+    const schema = Schema.fromJSON(s!.evolvedSchema!);
+    assert.deepEqual(schema.fields.map((f) => `${f.id}:${f.name}:${f.type.kind}`), ['1:id:long', '2:name:string', '3:qty:long', '4:qty__string:string']);
+    const got = await readRows(s!.dataFiles, schema.fields);
+    assert.deepEqual(got.sort((a, b) => Number(a[0]) - Number(b[0])), [[1n, 'a', 1n, null], [2n, 'b', null, 'many']]);
   });
 
   it('rejects a schemaless value of the wrong type', async () => {
