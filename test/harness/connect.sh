@@ -256,6 +256,11 @@ cmd_add() {
 cmd_start() {
   local file="${1:?usage: connect.sh start FILE [key=value ...]}"; shift
   local pid
+  # Tests running side by side may both ask for a worker: the first starts it, the others add their
+  # connector to it (the lock is released when this script exits; the worker does not inherit it).
+  mkdir -p "$DIR"
+  exec 9>"$DIR/connect.lock"
+  flock -w "$START_TIMEOUT" 9 || { log "timed out waiting for $DIR/connect.lock"; exit 1; }
   if pid=$(running_pid); then
     log "worker already running (pid $pid): adding the connector through REST"
     cmd_add "$file" "$@"
@@ -278,7 +283,7 @@ cmd_start() {
   setsid "$java" $HEAP_OPTS $JVM_OPTS -Djava.awt.headless=true \
     -Dfloe.log.file="$LOG" -Dlog4j.configuration="file:$HERE/log4j.properties" \
     -cp "$cp" org.apache.kafka.connect.cli.ConnectStandalone "$WORKER" "$props" \
-    </dev/null >>"$OUT" 2>&1 &
+    </dev/null >>"$OUT" 2>&1 9>&- &
   echo $! >"$PIDFILE"
   log "started worker pid $(cat "$PIDFILE"), log $LOG, connector $name ($props)"
   local deadline=$((SECONDS + START_TIMEOUT))
