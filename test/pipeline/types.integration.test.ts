@@ -21,7 +21,7 @@ import { decimalBytes } from '../support/avro-debezium.js';
 import { canonicalRows } from '../support/canonical.js';
 import { encodeRecord, connectToAvro } from '../support/connect-avro.js';
 import { harnessCatalogSections, readWithEngine, restCatalog, type EngineOutput } from '../support/harness.js';
-import { createTopics, endOffsets, produceOne, readTopic, withProducer } from '../support/kafka.js';
+import { createTopics, endOffsets, produceOne, readTopic, withProducer, type ReadRecord } from '../support/kafka.js';
 import { lit, mariadbPort, sql } from '../support/mariadb.js';
 
 const exec = promisify(execFile);
@@ -109,6 +109,22 @@ INSERT INTO types_matrix (id, c_date, c_datetime) VALUES (6, '0000-00-00', '0000
 SET SESSION sql_mode = DEFAULT;
 CREATE TABLE evolve (id INT PRIMARY KEY, qty INT NOT NULL, price FLOAT NULL, note VARCHAR(20) NOT NULL, gone VARCHAR(10) NULL);
 INSERT INTO evolve VALUES (1, 10, 1.5, 'one', 'g1'), (2, 20, NULL, 'two', 'g2'), (3, 30, 3.25, 'three', NULL);
+CREATE TABLE clash (id INT PRIMARY KEY, code VARCHAR(10) NULL, note VARCHAR(10) NULL);
+INSERT INTO clash VALUES (1, 'a1', 'n1');
+CREATE TABLE breaks (id INT PRIMARY KEY, code VARCHAR(10) NULL);
+INSERT INTO breaks VALUES (1, 'b1');
+`;
+
+/** Incompatible changes (VARCHAR → INT): \`clash\` has policy new-column, \`breaks\` the default, fail. */
+const incompatible = (db: string) => `
+USE ${db};
+UPDATE clash SET code = '42' WHERE id = 1;
+ALTER TABLE clash MODIFY code INT NULL;
+INSERT INTO clash VALUES (2, 7, 'n2');
+UPDATE clash SET note = 'n1b' WHERE id = 1;
+UPDATE breaks SET code = '3' WHERE id = 1;
+ALTER TABLE breaks MODIFY code INT NULL;
+INSERT INTO breaks VALUES (2, 5);
 `;
 
 /** Changes while floe runs: updates, a delete and an insert on the type matrix. */
@@ -282,6 +298,7 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
   let duck: EngineOutput = { tables: new Map(), sql: [] };
   const oldSnapshot = { id: '', lines: [] as string[] };
   const dead: Record<string, number> = {};
+  const dlq: ReadRecord[] = [];
   const evolveCols: Col[] = [
     { name: 'id', ddl: '', kind: 'int' }, { name: 'qty', ddl: '', kind: 'long' }, { name: 'price', ddl: '', kind: 'double' },
     { name: 'note', ddl: '', kind: 'string' }, { name: 'added', ddl: '', kind: 'decimal', precision: 20, scale: 2 },
@@ -305,10 +322,10 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
     await start('adaptive', ['time.precision.mode=adaptive_time_microseconds']);
     await start('connect', ['time.precision.mode=connect']);
     await start('schemaless', ['time.precision.mode=adaptive_time_microseconds', 'key.converter=org.apache.kafka.connect.json.JsonConverter', 'key.converter.schemas.enable=false', 'value.converter=org.apache.kafka.connect.json.JsonConverter', 'value.converter.schemas.enable=false']);
-    const snapshotTopics = [topic('adaptive', 'types_matrix'), topic('connect', 'types_matrix'), topic('schemaless', 'types_matrix'), topic('adaptive', 'evolve')];
+    const snapshotTopics = [topic('adaptive', 'types_matrix'), topic('connect', 'types_matrix'), topic('schemaless', 'types_matrix'), topic('adaptive', 'evolve'), topic('adaptive', 'clash'), topic('adaptive', 'breaks')];
     const deadline = Date.now() + 60_000;
     for (const t of snapshotTopics) {
-      while ((await endOffsets(brokers!, t, 1).catch(() => 0)) < 3 && Date.now() < deadline) await sleep(200);
+      while ((await endOffsets(brokers!, t, 1).catch(() => 0)) < 1 && Date.now() < deadline) await sleep(200);
     }
     const avroTopic = topic('avro', 'types_matrix');
     await createTopics(brokers!, [avroTopic, `t${run}-dlq`], 1);
@@ -339,6 +356,7 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
             formatVersion: 2,
             properties: { 'write.parquet.compression-codec': 'snappy', 'write.target-file-size-bytes': String(16 * 1024 * 1024) },
           },
+          [`${ns('adaptive')}.clash`]: { onIncompatibleChange: 'new-column' },
         },
       },
     });
@@ -398,6 +416,7 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
       const goneBefore = new Map((await mariaRows('evolve', [{ name: 'id', ddl: '', kind: 'int' }, { name: 'gone', ddl: '', kind: 'string' }])).map((r) => [Number(r.id), r.gone ?? null]));
       await sql(`USE ${db}; ALTER TABLE evolve DROP COLUMN gone, MODIFY note VARCHAR(20) NULL; INSERT INTO evolve VALUES (7, 70, NULL, NULL, 7.77); UPDATE evolve SET note = NULL WHERE id = 1; DELETE FROM evolve WHERE id = 4;`);
       await settled();
+      await sql(incompatible(db));
       // The dropped column keeps the values rows had before the drop; rows written after it hold null.
       const touchedAfterDrop = new Set([1, 7]);
       const evolveRows = (await mariaRows('evolve', evolveCols)).map((r) => ({ ...r, gone: touchedAfterDrop.has(Number(r.id)) ? null : (goneBefore.get(Number(r.id)) ?? null) }));
@@ -453,6 +472,7 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
     createdWith.formatVersion = created.formatVersion;
     createdWith.codec = created.properties['write.parquet.compression-codec'] ?? '';
     dead.main = handles[0]!.pipeline.stats.deadLettered;
+    dlq.push(...(await readTopic(brokers!, `t${run}-dlq`, 1, 15_000)));
     dead.time = handles[1]!.pipeline.stats.deadLettered;
 
     const matrixRows = await mariaRows('types_matrix', cols);
@@ -461,7 +481,14 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
       expected.set(`${ns(mode)}.types_matrix`, e.lines);
       schemas.set(`${ns(mode)}.types_matrix`, e.schema);
     }
-    const sparkTables = (['adaptive', 'connect', 'schemaless', 'avro'] as const).map((m) => `${ns(m)}.types_matrix`).concat(`${ns('adaptive')}.evolve`);
+    const sparkTables = (['adaptive', 'connect', 'schemaless', 'avro'] as const).map((m) => `${ns(m)}.types_matrix`).concat(['evolve', 'clash', 'breaks'].map((t) => `${ns('adaptive')}.${t}`));
+    // clash: rows written after VARCHAR → INT hold the value in code__int and null in code.
+    const clashCols: Col[] = [{ name: 'id', ddl: '', kind: 'int' }, { name: 'code', ddl: '', kind: 'string' }, { name: 'note', ddl: '', kind: 'string' }, { name: 'code__int', ddl: '', kind: 'int' }];
+    const clashRows = (await mariaRows('clash', [clashCols[0]!, clashCols[2]!, { name: 'code', ddl: '', kind: 'int' }])).map((r) => ({ id: r.id ?? null, note: r.note ?? null, code: null, code__int: r.code ?? null }));
+    expected.set(`${ns('adaptive')}.clash`, expectedTable(clashRows, clashCols, 'adaptive').lines);
+    // breaks: stopped at its incompatible change; the rows as they were before it.
+    const breaksCols: Col[] = [{ name: 'id', ddl: '', kind: 'int' }, { name: 'code', ddl: '', kind: 'string' }];
+    expected.set(`${ns('adaptive')}.breaks`, expectedTable([{ id: '1', code: '3' }], breaksCols, 'adaptive').lines);
     spark = await readWithEngine('spark', sparkTables, {
       sql: [
         `SELECT * FROM cat.${ns('adaptive')}.evolve VERSION AS OF ${oldSnapshot.id} ORDER BY id`,
@@ -481,9 +508,19 @@ describe('types and schema evolution: MariaDB → Debezium → Kafka → floe �
     for (const c of connectors) await connectSh(['delete', c]).catch(() => undefined);
   });
 
-  it('floe ran without failures or dead letters', () => {
+  it('floe ran without failures; the only dead letter is the change to the table stopped by its incompatible change', () => {
     assert.deepEqual(failures, []);
-    assert.deepEqual(dead, { main: 0, time: 0 });
+    assert.deepEqual(dead, { main: 1, time: 0 });
+    assert.equal(dlq.length, 1);
+    assert.equal(dlq[0]!.headers['floe.source.topic'], `${prefixes.adaptive}.${db}.breaks`);
+    assert.match(dlq[0]!.headers['floe.error.reason'] ?? '', /^table stopped by an incompatible schema change \(policy "fail"\): column "code" is string in the table but int in the source/);
+  });
+
+  it('an incompatible change under new-column lands in code__int; under fail the table keeps its state before the change', () => {
+    for (const t of ['clash', 'breaks']) {
+      const name = `${ns('adaptive')}.${t}`;
+      assert.deepEqual(spark.tables.get(name), expected.get(name), t);
+    }
   });
 
   for (const mode of ['adaptive', 'connect', 'schemaless', 'avro'] as const) {
