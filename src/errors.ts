@@ -24,6 +24,8 @@ export type FloeErrorCode =
   | 'commit_state_unknown'
   | 'commit_retries_exhausted'
   | 'commit_fenced'
+  | 'commit_targets_gone'
+  | 'index_full'
   | 'kafka_failed'
   | 'record_invalid'
   | 'io_not_found'
@@ -51,6 +53,10 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   commit_state_unknown: 'never',
   commit_retries_exhausted: 'never',
   commit_fenced: 'never',
+  // Position deletes name data files a concurrent commit (compaction) removed: the index is stale, re-applying
+  // the same deletes cannot help. The window is replayed against a rebuilt index.
+  commit_targets_gone: 'never',
+  index_full: 'never',
   kafka_failed: 'transient',
   record_invalid: 'never',
   io_not_found: 'never',

@@ -9,9 +9,9 @@ import { FloeError } from '../errors.js';
 import { ensureNamespace, identifierToString, type Catalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.js';
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import { currentSchema, defaultSpec, type TableMetadata } from '../iceberg/table-metadata.js';
+import { currentSchema, defaultSpec, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
 import { typeFromJson, type NestedField } from '../iceberg/types.js';
-import type { TableOptionsConfig } from '../config/config.js';
+import type { DeleteMode, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
@@ -73,7 +73,7 @@ export class Committer {
   async table(id: TableIdentifier, shape: ShapeMsg): Promise<TableLayoutMsg> {
     const name = identifierToString(id);
     const t = this.open.get(name);
-    if (t !== undefined) return this.layoutMsg(t);
+    if (t !== undefined) return this.layoutMsg(t, true);
     let p = this.opening.get(name);
     if (p === undefined) {
       p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
@@ -125,7 +125,7 @@ export class Committer {
     const deleteFiles = parts.flatMap((p) => p.deleteFiles);
     const expected = new Map(parts.flatMap((p) => p.expected));
     const window = new Map(parts.flatMap((p) => p.window));
-    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles);
+    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles).requireDataFiles(parts.flatMap((p) => p.targetDataFiles ?? []));
     const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
     if (evolved !== null) {
       const next = Schema.fromJSON(evolved);
@@ -165,6 +165,7 @@ export class Committer {
       formatVersion: t.formatVersion ?? d.formatVersion ?? 2,
       properties: { ...(d.properties ?? {}), ...(t.properties ?? {}) },
       onIncompatibleChange: t.onIncompatibleChange ?? d.onIncompatibleChange ?? 'fail',
+      deleteMode: t.deleteMode ?? d.deleteMode ?? 'position',
     };
   }
 
@@ -191,7 +192,7 @@ export class Committer {
     if (keyIds.length === 0) throw new FloeError('record_invalid', `table ${name}: no key (no identifier fields, no key columns in the record)`, { table: name });
     const t: OpenTable = { id, name, loaded, keyIds };
     this.open.set(name, t);
-    return this.layoutMsg(t);
+    return this.layoutMsg(t, true);
   }
 
   private async createTable(id: TableIdentifier, name: string, shape: ShapeMsg): Promise<LoadedTable> {
@@ -248,8 +249,16 @@ export class Committer {
     );
   }
 
-  private layoutMsg(t: OpenTable): TableLayoutMsg {
+  /** How a table's updates and deletes reach earlier rows (v3 tables take deletion vectors, not written yet: equality). */
+  private deleteMode(t: OpenTable): DeleteMode {
+    if (t.loaded.metadata.formatVersion >= 3) return 'equality';
+    return this.optionsFor(t.name).deleteMode ?? 'position';
+  }
+
+  /** The layout a worker needs; `forOpen`: a worker is opening the table (and builds its key index from the metadata). */
+  private layoutMsg(t: OpenTable, forOpen = false): TableLayoutMsg {
     const meta = t.loaded.metadata;
+    const deleteMode = this.deleteMode(t);
     const spec = defaultSpec(meta);
     const deleteSpec = spec.isUnpartitioned || partitionWithinKey(meta, spec) ? spec : (meta.specs.find((s) => s.fields.length === 0) ?? spec);
     return {
@@ -263,6 +272,9 @@ export class Committer {
       codec: meta.properties[PROP_CODEC] !== undefined ? parseCodec(meta.properties[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
       ...(targetSize(meta.properties[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes) ?? {}),
       onIncompatibleChange: this.optionsFor(t.name).onIncompatibleChange ?? 'fail',
+      deleteMode,
+      specs: meta.specs.map((s) => s.toJSON()),
+      ...(forOpen && deleteMode === 'position' ? { metadata: tableMetadataToJSON(meta) } : {}),
       location: meta.location,
       ioProps: t.loaded.ioProps ?? {},
       stored: storedOffsets(meta, this.cfg.groupId),

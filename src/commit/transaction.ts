@@ -408,7 +408,7 @@ export class Transaction {
       throw new FloeError('commit_conflict', `cannot remove ${needRemove.size} data file(s) that are no longer live (e.g. ${[...needRemove][0]}); rewritten by a concurrent commit?`);
     }
     if (needLive.size > 0) {
-      throw new FloeError('commit_conflict', `position deletes target ${needLive.size} data file(s) that are no longer live (e.g. ${[...needLive][0]}); rewritten by a concurrent commit?`);
+      throw new FloeError('commit_targets_gone', `position deletes target ${needLive.size} data file(s) that are no longer live (e.g. ${[...needLive][0]}); rewritten by a concurrent commit?`, { files: [...needLive].slice(0, 10) });
     }
     const manifests = [...added, ...(await this.mergeManifests(kept, snapshotId, schema))];
     const listPath = `${meta.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;

@@ -72,7 +72,11 @@ export interface TableOptionsConfig {
   readonly properties?: Readonly<Record<string, string>>;
   /** A source column changing to a type the table's column cannot hold (string → int). */
   readonly onIncompatibleChange?: IncompatibleChangePolicy;
+  /** How updates and deletes reach earlier rows: position deletes through a primary-key index, or equality deletes. */
+  readonly deleteMode?: DeleteMode;
 }
+
+export type DeleteMode = 'position' | 'equality';
 
 export type OutOfRange = 'dead-letter' | 'null';
 export type IncompatibleChangePolicy = 'fail' | 'new-column';
@@ -225,6 +229,7 @@ function tableOptions(r: Reader, base: string): TableOptionsConfig {
     ...(has('formatVersion') ? { formatVersion: formatVersion(r, `${base}.formatVersion`, 2) } : {}),
     ...(properties !== undefined ? { properties } : {}),
     ...(has('onIncompatibleChange') ? { onIncompatibleChange: oneOf(r, `${base}.onIncompatibleChange`, ['fail', 'new-column'] as const, 'fail') } : {}),
+    ...(has('deleteMode') ? { deleteMode: oneOf(r, `${base}.deleteMode`, ['position', 'equality'] as const, 'position') } : {}),
   };
 }
 
@@ -341,6 +346,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
         formatVersion: defaults.formatVersion ?? 2,
         properties: defaults.properties ?? {},
         onIncompatibleChange: defaults.onIncompatibleChange ?? 'fail',
+        deleteMode: defaults.deleteMode ?? 'position',
       },
       overrides,
     },
@@ -363,6 +369,9 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   if (cfg.route.pattern.split('.').length < 2) r.fail('route.pattern', 'must name a namespace and a table, e.g. "{db}.{table}"');
   for (const [name, o] of Object.entries(cfg.tables.overrides)) {
     if (o.formatVersion === 1) r.fail(`tables.overrides.${name}.formatVersion`, 'upserts need row-level deletes: format version 2 or 3');
+    if ((o.formatVersion ?? cfg.tables.defaults.formatVersion) === 3 && o.deleteMode === 'position') {
+      r.fail(`tables.overrides.${name}.deleteMode`, 'format version 3 tables take deletion vectors, not position delete files (floe does not write them yet): use equality');
+    }
   }
   if (cfg.workers.count > 0 && cfg.workers.heapMb * 1024 * 1024 < cfg.commit.bufferBytesMax / cfg.workers.count) {
     r.fail('workers.heapMb', `each worker holds up to commit.bufferBytesMax / workers.count of windows; ${cfg.workers.heapMb} MB is below that`);

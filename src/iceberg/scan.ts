@@ -11,7 +11,7 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { liveEntries } from '../commit/transaction.js';
 import { decodeParquet } from '../writer/parquet.js';
 import { arrowValue } from '../writer/column-builder.js';
-import { DataFileContent, type ManifestEntry } from './data-file.js';
+import { DataFileContent, type DataFile, type ManifestEntry } from './data-file.js';
 import { currentSchema, specsById } from './table-metadata.js';
 import type { NestedField, PrimitiveType } from './types.js';
 import type { IcebergValue } from './values.js';
@@ -41,7 +41,15 @@ async function readRows(table: LoadedTable, path: string, fields: readonly Neste
   return out;
 }
 
-export async function scanTable(table: LoadedTable): Promise<Row[]> {
+/**
+ * Visits every live row of the table's current snapshot (deletes applied): its data file, its position in
+ * that file, and the values of `fields` (the table's columns, or a subset such as the key columns).
+ */
+export async function scanLive(
+  table: LoadedTable,
+  fields: readonly NestedField[],
+  visit: (file: DataFile, pos: number, values: readonly (IcebergValue | null)[]) => void,
+): Promise<void> {
   const schema = currentSchema(table.metadata);
   const specs = specsById(table.metadata);
   const entries = await liveEntries(table);
@@ -65,15 +73,13 @@ export async function scanTable(table: LoadedTable): Promise<Row[]> {
   const eq: { entry: ManifestEntry; ids: readonly number[]; keys: Set<string> }[] = [];
   for (const d of eqDeletes) {
     const ids = d.dataFile.equalityIds ?? [];
-    const fields = ids.map((id) => schema.fieldOrThrow(id));
-    const rows = await readRows(table, d.dataFile.filePath, fields);
+    const eqFields = ids.map((id) => schema.fieldOrThrow(id));
+    const rows = await readRows(table, d.dataFile.filePath, eqFields);
     eq.push({ entry: d, ids, keys: new Set(rows.map(keyOf)) });
   }
 
-  const out: Row[] = [];
   for (const e of data) {
     const seq = e.sequenceNumber ?? 0n;
-    const rows = await readRows(table, e.dataFile.filePath, schema.fields);
     const deletedPos = new Set((positions.get(e.dataFile.filePath) ?? []).filter((x) => seq <= x.seq).map((x) => x.pos));
     const applicableEq = eq.filter((x) => {
       if (!(seq < (x.entry.sequenceNumber ?? 0n))) return false;
@@ -81,19 +87,31 @@ export async function scanTable(table: LoadedTable): Promise<Row[]> {
       if (spec === undefined || spec.isUnpartitioned) return true;
       return x.entry.dataFile.specId === e.dataFile.specId && keyOf(x.entry.dataFile.partition) === keyOf(e.dataFile.partition);
     });
-    const idIndex = applicableEq.map((x) => x.ids.map((id) => schema.fields.findIndex((f) => f.id === id)));
+    // Read the requested columns plus the equality delete columns.
+    const eqIds = [...new Set(applicableEq.flatMap((x) => x.ids))].filter((id) => !fields.some((f) => f.id === id));
+    const readFields = [...fields, ...eqIds.map((id) => schema.fieldOrThrow(id))];
+    const rows = await readRows(table, e.dataFile.filePath, readFields);
+    const idIndex = applicableEq.map((x) => x.ids.map((id) => readFields.findIndex((f) => f.id === id)));
     rows.forEach((values, i) => {
       if (deletedPos.has(BigInt(i))) return;
       for (let k = 0; k < applicableEq.length; k++) {
         const idx = idIndex[k] as number[];
         if ((applicableEq[k] as (typeof eq)[number]).keys.has(keyOf(idx.map((j) => values[j] ?? null)))) return;
       }
-      const row: Row = {};
-      schema.fields.forEach((f, j) => {
-        row[f.name] = values[j] ?? null;
-      });
-      out.push(row);
+      visit(e.dataFile, i, values.length === fields.length ? values : values.slice(0, fields.length));
     });
   }
+}
+
+export async function scanTable(table: LoadedTable): Promise<Row[]> {
+  const schema = currentSchema(table.metadata);
+  const out: Row[] = [];
+  await scanLive(table, schema.fields, (_file, _pos, values) => {
+    const row: Row = {};
+    schema.fields.forEach((f, j) => {
+      row[f.name] = values[j] ?? null;
+    });
+    out.push(row);
+  });
   return out;
 }

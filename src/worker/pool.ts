@@ -52,13 +52,13 @@ export class InProcessWorkers implements Workers {
     return this.core.apply(messages);
   }
   async openTable(_w: number, layout: TableLayoutMsg): Promise<void> {
-    this.core.openTable(layout);
+    await this.core.openTable(layout);
   }
   async registerSchema(_w: number, id: number, text: string): Promise<void> {
     this.core.registerSchema(id, text);
   }
   async update(layouts: readonly TableLayoutMsg[]): Promise<void> {
-    for (const l of layouts) this.core.openTable(l);
+    for (const l of layouts) await this.core.openTable(l);
   }
   async refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void> {
     for (const [name, s] of stored) this.core.refresh(name, s);

@@ -17,7 +17,8 @@ import { compareValues, valueMatchesType, type IcebergValue } from '../iceberg/v
 import type { IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import type { WriterSettings } from '../writer/file-writer.js';
-import { DataWriter, EqualityDeleteWriter, Partitioner } from '../writer/partitioned-writer.js';
+import { DataWriter, EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
+import type { IndexedFile, PkIndex } from './pk-index.js';
 import { TableBuffer, type Slot, type Values } from './table-buffer.js';
 
 export interface TableLayout {
@@ -36,6 +37,8 @@ export interface TableLayout {
   readonly onIncompatibleChange: IncompatibleChangePolicy;
   /** A value outside its column's type (TIME beyond 24 h as Iceberg `time`, a decimal wider than its precision). */
   readonly outOfRange: OutOfRange;
+  /** Every partition spec of the table by id (position deletes are written in their target file's spec). */
+  readonly specs?: ReadonlyMap<number, PartitionSpec>;
 }
 
 export interface SealedWindow {
@@ -44,6 +47,10 @@ export interface SealedWindow {
   readonly truncated: boolean;
   readonly rows: number;
   readonly deletedKeys: number;
+  /** Data files the window's position deletes point at: they must still be live when it commits. */
+  readonly targetDataFiles: string[];
+  /** Set when the primary-key index ran out of budget in this window (the table writes equality deletes from now on). */
+  readonly indexOverflow: string | null;
 }
 
 /** Where a table column's values come from: the source column and its converter into the column's type. */
@@ -111,6 +118,8 @@ export class TableState {
   private failedReason: string | null = null;
   /** Values written as null under `outOfRange: null` (for metrics and logs). */
   nulledValues = 0;
+  /** Key → live row location, when the table deletes by position; null: equality deletes. */
+  private index: PkIndex | null = null;
 
   constructor(layout: TableLayout) {
     this.layout = layout;
@@ -130,6 +139,15 @@ export class TableState {
 
   get failed(): string | null {
     return this.failedReason;
+  }
+
+  /** Deletes by position from now on, with `index` covering every live row of the table. */
+  useIndex(index: PkIndex | null): void {
+    this.index = index;
+  }
+
+  get pkIndex(): PkIndex | null {
+    return this.index;
   }
 
   /** After a commit: the table's new layout (schema ids as the catalog assigned them). */
@@ -321,6 +339,12 @@ export class TableState {
     return [...live, ...slots.filter((s) => s.row === null)];
   }
 
+  /**
+   * Seals the window into data files and delete files. With a primary-key index (delete mode `position`) a
+   * key that has a live row gets a position delete for that row (spec: "Position Delete Files"), a key that
+   * has none needs no delete at all, and every row written is indexed at its new (file, position). Without
+   * one, every key touched gets an equality delete.
+   */
   async seal(where: Pick<WriterSettings, 'io' | 'dataLocation'>): Promise<SealedWindow> {
     const taken = this.buffer.take();
     const truncated = taken.truncated;
@@ -329,14 +353,34 @@ export class TableState {
     const { spec, deleteSpec, keyIds, codec, targetFileSizeBytes, sortOrder } = this.layout;
     const settings: WriterSettings = { ...where, codec, targetFileSizeBytes, sortOrderId: sortOrder.orderId };
     const data = new DataWriter(settings, schema, spec);
-    const eq = new EqualityDeleteWriter(settings, schema, deleteSpec, keyIds);
+    const index = this.index;
+    if (truncated && index !== null) index.clear(); // every earlier file is removed by this commit
+    const eq = index === null ? new EqualityDeleteWriter(settings, schema, deleteSpec, keyIds) : null;
+    const positionWriters = new Map<number, PositionDeleteWriter>();
+    const targets = new Set<string>();
     const keyIndex = keyIds.map((id) => schema.fields.findIndex((f) => f.id === id));
     const deletePartitioner = deleteSpec.isUnpartitioned ? null : new Partitioner(schema, deleteSpec);
     const width = schema.fields.length;
     let rows = 0;
     let deletedKeys = 0;
+    let overflow: FloeError | null = null;
+    let lastFile: IndexedFile | null = null;
     for (const slot of slots) {
-      if (!truncated) {
+      if (!truncated && index !== null) {
+        const at = index.get(slot.key);
+        if (at !== undefined) {
+          let w = positionWriters.get(at.file.specId);
+          if (w === undefined) {
+            const targetSpec = this.layout.specs?.get(at.file.specId) ?? (at.file.specId === spec.specId ? spec : undefined);
+            if (targetSpec === undefined) throw new FloeError('metadata_invalid', `data file ${at.file.path} has partition spec ${at.file.specId}, which the table does not have`);
+            w = new PositionDeleteWriter(settings, schema, targetSpec);
+            positionWriters.set(at.file.specId, w);
+          }
+          w.delete(at.file.path, BigInt(at.pos), at.file.partition);
+          targets.add(at.file.path);
+          index.delete(slot.key);
+        }
+      } else if (!truncated && eq !== null) {
         let partition: (IcebergValue | null)[] = [];
         if (deletePartitioner !== null) {
           const keyRow: Values = new Array<IcebergValue | null>(width).fill(null);
@@ -352,10 +396,25 @@ export class TableState {
         continue;
       }
       const row = slot.row.length === width ? slot.row : [...slot.row, ...new Array<null>(width - slot.row.length).fill(null)];
-      data.write(row);
+      const pos = data.write(row);
       rows++;
+      if (index !== null && overflow === null) {
+        const w = data.last as NonNullable<typeof data.last>;
+        if (lastFile === null || lastFile.path !== w.lastPath) lastFile = { path: w.lastPath, specId: spec.specId, partition: w.partition };
+        try {
+          index.set(slot.key, lastFile, pos);
+        } catch (e) {
+          if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
+          overflow = e; // keep sealing; from the next window this table writes equality deletes
+        }
+      }
     }
-    const [dataFiles, deleteFiles] = await Promise.all([data.close(), eq.close()]);
-    return { dataFiles, deleteFiles, truncated, rows, deletedKeys };
+    const [dataFiles, deleteFiles, positionFiles] = await Promise.all([
+      data.close(),
+      eq === null ? Promise.resolve([]) : eq.close(),
+      Promise.all([...positionWriters.values()].map((w) => w.close())).then((x) => x.flat()),
+    ]);
+    if (overflow !== null) this.index = null;
+    return { dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], indexOverflow: overflow?.message ?? null };
   }
 }

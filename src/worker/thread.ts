@@ -23,7 +23,7 @@ export default async function run(task: Task): Promise<ApplyResult | SealedTable
     case 'apply':
       return core.apply(unpackBatch(task.batch));
     case 'open':
-      core.openTable(task.layout);
+      await core.openTable(task.layout);
       return null;
     case 'refresh':
       for (const [name, s] of task.stored) core.refresh(name, s);

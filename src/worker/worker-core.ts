@@ -18,13 +18,19 @@ import { typeToJson, type TypeJson } from '../iceberg/types.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
-import type { IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
+import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
+import { scanLive } from '../iceberg/scan.js';
+import { tableMetadataFromJSON } from '../iceberg/table-metadata.js';
+import { PkIndex } from './pk-index.js';
 import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import { TableState, type TableLayout } from './table-worker.js';
+import type { IndexedFile } from './pk-index.js';
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
+  /** Budget of each table's primary-key index, in keys. */
+  readonly indexKeysMax?: number;
   /** A value outside its column's Iceberg type: dead-letter the record (default) or write null. */
   readonly outOfRange?: OutOfRange;
   readonly route: RouterConfig;
@@ -47,6 +53,12 @@ export interface TableLayoutMsg {
   readonly codec?: ParquetCodec;
   readonly targetFileSizeBytes?: number;
   readonly onIncompatibleChange?: IncompatibleChangePolicy;
+  /** `position`: the worker keeps a primary-key index and writes position deletes; `equality` otherwise. */
+  readonly deleteMode?: DeleteMode;
+  /** Every partition spec of the table (JSON), for position deletes against files of older specs. */
+  readonly specs?: readonly Record<string, unknown>[];
+  /** The table metadata (JSON), sent when the worker must build the table's primary-key index from it. */
+  readonly metadata?: Record<string, unknown>;
   readonly location: string;
   /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
   readonly ioProps: Readonly<Record<string, string>>;
@@ -81,6 +93,8 @@ export interface SealedTable {
   readonly expected: [string, number | null][];
   readonly rows: number;
   readonly deletedKeys: number;
+  /** Data files the position deletes point at (they must be live when the snapshot commits). */
+  readonly targetDataFiles: string[];
 }
 
 interface WorkerTable {
@@ -129,10 +143,34 @@ export class WorkerCore {
       targetFileSizeBytes: msg.targetFileSizeBytes ?? this.init.targetFileSizeBytes,
       onIncompatibleChange: msg.onIncompatibleChange ?? 'fail',
       outOfRange: this.init.outOfRange ?? 'dead-letter',
+      ...(msg.specs !== undefined ? { specs: new Map(msg.specs.map((j) => PartitionSpec.fromJSON(j)).map((sp) => [sp.specId, sp])) } : {}),
     };
   }
 
-  openTable(layout: TableLayoutMsg): void {
+  /**
+   * The primary-key index of a table from its current snapshot: the key columns of every live row (deletes
+   * applied), with the row's data file and position.
+   */
+  private async buildIndex(layout: TableLayoutMsg): Promise<PkIndex> {
+    const metadata = tableMetadataFromJSON(layout.metadata);
+    const io = fileIOFromProperties(layout.ioProps, this.init.s3);
+    const schema = Schema.fromJSON(layout.schema);
+    const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
+    const index = new PkIndex(this.init.indexKeysMax);
+    const files = new Map<string, IndexedFile>();
+    await scanLive({ identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io }, keyFields, (file, pos, key) => {
+      let f = files.get(file.filePath);
+      if (f === undefined) {
+        f = { path: file.filePath, specId: file.specId, partition: file.partition };
+        files.set(file.filePath, f);
+      }
+      assert(index.get(key) === undefined, 'a primary key has one live row', { table: layout.name, key: String(key), file: file.filePath, pos });
+      index.set(key, f, pos);
+    });
+    return index;
+  }
+
+  async openTable(layout: TableLayoutMsg): Promise<void> {
     const existing = this.tables.get(layout.name);
     if (existing !== undefined) {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
@@ -143,6 +181,14 @@ export class WorkerCore {
       return;
     }
     const state = new TableState(this.layoutOf(layout));
+    if (layout.deleteMode === 'position' && layout.metadata !== undefined) {
+      try {
+        state.useIndex(await this.buildIndex(layout));
+      } catch (e) {
+        // Over budget: this table deletes by equality (correct, slower to read); anything else is a failure.
+        if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
+      }
+    }
     this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map() });
   }
 
@@ -243,6 +289,7 @@ export class WorkerCore {
         expected: [...t.expected],
         rows: sealed.rows,
         deletedKeys: sealed.deletedKeys,
+        targetDataFiles: sealed.targetDataFiles,
       });
       t.window.clear();
       t.expected.clear();

@@ -79,6 +79,10 @@ export class RollingFileWriter {
   /** Observed Parquet bytes / buffered bytes, refined after each file; starts at a typical ZSTD ratio. */
   private compressionRatio = 0.35;
   private closed = false;
+  /** Path of the file the current buffer becomes (known up front, so row positions can be indexed). */
+  private path: string;
+  /** Path of the file the last written row went to. */
+  lastPath = '';
 
   constructor(
     private readonly settings: WriterSettings,
@@ -91,6 +95,12 @@ export class RollingFileWriter {
     readonly equalityIds?: readonly number[],
   ) {
     this.buffer = new RowBuffer(fields);
+    this.path = this.nextPath();
+  }
+
+  private nextPath(): string {
+    const dir = this.partitionPath === '' ? this.settings.dataLocation : `${this.settings.dataLocation}/${this.partitionPath}`;
+    return `${dir}/${newDataFileName()}`;
   }
 
   get rowCount(): number {
@@ -101,18 +111,24 @@ export class RollingFileWriter {
     return this.buffer.byteSize;
   }
 
-  write(values: readonly (IcebergValue | null)[]): void {
+  /** Buffers a row; returns its position in the file it goes to (`lastPath`). */
+  write(values: readonly (IcebergValue | null)[]): number {
     assert(!this.closed, 'write after close');
+    const pos = this.buffer.rowCount;
+    this.lastPath = this.path;
     this.buffer.append(values);
     if ((this.buffer.rowCount & 1023) === 0 && this.buffer.byteSize * this.compressionRatio >= this.settings.targetFileSizeBytes) this.roll();
+    return pos;
   }
 
   /** Seals the current buffer into a file (uploaded in the background; `close` waits for it). */
   roll(): void {
     if (this.buffer.rowCount === 0) return;
     const buf = this.buffer;
+    const path = this.path;
     this.buffer = new RowBuffer(this.fields);
-    const sealing = this.seal(buf);
+    this.path = this.nextPath();
+    const sealing = this.seal(buf, path);
     // Keep the rejection observed now (so Node does not flag it unhandled) and rethrown by close().
     sealing.catch((e: unknown) => {
       this.failure ??= e instanceof Error ? e : new Error(String(e));
@@ -120,13 +136,11 @@ export class RollingFileWriter {
     this.pendingUploads.push(sealing);
   }
 
-  private async seal(buf: RowBuffer): Promise<DataFile> {
+  private async seal(buf: RowBuffer, path: string): Promise<DataFile> {
     const table = buf.toArrow();
     const rawBytes = buf.byteSize;
     const bytes = encodeParquet(table, this.settings.codec, this.settings.rowGroupRowsMax ?? PARQUET_DEFAULTS.rowGroupRowsMax);
     this.compressionRatio = Math.min(1, Math.max(0.02, bytes.length / Math.max(1, rawBytes)));
-    const dir = this.partitionPath === '' ? this.settings.dataLocation : `${this.settings.dataLocation}/${this.partitionPath}`;
-    const path = `${dir}/${newDataFileName()}`;
     await this.settings.io.write(path, bytes);
     return this.describe(buf, path, bytes.length);
   }

@@ -88,9 +88,17 @@ export class FanoutWriter {
     this.partitioner = spec.isUnpartitioned ? null : new Partitioner(schema, spec);
   }
 
-  /** Writes a row. `partition` overrides the computed tuple (deletes carry their target's partition). */
-  write(values: readonly (IcebergValue | null)[], partition?: readonly (IcebergValue | null)[]): void {
-    this.writerFor(partition ?? (this.partitioner === null ? [] : this.partitioner.partition(values))).write(values);
+  /** The writer the last row went to (its `lastPath` and `partition` locate that row). */
+  last: RollingFileWriter | null = null;
+
+  /**
+   * Writes a row; returns its position in its file (`last.lastPath`). `partition` overrides the computed
+   * tuple (deletes carry their target's partition).
+   */
+  write(values: readonly (IcebergValue | null)[], partition?: readonly (IcebergValue | null)[]): number {
+    const w = this.writerFor(partition ?? (this.partitioner === null ? [] : this.partitioner.partition(values)));
+    this.last = w;
+    return w.write(values);
   }
 
   writerFor(partition: readonly (IcebergValue | null)[]): RollingFileWriter {

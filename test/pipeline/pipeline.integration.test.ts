@@ -1,4 +1,4 @@
-// Proves floe's main job end to end on a real Kafka broker and the REST catalog: generated Debezium events for several tables (hot keys, deletes of old rows, a partition column outside the key, key-only deletes, tombstones) become Iceberg tables that Spark and DuckDB read equal to the source state, and malformed records land in the dead-letter topic with reasons while the rest flows.
+// Proves floe's main job end to end on a real Kafka broker and the REST catalog: generated Debezium events for several tables (hot keys, deletes of old rows, a partition column outside the key, key-only deletes, tombstones) become Iceberg tables that Spark, DuckDB and pyiceberg read equal to the source state (position deletes through the key index; one table in equality mode, which pyiceberg refuses), and malformed records land in the dead-letter topic with reasons while the rest flows.
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,14 +17,18 @@ const tables = ['customers', 'orders', 'order_items'];
 const partitions = 4;
 const steps = 6000;
 
-export function pipelineConfig(brokers: string, extra: { groupId: string; deadLetterTopic: string; intervalMs?: number }) {
+export function pipelineConfig(brokers: string, extra: { groupId: string; deadLetterTopic: string; intervalMs?: number; batchMax?: number; bufferBytesMax?: number }) {
   return validateConfig({
     kafka: { brokers, groupId: extra.groupId, topicPattern: `^${prefix}\\..*`, deadLetterTopic: extra.deadLetterTopic },
     ...harnessCatalogSections(),
     route: { pattern: `p${run}_{db}.{table}` },
     // A low merge threshold makes manifest merging run many times under the engines' eyes.
-    tables: { defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } }, overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
-    commit: { intervalMs: extra.intervalMs ?? 1000, targetFileSizeBytes: 8 * 1024 * 1024 },
+    tables: {
+      defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } },
+      overrides: { [`${ns}.orders`]: { partitionBy: ['region'] }, [`${ns}.order_items`]: { deleteMode: 'equality' } },
+    },
+    commit: { intervalMs: extra.intervalMs ?? 1000, targetFileSizeBytes: 8 * 1024 * 1024, ...(extra.bufferBytesMax !== undefined ? { bufferBytesMax: extra.bufferBytesMax } : {}) },
+    ...(extra.batchMax !== undefined ? { consume: { batchMax: extra.batchMax } } : {}),
     // Two worker threads: exercises the piscina path (on 2 cores the default keeps windows in the main thread).
     workers: { count: 2 },
     shutdown: { timeoutMs: 60_000 },
@@ -37,7 +41,11 @@ describe('pipeline: Debezium topics in Kafka → upserted Iceberg tables', { ski
   const dlq = `${prefix}-dlq`;
   let spark: EngineOutput;
   let duckdb: EngineOutput;
+  let pyiceberg: EngineOutput;
   let consumed = 0;
+  let commits = 0;
+  /** Delete file content per table (1 position, 2 equality), from Spark's files metadata table. */
+  const deleteKinds = new Map<string, string[]>();
   const bad: { key: string | null; value: string; why: RegExp }[] = [
     { key: '{"id":1}', value: '{"payload": not json', why: /unparseable JSON/ },
     { key: null, value: JSON.stringify({ before: null, after: { id: 5, name: 'x' }, source: { db: 'shop', table: 'customers' }, op: 'c' }), why: /no key/ },
@@ -56,7 +64,9 @@ describe('pipeline: Debezium topics in Kafka → upserted Iceberg tables', { ski
     for (const t of tables) sum += await endOffsets(brokers, `${prefix}.shop.${t}`, partitions);
     assert.equal(sum, total, 'all events are in Kafka');
 
-    const handle = await startPipeline(pipelineConfig(brokers, { groupId: `g${run}`, deadLetterTopic: dlq }), silentLogger);
+    // Small batches and frequent commits: the backlog spreads over many snapshots, so later windows update and
+    // delete rows committed by earlier ones (position deletes through the key index).
+    const handle = await startPipeline(pipelineConfig(brokers, { groupId: `g${run}`, deadLetterTopic: dlq, intervalMs: 200, batchMax: 200 }), silentLogger);
     const deadline = Date.now() + 240_000;
     let failed: unknown = null;
     handle.done.catch((e: unknown) => {
@@ -66,8 +76,29 @@ describe('pipeline: Debezium topics in Kafka → upserted Iceberg tables', { ski
     handle.stop();
     await handle.done;
     consumed = handle.pipeline.stats.consumed;
+    commits = handle.pipeline.stats.commits;
     const names = tables.map((t) => `${ns}.${t}`);
-    [spark, duckdb] = await Promise.all([readWithEngine('spark', names), readWithEngine('duckdb', names)]);
+    [spark, duckdb, pyiceberg] = await Promise.all([
+      readWithEngine('spark', names, { sql: tables.map((t) => `SELECT DISTINCT content FROM cat.${ns}.${t}.files WHERE content > 0 ORDER BY content`) }),
+      readWithEngine('duckdb', names),
+      readWithEngine('pyiceberg', names),
+    ]);
+    tables.forEach((t, i) => deleteKinds.set(t, spark.sql[i]?.rows ?? []));
+  });
+
+  it('commits spread over many snapshots; position-mode tables have only position delete files, order_items (equality mode) only equality deletes', () => {
+    assert.ok(commits >= 3, `commits: ${commits}`);
+    assert.deepEqual(deleteKinds.get('customers'), ['{"content":1}']);
+    assert.deepEqual(deleteKinds.get('orders'), ['{"content":1}']);
+    assert.deepEqual(deleteKinds.get('order_items'), ['{"content":2}']);
+  });
+
+  it('pyiceberg reads the position-mode tables equal to the source, and refuses the equality-mode table', () => {
+    assert.equal(pyiceberg.failure, undefined, pyiceberg.failure);
+    for (const t of ['customers', 'orders']) assert.deepEqual(pyiceberg.tables.get(`${ns}.${t}`), expectedLines(gen, t), t);
+    const refused = pyiceberg.tables.get(`${ns}.order_items`);
+    assert.ok(refused !== undefined && !Array.isArray(refused), 'pyiceberg must not return rows for a table with equality deletes');
+    assert.match(refused.unsupported, /equality/i);
   });
 
   after(() => undefined);

@@ -20,6 +20,7 @@ import { decodeParquet } from '../../src/writer/parquet.js';
 import { Partitioner } from '../../src/writer/partitioned-writer.js';
 import { TableState, type TableLayout } from '../../src/worker/table-worker.js';
 import { readParquetCodecs } from '../support/parquet-meta.js';
+import { PkIndex } from '../../src/worker/pk-index.js';
 
 const io = new LocalFileIO();
 let dir: string;
@@ -399,5 +400,66 @@ describe('TableState', () => {
     const footer = (await io.read(sealed.dataFiles[0]!.filePath)).subarray(-8);
     assert.equal(Buffer.from(footer.subarray(4)).toString(), 'PAR1');
     assert.deepEqual(await readParquetCodecs(sealed.dataFiles[0]!.filePath), ['SNAPPY']);
+  });
+
+  describe('delete mode position (primary-key index)', () => {
+    it('updates and deletes of indexed rows become position deletes; unknown keys need none; new rows are indexed', async () => {
+      const st = new TableState(unpartitioned(ordersSchema()));
+      const index = new PkIndex();
+      st.useIndex(index);
+      st.apply(change(s, 'c', [1], row(1, 'one', null, 'eu')), 'p/0');
+      st.apply(change(s, 'c', [2], row(2, 'two', null, 'eu')), 'p/0');
+      st.apply(change(s, 'c', [3], row(3, 'three', null, 'eu')), 'p/0');
+      const first = await st.seal(settings());
+      assert.deepEqual(first.deleteFiles, []); // nothing earlier to delete
+      assert.deepEqual(first.targetDataFiles, []);
+      assert.equal(index.size, 3);
+      const file1 = first.dataFiles[0]!.filePath;
+      const rows1 = await readRows(first.dataFiles[0]!, ORDER_TYPES);
+      for (const id of [1n, 2n, 3n]) assert.equal(rows1[index.get([id])!.pos]![0], id);
+      assert.equal(index.get([1n])!.file.path, file1);
+
+      st.apply(change(s, 'u', [2], row(2, 'two v2', null, 'us')), 'p/0');
+      st.apply(change(s, 'd', [3], null), 'p/0');
+      st.apply(change(s, 'd', [99], null), 'p/0'); // never existed
+      st.apply(change(s, 'c', [4], row(4, 'four', null, 'eu')), 'p/0');
+      const second = await st.seal(settings());
+      assert.deepEqual(second.targetDataFiles, [file1]);
+      assert.equal(second.deleteFiles.length, 1);
+      assert.equal(second.deleteFiles[0]!.content, DataFileContent.POSITION_DELETES);
+      const deleted = await readRows(second.deleteFiles[0]!, [T.string, T.long]);
+      assert.deepEqual(deleted, [[file1, BigInt(rows1.findIndex((r) => r[0] === 2n))], [file1, BigInt(rows1.findIndex((r) => r[0] === 3n))]]);
+      assert.equal(index.size, 3); // 1, 2 (moved), 4
+      assert.equal(index.get([3n]), undefined);
+      assert.equal(index.get([2n])!.file.path, second.dataFiles[0]!.filePath);
+    });
+
+    it('over its key budget the index is dropped and the table writes equality deletes from the next window', async () => {
+      const st = new TableState(unpartitioned(ordersSchema()));
+      st.useIndex(new PkIndex(2));
+      for (const id of [1, 2, 3]) st.apply(change(s, 'c', [id], row(id, `r${id}`, null, 'eu')), 'p/0');
+      const sealed = await st.seal(settings());
+      assert.match(sealed.indexOverflow ?? '', /holds 2 keys/);
+      assert.equal(sealed.rows, 3);
+      assert.equal(st.pkIndex, null);
+      st.apply(change(s, 'd', [1], null), 'p/0');
+      const next = await st.seal(settings());
+      assert.equal(next.deleteFiles[0]!.content, DataFileContent.EQUALITY_DELETES);
+    });
+
+    it('a truncate clears the index: earlier rows are gone with their files', async () => {
+      const st = new TableState(unpartitioned(ordersSchema()));
+      const index = new PkIndex();
+      st.useIndex(index);
+      st.apply(change(s, 'c', [1], row(1, 'a', null, 'eu')), 'p/0');
+      await st.seal(settings());
+      st.apply(change(s, 't', [], null), 'p/0');
+      st.apply(change(s, 'c', [2], row(2, 'b', null, 'eu')), 'p/0');
+      const sealed = await st.seal(settings());
+      assert.equal(sealed.truncated, true);
+      assert.deepEqual(sealed.deleteFiles, []);
+      assert.equal(index.size, 1);
+      assert.equal(index.get([1n]), undefined);
+    });
   });
 });

@@ -1,0 +1,191 @@
+/**
+ * The primary-key index of one table: key → (data file, row position) for every live row, so an update or a
+ * delete becomes a position delete (spec: "Position Delete Files": `file_path`, `pos`) instead of an equality
+ * delete that every reader must join against.
+ *
+ * Memory: a single int/long key lives in an open-addressing table on typed arrays (BigInt64 key, Int32 file
+ * id, Uint32 position, 16 bytes a slot, load ≤ 0.7: about 23 bytes a key). Other keys (strings, composite
+ * keys) are exact too, in a Map from the key's canonical text to the packed location (about 60 bytes plus the
+ * key text). Files are interned: each location holds a file id, not a path.
+ * Bounded: `keysMax` keys; beyond it `set` throws and the table falls back to equality deletes.
+ */
+import { FloeError, assert } from '../errors.js';
+import type { IcebergValue } from '../iceberg/values.js';
+
+/** A key's values in the table's key order. */
+type Values = readonly (IcebergValue | null)[];
+
+export interface IndexedFile {
+  readonly path: string;
+  readonly specId: number;
+  readonly partition: readonly (IcebergValue | null)[];
+}
+
+export interface Location {
+  readonly file: IndexedFile;
+  readonly pos: number;
+}
+
+const EMPTY = -1;
+const TOMBSTONE = -2;
+const LOAD_MAX = 0.7;
+const CAPACITY_START = 1024;
+/** Positions are u32 and file ids < 2^21 so a location packs into one exact double (2^21 · 2^32 = 2^53). */
+const FILES_MAX = 2 ** 21;
+const POS_MAX = 2 ** 32 - 1;
+
+/** splitmix64 finalizer over a 64-bit key, folded to 32 bits. */
+function hash64(k: bigint): number {
+  let x = BigInt.asUintN(64, k);
+  x = BigInt.asUintN(64, (x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n);
+  x = BigInt.asUintN(64, (x ^ (x >> 27n)) * 0x94d049bb133111ebn);
+  x ^= x >> 31n;
+  return Number(x & 0xffffffffn) >>> 0;
+}
+
+function textKey(values: Values): string {
+  let s = '';
+  for (const v of values) {
+    const part = v === null ? '\u0000' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
+    s += `${part.length}:${part}`;
+  }
+  return s;
+}
+
+export class PkIndex {
+  private keys = new BigInt64Array(CAPACITY_START);
+  private fileIds = new Int32Array(CAPACITY_START).fill(EMPTY);
+  private positions = new Uint32Array(CAPACITY_START);
+  private used = 0; // live + tombstones (probe length)
+  private live = 0;
+  private readonly other = new Map<string, number>();
+  private readonly files: IndexedFile[] = [];
+  private readonly fileIdByPath = new Map<string, number>();
+
+  constructor(readonly keysMax = 50_000_000) {}
+
+  get size(): number {
+    return this.live + this.other.size;
+  }
+
+  /** Approximate bytes held (typed arrays, the text-key map, the file table). */
+  get bytes(): number {
+    let n = this.keys.byteLength + this.fileIds.byteLength + this.positions.byteLength;
+    for (const k of this.other.keys()) n += 60 + k.length * 2;
+    for (const f of this.files) n += 64 + f.path.length * 2;
+    return n;
+  }
+
+  private numeric(key: Values): bigint | null {
+    if (key.length !== 1) return null;
+    const v = key[0];
+    if (typeof v === 'bigint') return v;
+    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+    return null;
+  }
+
+  private fileId(file: IndexedFile): number {
+    let id = this.fileIdByPath.get(file.path);
+    if (id === undefined) {
+      id = this.files.length;
+      if (id >= FILES_MAX) throw new FloeError('index_full', `primary-key index: more than ${FILES_MAX} data files`);
+      this.files.push(file);
+      this.fileIdByPath.set(file.path, id);
+    }
+    return id;
+  }
+
+  /** The slot holding `k`, or the slot to insert it at (first tombstone on the probe path, else the empty one). */
+  private probe(k: bigint): { at: number; found: boolean } {
+    const mask = this.keys.length - 1;
+    let i = hash64(k) & mask;
+    let firstFree = -1;
+    for (;;) {
+      const f = this.fileIds[i] as number;
+      if (f === EMPTY) return { at: firstFree >= 0 ? firstFree : i, found: false };
+      if (f === TOMBSTONE) {
+        if (firstFree < 0) firstFree = i;
+      } else if (this.keys[i] === k) return { at: i, found: true };
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldFiles = this.fileIds;
+    const oldPos = this.positions;
+    const capacity = this.live * 2 >= oldKeys.length * LOAD_MAX ? oldKeys.length * 2 : oldKeys.length;
+    this.keys = new BigInt64Array(capacity);
+    this.fileIds = new Int32Array(capacity).fill(EMPTY);
+    this.positions = new Uint32Array(capacity);
+    this.used = 0;
+    this.live = 0;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const f = oldFiles[i] as number;
+      if (f < 0) continue;
+      const { at } = this.probe(oldKeys[i] as bigint);
+      this.keys[at] = oldKeys[i] as bigint;
+      this.fileIds[at] = f;
+      this.positions[at] = oldPos[i] as number;
+      this.used++;
+      this.live++;
+    }
+  }
+
+  get(key: Values): Location | undefined {
+    const k = this.numeric(key);
+    if (k !== null) {
+      const { at, found } = this.probe(k);
+      if (!found) return undefined;
+      return { file: this.files[this.fileIds[at] as number] as IndexedFile, pos: this.positions[at] as number };
+    }
+    const packed = this.other.get(textKey(key));
+    if (packed === undefined) return undefined;
+    return { file: this.files[Math.floor(packed / 2 ** 32)] as IndexedFile, pos: packed % 2 ** 32 };
+  }
+
+  set(key: Values, file: IndexedFile, pos: number): void {
+    assert(pos >= 0 && pos <= POS_MAX, 'row position fits u32', { pos });
+    const id = this.fileId(file);
+    const k = this.numeric(key);
+    if (k !== null) {
+      const { at, found } = this.probe(k);
+      if (!found) {
+        if (this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+        if (this.fileIds[at] === EMPTY) this.used++;
+        this.live++;
+        this.keys[at] = k;
+      }
+      this.fileIds[at] = id;
+      this.positions[at] = pos;
+      if (this.used >= this.keys.length * LOAD_MAX) this.grow();
+      return;
+    }
+    const t = textKey(key);
+    if (!this.other.has(t) && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+    this.other.set(t, id * 2 ** 32 + pos);
+  }
+
+  delete(key: Values): boolean {
+    const k = this.numeric(key);
+    if (k !== null) {
+      const { at, found } = this.probe(k);
+      if (!found) return false;
+      this.fileIds[at] = TOMBSTONE;
+      this.live--;
+      return true;
+    }
+    return this.other.delete(textKey(key));
+  }
+
+  clear(): void {
+    this.keys = new BigInt64Array(CAPACITY_START);
+    this.fileIds = new Int32Array(CAPACITY_START).fill(EMPTY);
+    this.positions = new Uint32Array(CAPACITY_START);
+    this.used = 0;
+    this.live = 0;
+    this.other.clear();
+    this.files.length = 0;
+    this.fileIdByPath.clear();
+  }
+}
