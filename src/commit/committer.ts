@@ -14,6 +14,9 @@ import { typeFromJson, type NestedField } from '../iceberg/types.js';
 import type { DeleteMode, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
+import { EqualityDeleteWriter, Partitioner } from '../writer/partitioned-writer.js';
+import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
+import type { IcebergValue } from '../iceberg/values.js';
 import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
@@ -47,6 +50,8 @@ export interface TableCommitReport {
   readonly bytes: number;
   readonly attempts: number;
   readonly ms: number;
+  /** Position deletes hit files a concurrent commit rewrote: this commit deleted those keys by equality. */
+  readonly fellBackToEquality?: boolean;
 }
 
 interface OpenTable {
@@ -117,15 +122,10 @@ export class Committer {
     return { reports, layouts };
   }
 
-  private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
-    const t0 = Date.now();
-    const t = this.open.get(name);
-    if (t === undefined) throw new FloeError('assertion_failed', `sealed window for table ${name}, which is not open`);
-    const dataFiles = parts.flatMap((p) => p.dataFiles);
-    const deleteFiles = parts.flatMap((p) => p.deleteFiles);
+  private transaction(t: OpenTable, parts: readonly SealedTable[], dataFiles: DataFile[], deleteFiles: DataFile[], targets: readonly string[]): Transaction {
     const expected = new Map(parts.flatMap((p) => p.expected));
     const window = new Map(parts.flatMap((p) => p.window));
-    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles).requireDataFiles(parts.flatMap((p) => p.targetDataFiles ?? []));
+    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles).requireDataFiles(targets);
     const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
     if (evolved !== null) {
       const next = Schema.fromJSON(evolved);
@@ -137,7 +137,68 @@ export class Committer {
       // Only replayed, ignored or dead-lettered records: record the offsets so a restart skips them.
       tx.setOperation('append').forceSnapshot();
     }
-    const res = await tx.commit();
+    return tx;
+  }
+
+  /**
+   * A concurrent commit (compaction by S3 Tables or Spark) rewrote data files the window's position deletes
+   * point at: those positions mean nothing in the new files. The same keys are deleted by equality instead
+   * (an equality delete at sequence number N removes the key's rows from every file with a lower sequence
+   * number, the rewritten ones included, and never the rows this commit adds), and the workers rebuild the
+   * table's key index from the new snapshot.
+   */
+  private async equalityFallback(t: OpenTable, parts: readonly SealedTable[]): Promise<DataFile[]> {
+    t.loaded = await this.catalog.loadTable(t.id);
+    const meta = t.loaded.metadata;
+    const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
+    const schema = evolved !== null ? Schema.fromJSON(evolved) : currentSchema(meta);
+    const deleteSpec = this.deleteSpecOf(meta);
+    const props = meta.properties;
+    const eq = new EqualityDeleteWriter(
+      {
+        io: t.loaded.io,
+        dataLocation: `${meta.location}/data`,
+        codec: props[PROP_CODEC] !== undefined ? parseCodec(props[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
+        targetFileSizeBytes: targetSize(props[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes)?.targetFileSizeBytes ?? 512 * 1024 * 1024,
+      },
+      schema,
+      deleteSpec,
+      t.keyIds,
+    );
+    const partitioner = deleteSpec.isUnpartitioned ? null : new Partitioner(schema, deleteSpec);
+    const keyIndex = t.keyIds.map((id) => schema.fields.findIndex((f) => f.id === id));
+    for (const p of parts) {
+      for (const key of p.positionDeletedKeys ?? []) {
+        let partition: (IcebergValue | null)[] = [];
+        if (partitioner !== null) {
+          const row = new Array<IcebergValue | null>(schema.fields.length).fill(null);
+          keyIndex.forEach((ix, i) => {
+            row[ix] = key[i] ?? null;
+          });
+          partition = partitioner.partition(row);
+        }
+        eq.delete(key, partition);
+      }
+    }
+    return eq.close();
+  }
+
+  private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
+    const t0 = Date.now();
+    const t = this.open.get(name);
+    if (t === undefined) throw new FloeError('assertion_failed', `sealed window for table ${name}, which is not open`);
+    const dataFiles = parts.flatMap((p) => p.dataFiles);
+    let deleteFiles = parts.flatMap((p) => p.deleteFiles);
+    let res: Awaited<ReturnType<Transaction['commit']>>;
+    let fellBack = false;
+    try {
+      res = await this.transaction(t, parts, dataFiles, deleteFiles, parts.flatMap((p) => p.targetDataFiles ?? [])).commit();
+    } catch (e) {
+      if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
+      fellBack = true;
+      deleteFiles = [...deleteFiles.filter((f) => f.content !== DataFileContent.POSITION_DELETES), ...(await this.equalityFallback(t, parts))];
+      res = await this.transaction(t, parts, dataFiles, deleteFiles, []).commit();
+    }
     t.loaded = res.table;
     const files = [...dataFiles, ...deleteFiles];
     return {
@@ -151,8 +212,9 @@ export class Committer {
         bytes: files.reduce((a, f) => a + Number(f.fileSizeInBytes), 0),
         attempts: res.attempts,
         ms: Date.now() - t0,
+        ...(fellBack ? { fellBackToEquality: true } : {}),
       },
-      layout: this.layoutMsg(t),
+      layout: fellBack ? { ...this.layoutMsg(t, true), rebuildIndex: true } : this.layoutMsg(t),
     };
   }
 
@@ -256,11 +318,17 @@ export class Committer {
   }
 
   /** The layout a worker needs; `forOpen`: a worker is opening the table (and builds its key index from the metadata). */
+  /** Spec equality deletes are written with: the table's when its partition sources are key columns, else one with no fields. */
+  private deleteSpecOf(meta: TableMetadata): PartitionSpec {
+    const spec = defaultSpec(meta);
+    return spec.isUnpartitioned || partitionWithinKey(meta, spec) ? spec : (meta.specs.find((s) => s.fields.length === 0) ?? spec);
+  }
+
   private layoutMsg(t: OpenTable, forOpen = false): TableLayoutMsg {
     const meta = t.loaded.metadata;
     const deleteMode = this.deleteMode(t);
     const spec = defaultSpec(meta);
-    const deleteSpec = spec.isUnpartitioned || partitionWithinKey(meta, spec) ? spec : (meta.specs.find((s) => s.fields.length === 0) ?? spec);
+    const deleteSpec = this.deleteSpecOf(meta);
     return {
       name: t.name,
       schema: currentSchema(meta).toJSON(),

@@ -49,6 +49,8 @@ export interface SealedWindow {
   readonly deletedKeys: number;
   /** Data files the window's position deletes point at: they must still be live when it commits. */
   readonly targetDataFiles: string[];
+  /** The keys those position deletes are for. */
+  readonly positionDeletedKeys: Values[];
   /** Set when the primary-key index ran out of budget in this window (the table writes equality deletes from now on). */
   readonly indexOverflow: string | null;
 }
@@ -358,6 +360,7 @@ export class TableState {
     const eq = index === null ? new EqualityDeleteWriter(settings, schema, deleteSpec, keyIds) : null;
     const positionWriters = new Map<number, PositionDeleteWriter>();
     const targets = new Set<string>();
+    const positionDeletedKeys: Values[] = [];
     const keyIndex = keyIds.map((id) => schema.fields.findIndex((f) => f.id === id));
     const deletePartitioner = deleteSpec.isUnpartitioned ? null : new Partitioner(schema, deleteSpec);
     const width = schema.fields.length;
@@ -378,6 +381,7 @@ export class TableState {
           }
           w.delete(at.file.path, BigInt(at.pos), at.file.partition);
           targets.add(at.file.path);
+          positionDeletedKeys.push(slot.key);
           index.delete(slot.key);
         }
       } else if (!truncated && eq !== null) {
@@ -415,6 +419,6 @@ export class TableState {
       Promise.all([...positionWriters.values()].map((w) => w.close())).then((x) => x.flat()),
     ]);
     if (overflow !== null) this.index = null;
-    return { dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], indexOverflow: overflow?.message ?? null };
+    return { dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys, indexOverflow: overflow?.message ?? null };
   }
 }

@@ -22,6 +22,7 @@ import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config
 import { scanLive } from '../iceberg/scan.js';
 import { tableMetadataFromJSON } from '../iceberg/table-metadata.js';
 import { PkIndex } from './pk-index.js';
+import type { IcebergValue } from '../iceberg/values.js';
 import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import { TableState, type TableLayout } from './table-worker.js';
@@ -59,6 +60,8 @@ export interface TableLayoutMsg {
   readonly specs?: readonly Record<string, unknown>[];
   /** The table metadata (JSON), sent when the worker must build the table's primary-key index from it. */
   readonly metadata?: Record<string, unknown>;
+  /** The worker's index of this table is stale (a commit fell back to equality deletes): rebuild it from `metadata`. */
+  readonly rebuildIndex?: boolean;
   readonly location: string;
   /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
   readonly ioProps: Readonly<Record<string, string>>;
@@ -95,6 +98,8 @@ export interface SealedTable {
   readonly deletedKeys: number;
   /** Data files the position deletes point at (they must be live when the snapshot commits). */
   readonly targetDataFiles: string[];
+  /** Keys the position deletes are for (deleted by equality instead if their files were rewritten meanwhile). */
+  readonly positionDeletedKeys: (IcebergValue | null)[][];
 }
 
 interface WorkerTable {
@@ -175,6 +180,9 @@ export class WorkerCore {
     if (existing !== undefined) {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
       existing.state.setLayout(this.layoutOf(layout));
+      if (layout.rebuildIndex === true && layout.deleteMode === 'position' && layout.metadata !== undefined && existing.state.pkIndex !== null) {
+        existing.state.useIndex(await this.buildIndex(layout));
+      }
       existing.location = layout.location;
       existing.ioProps = layout.ioProps;
       existing.stored = layout.stored;
@@ -290,6 +298,7 @@ export class WorkerCore {
         rows: sealed.rows,
         deletedKeys: sealed.deletedKeys,
         targetDataFiles: sealed.targetDataFiles,
+        positionDeletedKeys: sealed.positionDeletedKeys,
       });
       t.window.clear();
       t.expected.clear();

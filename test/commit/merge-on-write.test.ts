@@ -1,0 +1,115 @@
+// Proves merge-on-write through committer and worker: the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit fall back to equality deletes for exactly those keys (no row lost or resurrected), and the rebuilt index deletes by position in the rewritten files.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LoadedTable } from '../../src/catalog/catalog.js';
+import { SqlCatalog } from '../../src/catalog/sql-catalog.js';
+import { Committer } from '../../src/commit/committer.js';
+import { Transaction, liveEntries } from '../../src/commit/transaction.js';
+import { DataFileContent } from '../../src/iceberg/data-file.js';
+import { scanTable } from '../../src/iceberg/scan.js';
+import { currentSchema, defaultSpec } from '../../src/iceberg/table-metadata.js';
+import type { IcebergValue } from '../../src/iceberg/values.js';
+import { LocalFileIO } from '../../src/io/local-file-io.js';
+import type { SourceMessage } from '../../src/kafka/source.js';
+import { InProcessWorkers } from '../../src/worker/pool.js';
+import { DataWriter } from '../../src/writer/partitioned-writer.js';
+
+const TOPIC = 'cdc.shop.t';
+
+describe('merge-on-write: committer + worker with the key index', () => {
+  let dir = '';
+  let offset = 0;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'floe-mow-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const msg = (op: 'c' | 'u' | 'd', id: number, v: string | null): SourceMessage => ({
+    topic: TOPIC,
+    partition: 0,
+    offset: offset++,
+    key: Buffer.from(JSON.stringify({ id })),
+    value: Buffer.from(JSON.stringify({ before: op === 'c' ? null : { id, v: 'old' }, after: op === 'd' ? null : { id, v }, source: { db: 'shop', table: 't' }, op })),
+    timestamp: undefined,
+  });
+
+  async function cycle(committer: Committer, workers: InProcessWorkers, messages: SourceMessage[]) {
+    let rest = messages;
+    for (;;) {
+      const res = await workers.apply(0, rest);
+      assert.deepEqual(res.rejects, []);
+      if (res.need === undefined) break;
+      await workers.openTable(0, await committer.table(res.need.id, res.need.shape));
+      rest = rest.slice(res.done);
+    }
+    const sealed = await workers.seal();
+    const { reports, layouts } = await committer.commit(sealed);
+    await workers.update(layouts);
+    return { sealed, report: reports[0]! };
+  }
+
+  const state = async (t: LoadedTable) => (await scanTable(t)).map((r) => `${String(r.id)}=${String(r.v)}`).sort();
+  const kinds = async (t: LoadedTable) => [...new Set((await liveEntries(t)).filter((e) => e.dataFile.content !== DataFileContent.DATA).map((e) => e.dataFile.content))].sort();
+
+  /** Rewrites every live data file into one (deletes applied), as a compaction does. */
+  async function compact(catalog: SqlCatalog): Promise<void> {
+    const t = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    const schema = currentSchema(t.metadata);
+    const rows = await scanTable(t);
+    const data = (await liveEntries(t)).filter((e) => e.dataFile.content === DataFileContent.DATA).map((e) => e.dataFile.filePath);
+    const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
+    for (const r of rows) w.write(schema.fields.map((f) => (r[f.name] ?? null) as IcebergValue | null));
+    await new Transaction(catalog, t).removeDataFiles(data).addDataFiles(await w.close()).setOperation('replace').commit();
+  }
+
+  it('bootstraps, deletes by position, falls back to equality across a compaction, then deletes by position again', async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'c.db'), warehouse: `file://${dir}/wh`, io: new LocalFileIO() });
+    const cfg = { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} } as const;
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+
+    // A first process writes the table (in equality mode, so the bootstrap must apply equality deletes too).
+    const first = new Committer(catalog, { ...cfg, tables: { 'shop.t': { deleteMode: 'equality' } } });
+    const w1 = new InProcessWorkers(init);
+    await cycle(first, w1, [1, 2, 3, 4, 5, 6].map((id) => msg('c', id, `a${id}`)));
+    await cycle(first, w1, [msg('u', 2, 'b2'), msg('d', 3, null)]);
+    const t0 = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    assert.deepEqual(await state(t0), ['1=a1', '2=b2', '4=a4', '5=a5', '6=a6']);
+    assert.deepEqual(await kinds(t0), [DataFileContent.EQUALITY_DELETES]);
+
+    // A new process in position mode: its index comes from the table's live rows.
+    const committer = new Committer(catalog, cfg);
+    const workers = new InProcessWorkers(init);
+    const a = await cycle(committer, workers, [msg('u', 1, 'c1'), msg('d', 2, null), msg('c', 3, 'c3'), msg('d', 99, null)]);
+    assert.equal(a.report.fellBackToEquality, undefined);
+    assert.equal(a.sealed[0]!.targetDataFiles.length, 2); // key 1 in the first file, key 2 in the second
+    const t1 = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    assert.deepEqual(await state(t1), ['1=c1', '3=c3', '4=a4', '5=a5', '6=a6']);
+    assert.deepEqual(await kinds(t1), [DataFileContent.POSITION_DELETES, DataFileContent.EQUALITY_DELETES].sort());
+
+    // Seal a window, let a compaction land, then commit: the positions point into removed files.
+    const applied = await workers.apply(0, [msg('u', 4, 'd4'), msg('d', 5, null), msg('u', 3, 'd3'), msg('c', 7, 'd7')]);
+    assert.deepEqual(applied.rejects, []);
+    const sealed = await workers.seal();
+    assert.ok(sealed[0]!.targetDataFiles.length >= 1);
+    await compact(catalog);
+    const { reports, layouts } = await committer.commit(sealed);
+    await workers.update(layouts);
+    assert.equal(reports[0]!.fellBackToEquality, true);
+    const t2 = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    assert.deepEqual(await state(t2), ['1=c1', '3=d3', '4=d4', '6=a6', '7=d7']);
+
+    // The index was rebuilt from the new snapshot: the next window deletes by position in the rewritten file.
+    const b = await cycle(committer, workers, [msg('u', 6, 'e6'), msg('u', 7, 'e7'), msg('d', 1, null)]);
+    assert.equal(b.report.fellBackToEquality, undefined);
+    assert.equal(b.sealed[0]!.deleteFiles.every((f) => f.content === DataFileContent.POSITION_DELETES), true);
+    assert.equal(b.sealed[0]!.positionDeletedKeys.length, 3);
+    const t3 = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    assert.deepEqual(await state(t3), ['3=d3', '4=d4', '6=e6', '7=e7']);
+    await catalog.close();
+  });
+});
