@@ -63,7 +63,7 @@ describe('merge-on-write: committer + worker with the key index', () => {
     const rows = await scanTable(t);
     const data = (await liveEntries(t)).filter((e) => e.dataFile.content === DataFileContent.DATA).map((e) => e.dataFile.filePath);
     const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
-    for (const r of rows) w.write(schema.fields.map((f) => (r[f.name] ?? null) as IcebergValue | null));
+    for (const r of rows) w.write(schema.fields.map((f) => (r[f.name] ?? null)));
     await new Transaction(catalog, t).removeDataFiles(data).addDataFiles(await w.close()).setOperation('replace').commit();
   }
 
