@@ -11,7 +11,6 @@ import { Transaction, liveEntries } from '../../src/commit/transaction.js';
 import { DataFileContent } from '../../src/iceberg/data-file.js';
 import { scanTable } from '../../src/iceberg/scan.js';
 import { currentSchema, defaultSpec } from '../../src/iceberg/table-metadata.js';
-import type { IcebergValue } from '../../src/iceberg/values.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import type { SourceMessage } from '../../src/kafka/source.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
