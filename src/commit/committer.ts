@@ -5,16 +5,18 @@
  * (atomically and fenced, see offsets.ts). Group offsets are committed by the pipeline only after every
  * table of the cycle has committed.
  */
-import { FloeError } from '../errors.js';
+import { FloeError, assert } from '../errors.js';
 import { ensureNamespace, identifierToString, type Catalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.js';
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import { currentSchema, defaultSpec, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
+import { currentSchema, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
 import { typeFromJson, type NestedField } from '../iceberg/types.js';
 import type { DeleteMode, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
-import { EqualityDeleteWriter, Partitioner } from '../writer/partitioned-writer.js';
+import { EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
+import { scanLive } from '../iceberg/scan.js';
+import { textKey } from '../worker/pk-index.js';
 import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
@@ -26,6 +28,8 @@ export type TableOptions = TableOptionsConfig;
 /** Iceberg table properties floe honours when writing (spec: "Table Properties", write.*). */
 const PROP_CODEC = 'write.parquet.compression-codec';
 const PROP_TARGET_FILE_SIZE = 'write.target-file-size-bytes';
+/** Position deletes re-found after a compaction rewrote their files, before falling back to equality deletes. */
+const REPOSITION_ATTEMPTS_MAX = 3;
 
 export interface CommitterConfig {
   readonly groupId: string;
@@ -35,6 +39,8 @@ export interface CommitterConfig {
   readonly targetFileSizeBytes?: number;
   /** Tables committed at once. */
   readonly tableCommitsInFlightMax: number;
+  /** Position deletes re-found after compactions rewrote their files, before one commit deletes by equality. */
+  readonly repositionAttemptsMax?: number;
   readonly tableDefaults: TableOptions;
   /** Per-table options keyed by `namespace.table` (after routing). */
   readonly tables: Readonly<Record<string, TableOptions>>;
@@ -50,7 +56,9 @@ export interface TableCommitReport {
   readonly bytes: number;
   readonly attempts: number;
   readonly ms: number;
-  /** Position deletes hit files a concurrent commit rewrote: this commit deleted those keys by equality. */
+  /** Times this commit re-found its position deletes after a concurrent commit rewrote their files. */
+  readonly repositioned?: number;
+  /** Compactions kept racing the commit: it deleted those keys by equality. */
   readonly fellBackToEquality?: boolean;
 }
 
@@ -183,21 +191,76 @@ export class Committer {
     return eq.close();
   }
 
+  /**
+   * A concurrent commit (compaction) rewrote files the window's position deletes point at: find the same keys'
+   * rows in the table as it is now (only committed rows: this window's new rows are not in it) and delete them
+   * by position there. Returns the position delete files and the data files they target.
+   */
+  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; targets: string[] }> {
+    t.loaded = await this.catalog.loadTable(t.id);
+    const meta = t.loaded.metadata;
+    const wanted = new Set(parts.flatMap((p) => p.positionDeletedKeys ?? []).map((k) => textKey(k)));
+    const schema = currentSchema(meta);
+    const keyFields = t.keyIds.map((id) => schema.fieldOrThrow(id));
+    const specs = specsById(meta);
+    const props = meta.properties;
+    const settings = {
+      io: t.loaded.io,
+      dataLocation: `${meta.location}/data`,
+      codec: props[PROP_CODEC] !== undefined ? parseCodec(props[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
+      targetFileSizeBytes: targetSize(props[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes)?.targetFileSizeBytes ?? 512 * 1024 * 1024,
+    };
+    const writers = new Map<number, PositionDeleteWriter>();
+    const targets = new Set<string>();
+    const found = new Set<string>();
+    await scanLive(t.loaded, keyFields, (file, pos, key) => {
+      const k = textKey(key);
+      if (!wanted.has(k)) return;
+      assert(!found.has(k), 'a primary key has one live row', { table: t.name, file: file.filePath, pos });
+      found.add(k);
+      let w = writers.get(file.specId);
+      if (w === undefined) {
+        const spec = specs.get(file.specId);
+        assert(spec !== undefined, 'a data file has a known spec', { file: file.filePath, spec: file.specId });
+        w = new PositionDeleteWriter(settings, schema, spec);
+        writers.set(file.specId, w);
+      }
+      w.delete(file.filePath, BigInt(pos), file.partition);
+      targets.add(file.filePath);
+    });
+    const files = (await Promise.all([...writers.values()].map((w) => w.close()))).flat();
+    return { files, targets: [...targets] };
+  }
+
   private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
     const t0 = Date.now();
     const t = this.open.get(name);
     if (t === undefined) throw new FloeError('assertion_failed', `sealed window for table ${name}, which is not open`);
     const dataFiles = parts.flatMap((p) => p.dataFiles);
     let deleteFiles = parts.flatMap((p) => p.deleteFiles);
-    let res: Awaited<ReturnType<Transaction['commit']>>;
+    let res: Awaited<ReturnType<Transaction['commit']>> | null = null;
+    let targets = parts.flatMap((p) => p.targetDataFiles ?? []);
+    let repositioned = 0;
     let fellBack = false;
-    try {
-      res = await this.transaction(t, parts, dataFiles, deleteFiles, parts.flatMap((p) => p.targetDataFiles ?? [])).commit();
-    } catch (e) {
-      if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
-      fellBack = true;
-      deleteFiles = [...deleteFiles.filter((f) => f.content !== DataFileContent.POSITION_DELETES), ...(await this.equalityFallback(t, parts))];
-      res = await this.transaction(t, parts, dataFiles, deleteFiles, []).commit();
+    const others = deleteFiles.filter((f) => f.content !== DataFileContent.POSITION_DELETES);
+    while (res === null) {
+      try {
+        res = await this.transaction(t, parts, dataFiles, deleteFiles, targets).commit();
+      } catch (e) {
+        if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
+        if (repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX)) {
+          // Positions into rewritten files: find the keys' rows in the new files and delete those positions.
+          repositioned++;
+          const again = await this.repositionDeletes(t, parts);
+          deleteFiles = [...others, ...again.files];
+          targets = again.targets;
+        } else {
+          // Compactions keep racing this commit: delete the keys by equality (always correct, slower to read).
+          fellBack = true;
+          deleteFiles = [...others, ...(await this.equalityFallback(t, parts))];
+          targets = [];
+        }
+      }
     }
     t.loaded = res.table;
     const files = [...dataFiles, ...deleteFiles];
@@ -212,9 +275,11 @@ export class Committer {
         bytes: files.reduce((a, f) => a + Number(f.fileSizeInBytes), 0),
         attempts: res.attempts,
         ms: Date.now() - t0,
+        ...(repositioned > 0 ? { repositioned } : {}),
         ...(fellBack ? { fellBackToEquality: true } : {}),
       },
-      layout: fellBack ? { ...this.layoutMsg(t, true), rebuildIndex: true } : this.layoutMsg(t),
+      // The workers' index points into the rewritten files: rebuild it from the committed snapshot.
+      layout: repositioned > 0 || fellBack ? { ...this.layoutMsg(t, true), rebuildIndex: true } : this.layoutMsg(t),
     };
   }
 

@@ -43,7 +43,8 @@ function hash64(k: bigint): number {
   return Number(x & 0xffffffffn) >>> 0;
 }
 
-function textKey(values: Values): string {
+/** A key's exact text form (length-prefixed parts: no two different keys share it). */
+export function textKey(values: Values): string {
   let s = '';
   for (const v of values) {
     const part = v === null ? '\u0000' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;

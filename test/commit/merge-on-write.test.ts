@@ -1,4 +1,4 @@
-// Proves merge-on-write through committer and worker: the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit fall back to equality deletes for exactly those keys (no row lost or resurrected), and the rebuilt index deletes by position in the rewritten files.
+// Proves merge-on-write through committer and worker: the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,9 +66,10 @@ describe('merge-on-write: committer + worker with the key index', () => {
     await new Transaction(catalog, t).removeDataFiles(data).addDataFiles(await w.close()).setOperation('replace').commit();
   }
 
-  it('bootstraps, deletes by position, falls back to equality across a compaction, then deletes by position again', async () => {
-    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'c.db'), warehouse: `file://${dir}/wh`, io: new LocalFileIO() });
-    const cfg = { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} } as const;
+  for (const racing of ['repositions', 'falls back to equality'] as const) {
+  it(`bootstraps, deletes by position, ${racing} across a compaction, then deletes by position again`, async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, `${racing.length}.db`), warehouse: `file://${dir}/wh${racing.length}`, io: new LocalFileIO() });
+    const cfg = { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {}, repositionAttemptsMax: racing === 'repositions' ? 3 : 0 } as const;
     const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
 
     // A first process writes the table (in equality mode, so the bootstrap must apply equality deletes too).
@@ -98,8 +99,15 @@ describe('merge-on-write: committer + worker with the key index', () => {
     await compact(catalog);
     const { reports, layouts } = await committer.commit(sealed);
     await workers.update(layouts);
-    assert.equal(reports[0]!.fellBackToEquality, true);
     const t2 = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    if (racing === 'repositions') {
+      assert.equal(reports[0]!.repositioned, 1);
+      assert.equal(reports[0]!.fellBackToEquality, undefined);
+      // the rewritten file has no deletes but this commit's position deletes (the earlier ones were applied by the rewrite)
+      assert.deepEqual(await kinds(t2), [DataFileContent.POSITION_DELETES, DataFileContent.EQUALITY_DELETES].sort());
+    } else {
+      assert.equal(reports[0]!.fellBackToEquality, true);
+    }
     assert.deepEqual(await state(t2), ['1=c1', '3=d3', '4=d4', '6=a6', '7=d7']);
 
     // The index was rebuilt from the new snapshot: the next window deletes by position in the rewritten file.
@@ -111,4 +119,5 @@ describe('merge-on-write: committer + worker with the key index', () => {
     assert.deepEqual(await state(t3), ['3=d3', '4=d4', '6=e6', '7=e7']);
     await catalog.close();
   });
+  }
 });
