@@ -1,4 +1,4 @@
-// Proves floe on real Debezium: MariaDB (binlog ROW) → Debezium MariaDB connector on Kafka Connect → Kafka → floe → Iceberg, where Spark's SELECT * of every table equals MariaDB's SELECT * after a snapshot plus a mixed insert/update/delete workload.
+// Proves floe on real Debezium: MariaDB (binlog ROW) → Debezium MariaDB connector on Kafka Connect → Kafka → floe → Iceberg, where Spark's, DuckDB's and pyiceberg's SELECT * of every table equals MariaDB's SELECT * after a snapshot plus a mixed insert/update/delete workload (rows moving partitions, null partition values, position deletes).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -200,6 +200,8 @@ async function debeziumEndOffsets(): Promise<number> {
 describe('pipeline: MariaDB → Debezium (Kafka Connect) → Kafka → floe → Iceberg read by Spark', { skip }, () => {
   const ids = Object.fromEntries(tables.map((t) => [t, { namespace: [ns], name: t }]));
   let spark: EngineOutput = { tables: new Map(), sql: [] };
+  let duckdb: EngineOutput = { tables: new Map(), sql: [] };
+  let pyiceberg: EngineOutput = { tables: new Map(), sql: [] };
   const expected = new Map<string, string[]>();
   /** floe's table (schema, partition fields), or why it could not be loaded. */
   const floeTables = new Map<string, { schema: Schema; spec: string[] } | { error: string }>();
@@ -351,7 +353,10 @@ describe('pipeline: MariaDB → Debezium (Kafka Connect) → Kafka → floe → 
       await catalog.close();
     }
     const readable = tables.filter((t) => !('error' in (floeTables.get(t) ?? { error: '' })));
-    if (readable.length > 0) spark = await readWithEngine('spark', readable.map((t) => `${ns}.${t}`));
+    if (readable.length > 0) {
+      const names = readable.map((t) => `${ns}.${t}`);
+      [spark, duckdb, pyiceberg] = await Promise.all([readWithEngine('spark', names), readWithEngine('duckdb', names), readWithEngine('pyiceberg', names)]);
+    }
   });
 
   after(async () => {
@@ -382,16 +387,19 @@ describe('pipeline: MariaDB → Debezium (Kafka Connect) → Kafka → floe → 
       assert.deepEqual(got.spec, (partitionBy[t] ?? []).map((p) => (p.includes('(') ? p : `identity(${p})`)));
     });
 
-    it(`Spark reads ${t} equal to MariaDB's SELECT *`, () => {
-      const table = floeTables.get(t);
-      if (table !== undefined && 'error' in table) assert.fail(table.error);
-      assert.equal(spark.failure, undefined, spark.failure);
-      const got = spark.tables.get(`${ns}.${t}`);
-      assert.ok(Array.isArray(got), `spark: ${JSON.stringify(got)}`);
-      const want = expected.get(t) ?? [];
-      assert.ok(want.length >= 15, `the workload leaves rows in ${t} (${want.length})`);
-      assert.equal(got.length, want.length, `row count of ${t}`);
-      assert.deepEqual(got, want);
-    });
+    for (const engine of ['spark', 'duckdb', 'pyiceberg'] as const) {
+      it(`${engine} reads ${t} equal to MariaDB's SELECT *`, () => {
+        const table = floeTables.get(t);
+        if (table !== undefined && 'error' in table) assert.fail(table.error);
+        const out = engine === 'spark' ? spark : engine === 'duckdb' ? duckdb : pyiceberg;
+        assert.equal(out.failure, undefined, out.failure);
+        const got = out.tables.get(`${ns}.${t}`);
+        assert.ok(Array.isArray(got), `${engine}: ${JSON.stringify(got)}`);
+        const want = expected.get(t) ?? [];
+        assert.ok(want.length >= 15, `the workload leaves rows in ${t} (${want.length})`);
+        assert.equal(got.length, want.length, `row count of ${t}`);
+        assert.deepEqual(got, want);
+      });
+    }
   }
 });
