@@ -9,7 +9,7 @@
 import * as arrow from 'apache-arrow';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { liveEntries } from '../commit/transaction.js';
-import { decodeParquet } from '../writer/parquet.js';
+import { decodeParquetColumns } from '../writer/parquet.js';
 import { arrowValue } from '../writer/column-builder.js';
 import { DataFileContent, type DataFile, type ManifestEntry } from './data-file.js';
 import { currentSchema, specsById } from './table-metadata.js';
@@ -24,7 +24,8 @@ function keyOf(values: readonly (IcebergValue | null)[]): string {
 
 /** Reads a Parquet file's rows, mapping columns by Parquet field id to the table schema's fields. */
 async function readRows(table: LoadedTable, path: string, fields: readonly NestedField[]): Promise<(IcebergValue | null)[][]> {
-  const t = decodeParquet(await table.io.read(path));
+  // Only the columns asked for (an index build reads the key columns of wide tables).
+  const t = await decodeParquetColumns(await table.io.read(path), fields.map((f) => f.id));
   const byId = new Map<number, arrow.Vector>();
   t.schema.fields.forEach((f, i) => {
     const id = f.metadata.get('PARQUET:field_id');
