@@ -196,7 +196,7 @@ export class Committer {
    * rows in the table as it is now (only committed rows: this window's new rows are not in it) and delete them
    * by position there. Returns the position delete files and the data files they target.
    */
-  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; targets: string[] }> {
+  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; targets: string[] } | null> {
     t.loaded = await this.catalog.loadTable(t.id);
     const meta = t.loaded.metadata;
     const wanted = new Set(parts.flatMap((p) => p.positionDeletedKeys ?? []).map((k) => textKey(k)));
@@ -213,10 +213,11 @@ export class Committer {
     const writers = new Map<number, PositionDeleteWriter>();
     const targets = new Set<string>();
     const found = new Set<string>();
+    let duplicate = false;
     await scanLive(t.loaded, keyFields, (file, pos, key) => {
       const k = textKey(key);
       if (!wanted.has(k)) return;
-      assert(!found.has(k), 'a primary key has one live row', { table: t.name, file: file.filePath, pos });
+      if (found.has(k)) duplicate = true; // a key with several live rows: only an equality delete removes them all
       found.add(k);
       let w = writers.get(file.specId);
       if (w === undefined) {
@@ -229,7 +230,7 @@ export class Committer {
       targets.add(file.filePath);
     });
     const files = (await Promise.all([...writers.values()].map((w) => w.close()))).flat();
-    return { files, targets: [...targets] };
+    return duplicate ? null : { files, targets: [...targets] };
   }
 
   private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
@@ -248,10 +249,10 @@ export class Committer {
         res = await this.transaction(t, parts, dataFiles, deleteFiles, targets).commit();
       } catch (e) {
         if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
-        if (repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX)) {
-          // Positions into rewritten files: find the keys' rows in the new files and delete those positions.
-          repositioned++;
-          const again = await this.repositionDeletes(t, parts);
+        const again = repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX) ? await this.repositionDeletes(t, parts) : null;
+        repositioned++;
+        if (again !== null) {
+          // Positions into rewritten files: the keys' rows found in the new files, deleted by position there.
           deleteFiles = [...others, ...again.files];
           targets = again.targets;
         } else {

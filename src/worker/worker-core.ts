@@ -154,25 +154,29 @@ export class WorkerCore {
 
   /**
    * The primary-key index of a table from its current snapshot: the key columns of every live row (deletes
-   * applied), with the row's data file and position.
+   * applied), with the row's data file and position. Null when a key has several live rows (a table appended
+   * to by a writer that does not upsert): a position delete would remove one copy, an equality delete removes
+   * them all, so such a table keeps equality deletes.
    */
-  private async buildIndex(layout: TableLayoutMsg): Promise<PkIndex> {
+  private async buildIndex(layout: TableLayoutMsg): Promise<PkIndex | null> {
     const metadata = tableMetadataFromJSON(layout.metadata);
     const io = fileIOFromProperties(layout.ioProps, this.init.s3);
     const schema = Schema.fromJSON(layout.schema);
     const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
     const index = new PkIndex(this.init.indexKeysMax);
     const files = new Map<string, IndexedFile>();
+    let duplicate = false;
     await scanLive({ identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io }, keyFields, (file, pos, key) => {
+      if (duplicate) return;
       let f = files.get(file.filePath);
       if (f === undefined) {
         f = { path: file.filePath, specId: file.specId, partition: file.partition };
         files.set(file.filePath, f);
       }
-      assert(index.get(key) === undefined, 'a primary key has one live row', { table: layout.name, key: String(key), file: file.filePath, pos });
-      index.set(key, f, pos);
+      if (index.get(key) !== undefined) duplicate = true;
+      else index.set(key, f, pos);
     });
-    return index;
+    return duplicate ? null : index;
   }
 
   async openTable(layout: TableLayoutMsg): Promise<void> {

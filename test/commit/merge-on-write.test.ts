@@ -120,4 +120,26 @@ describe('merge-on-write: committer + worker with the key index', () => {
     await catalog.close();
   });
   }
+
+  it('a table where a key has several live rows (appended by a writer that does not upsert) keeps equality deletes: an update replaces every copy', async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'dup.db'), warehouse: `file://${dir}/whdup`, io: new LocalFileIO() });
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+    const committer = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} });
+    const workers = new InProcessWorkers(init);
+    await cycle(committer, workers, [msg('c', 1, 'a'), msg('c', 2, 'b')]);
+    // Another writer appends key 1 again.
+    const t = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    const schema = currentSchema(t.metadata);
+    const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
+    w.write(schema.fields.map((f) => (f.name === 'id' ? 1n : 'dup')));
+    await new Transaction(catalog, t).addDataFiles(await w.close()).commit();
+    assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=a', '1=dup', '2=b']);
+    // A new process: the index build finds key 1 twice and the table deletes by equality.
+    const c2 = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} });
+    const w2 = new InProcessWorkers(init);
+    const r = await cycle(c2, w2, [msg('u', 1, 'new'), msg('u', 2, 'b2')]);
+    assert.deepEqual(r.sealed[0]!.deleteFiles.map((f) => f.content), [DataFileContent.EQUALITY_DELETES]);
+    assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=new', '2=b2']);
+    await catalog.close();
+  });
 });
