@@ -232,10 +232,18 @@ export class Pipeline {
       this.stats.lastCommit = reports;
       this.consumedSinceCommit = 0;
       this.bufferedBytes.clear();
+      for (const r of reports) {
+        if (r.fellBackToEquality === true) this.log.warn('compactions kept rewriting the files this commit deleted from: deleted those keys by equality instead', { table: r.table, snapshot: r.snapshotId });
+      }
       if (reports.length > 0) {
         this.log.info('committed', {
           ms: Date.now() - t0,
-          tables: reports.map((r) => ({ table: r.table, snapshot: r.snapshotId, rows: r.rows, deletes: r.deletedKeys, files: r.dataFiles + r.deleteFiles, bytes: r.bytes, attempts: r.attempts })),
+          tables: reports.map((r) => ({
+            table: r.table, snapshot: r.snapshotId, rows: r.rows, deletes: r.deletedKeys, files: r.dataFiles + r.deleteFiles, bytes: r.bytes, attempts: r.attempts,
+            // A compaction rewrote files this commit's position deletes pointed into (see README, merge-on-write).
+            ...(r.repositioned !== undefined ? { repositioned: r.repositioned } : {}),
+            ...(r.fellBackToEquality === true ? { fellBackToEquality: true } : {}),
+          })),
           offsets: offsets.length,
         });
       }
