@@ -75,7 +75,11 @@ async function main(): Promise<void> {
     catalog,
     s3: target === 'rest' ? { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } : {},
     route: { pattern: `b${run}_{db}.{table}` },
-    tables: { overrides: { [`b${run}_shop.orders`]: { partitionBy: ['region'] } } },
+    // FLOE_DELETE_MODE=equality compares with equality deletes (default: position, through the key index)
+    tables: {
+      ...(process.env.FLOE_DELETE_MODE !== undefined ? { defaults: { deleteMode: process.env.FLOE_DELETE_MODE } } : {}),
+      overrides: { [`b${run}_shop.orders`]: { partitionBy: ['region'] } },
+    },
     commit: { intervalMs: 10_000, ...(process.env.FLOE_BUFFER_BYTES !== undefined ? { bufferBytesMax: Number(process.env.FLOE_BUFFER_BYTES) } : {}) },
     ...(process.env.FLOE_WORKERS !== undefined ? { workers: { count: Number(process.env.FLOE_WORKERS) } } : {}),
   });

@@ -34,13 +34,18 @@ const CAPACITY_START = 1024;
 const FILES_MAX = 2 ** 21;
 const POS_MAX = 2 ** 32 - 1;
 
-/** splitmix64 finalizer over a 64-bit key, folded to 32 bits. */
+/**
+ * A 32-bit hash of a 64-bit key: its two halves mixed with murmur3's fmix32 in plain int32 arithmetic
+ * (64-bit BigInt multiplications cost ~4x more per key on the seal path).
+ */
 function hash64(k: bigint): number {
-  let x = BigInt.asUintN(64, k);
-  x = BigInt.asUintN(64, (x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n);
-  x = BigInt.asUintN(64, (x ^ (x >> 27n)) * 0x94d049bb133111ebn);
-  x ^= x >> 31n;
-  return Number(x & 0xffffffffn) >>> 0;
+  const lo = Number(BigInt.asUintN(32, k)) | 0;
+  const hi = Number(BigInt.asIntN(32, k >> 32n)) | 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** A key's exact text form (length-prefixed parts: no two different keys share it). */
@@ -96,17 +101,20 @@ export class PkIndex {
     return id;
   }
 
-  /** The slot holding `k`, or the slot to insert it at (first tombstone on the probe path, else the empty one). */
-  private probe(k: bigint): { at: number; found: boolean } {
+  /**
+   * The slot holding `k` (≥ 0), or, when absent, -(slot + 1) for the slot to insert it at (the first tombstone
+   * on the probe path, else the empty slot that ended it). No allocation: this runs for every row sealed.
+   */
+  private probe(k: bigint): number {
     const mask = this.keys.length - 1;
     let i = hash64(k) & mask;
     let firstFree = -1;
     for (;;) {
       const f = this.fileIds[i] as number;
-      if (f === EMPTY) return { at: firstFree >= 0 ? firstFree : i, found: false };
+      if (f === EMPTY) return -((firstFree >= 0 ? firstFree : i) + 1);
       if (f === TOMBSTONE) {
         if (firstFree < 0) firstFree = i;
-      } else if (this.keys[i] === k) return { at: i, found: true };
+      } else if (this.keys[i] === k) return i;
       i = (i + 1) & mask;
     }
   }
@@ -124,7 +132,7 @@ export class PkIndex {
     for (let i = 0; i < oldKeys.length; i++) {
       const f = oldFiles[i] as number;
       if (f < 0) continue;
-      const { at } = this.probe(oldKeys[i] as bigint);
+      const at = -this.probe(oldKeys[i] as bigint) - 1;
       this.keys[at] = oldKeys[i] as bigint;
       this.fileIds[at] = f;
       this.positions[at] = oldPos[i] as number;
@@ -136,8 +144,8 @@ export class PkIndex {
   get(key: Values): Location | undefined {
     const k = this.numeric(key);
     if (k !== null) {
-      const { at, found } = this.probe(k);
-      if (!found) return undefined;
+      const at = this.probe(k);
+      if (at < 0) return undefined;
       return { file: this.files[this.fileIds[at] as number] as IndexedFile, pos: this.positions[at] as number };
     }
     const packed = this.other.get(textKey(key));
@@ -150,8 +158,9 @@ export class PkIndex {
     const id = this.fileId(file);
     const k = this.numeric(key);
     if (k !== null) {
-      const { at, found } = this.probe(k);
-      if (!found) {
+      let at = this.probe(k);
+      if (at < 0) {
+        at = -at - 1;
         if (this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
         if (this.fileIds[at] === EMPTY) this.used++;
         this.live++;
@@ -170,8 +179,8 @@ export class PkIndex {
   delete(key: Values): boolean {
     const k = this.numeric(key);
     if (k !== null) {
-      const { at, found } = this.probe(k);
-      if (!found) return false;
+      const at = this.probe(k);
+      if (at < 0) return false;
       this.fileIds[at] = TOMBSTONE;
       this.live--;
       return true;
