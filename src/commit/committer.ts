@@ -15,6 +15,7 @@ import type { DeleteMode, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
+import type { WriterSettings } from '../writer/file-writer.js';
 import { scanLive } from '../iceberg/scan.js';
 import { textKey } from '../worker/pk-index.js';
 import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
@@ -30,6 +31,8 @@ const PROP_CODEC = 'write.parquet.compression-codec';
 const PROP_TARGET_FILE_SIZE = 'write.target-file-size-bytes';
 /** Position deletes re-found after a compaction rewrote their files, before falling back to equality deletes. */
 const REPOSITION_ATTEMPTS_MAX = 3;
+/** Delete files the committer writes roll at this size when neither the table nor the config says otherwise. */
+const TARGET_FILE_SIZE_BYTES_DEFAULT = 512 * 1024 * 1024;
 
 export interface CommitterConfig {
   readonly groupId: string;
@@ -148,6 +151,18 @@ export class Committer {
     return tx;
   }
 
+  /** Where and how the committer writes delete files of a table (its write.* properties over floe's defaults). */
+  private writerSettings(t: OpenTable): WriterSettings {
+    const meta = t.loaded.metadata;
+    const props = meta.properties;
+    return {
+      io: t.loaded.io,
+      dataLocation: `${meta.location}/data`,
+      codec: props[PROP_CODEC] !== undefined ? parseCodec(props[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
+      targetFileSizeBytes: targetSize(props[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes)?.targetFileSizeBytes ?? TARGET_FILE_SIZE_BYTES_DEFAULT,
+    };
+  }
+
   /**
    * A concurrent commit (compaction by S3 Tables or Spark) rewrote data files the window's position deletes
    * point at: those positions mean nothing in the new files. The same keys are deleted by equality instead
@@ -161,18 +176,7 @@ export class Committer {
     const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
     const schema = evolved !== null ? Schema.fromJSON(evolved) : currentSchema(meta);
     const deleteSpec = this.deleteSpecOf(meta);
-    const props = meta.properties;
-    const eq = new EqualityDeleteWriter(
-      {
-        io: t.loaded.io,
-        dataLocation: `${meta.location}/data`,
-        codec: props[PROP_CODEC] !== undefined ? parseCodec(props[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
-        targetFileSizeBytes: targetSize(props[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes)?.targetFileSizeBytes ?? 512 * 1024 * 1024,
-      },
-      schema,
-      deleteSpec,
-      t.keyIds,
-    );
+    const eq = new EqualityDeleteWriter(this.writerSettings(t), schema, deleteSpec, t.keyIds);
     const partitioner = deleteSpec.isUnpartitioned ? null : new Partitioner(schema, deleteSpec);
     const keyIndex = t.keyIds.map((id) => schema.fields.findIndex((f) => f.id === id));
     for (const p of parts) {
@@ -203,13 +207,7 @@ export class Committer {
     const schema = currentSchema(meta);
     const keyFields = t.keyIds.map((id) => schema.fieldOrThrow(id));
     const specs = specsById(meta);
-    const props = meta.properties;
-    const settings = {
-      io: t.loaded.io,
-      dataLocation: `${meta.location}/data`,
-      codec: props[PROP_CODEC] !== undefined ? parseCodec(props[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
-      targetFileSizeBytes: targetSize(props[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes)?.targetFileSizeBytes ?? 512 * 1024 * 1024,
-    };
+    const settings = this.writerSettings(t);
     const writers = new Map<number, PositionDeleteWriter>();
     const targets = new Set<string>();
     const found = new Set<string>();
