@@ -70,11 +70,17 @@ interface OpenTable {
   readonly name: string;
   loaded: LoadedTable;
   keyIds: readonly number[];
+  /** The snapshot the workers' key index describes exactly (built from it, or every commit since was ours). */
+  indexBase: bigint | null;
+  /** False once another writer committed to the table since the index was built: a saved index would be wrong. */
+  indexExact: boolean;
 }
 
 export class Committer {
   private readonly open = new Map<string, OpenTable>();
   private readonly opening = new Map<string, Promise<TableLayoutMsg>>();
+  /** How many workers opened each table (each holds its own index). */
+  private readonly opens = new Map<string, number>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -89,13 +95,33 @@ export class Committer {
   async table(id: TableIdentifier, shape: ShapeMsg): Promise<TableLayoutMsg> {
     const name = identifierToString(id);
     const t = this.open.get(name);
-    if (t !== undefined) return this.layoutMsg(t, true);
-    let p = this.opening.get(name);
-    if (p === undefined) {
-      p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
-      this.opening.set(name, p);
+    let layout: TableLayoutMsg;
+    if (t !== undefined) layout = this.layoutMsg(t, true);
+    else {
+      let p = this.opening.get(name);
+      if (p === undefined) {
+        p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
+        this.opening.set(name, p);
+      }
+      layout = await p;
     }
-    return p;
+    this.opens.set(name, (this.opens.get(name) ?? 0) + 1);
+    return layout;
+  }
+
+  /**
+   * Tables whose key index may be saved now (at a graceful shutdown, after the last commit): position mode,
+   * held by one worker, and exact for the table's current snapshot.
+   */
+  indexSnapshotsToSave(): { name: string; snapshotId: string; tableUuid: string }[] {
+    const out: { name: string; snapshotId: string; tableUuid: string }[] = [];
+    for (const t of this.open.values()) {
+      const current = t.loaded.metadata.currentSnapshotId;
+      if (this.deleteMode(t) !== 'position' || !t.indexExact || (this.opens.get(t.name) ?? 0) !== 1) continue;
+      if (t.indexBase === null || current === null || t.indexBase !== current) continue;
+      out.push({ name: t.name, snapshotId: String(current), tableUuid: t.loaded.metadata.tableUuid });
+    }
+    return out;
   }
 
   /** Re-reads every open table's stored offsets (after partitions were assigned). */
@@ -262,6 +288,18 @@ export class Committer {
       }
     }
     t.loaded = res.table;
+    const landed = res.snapshot;
+    if (landed !== null) {
+      if (repositioned > 0 || fellBack) {
+        // The workers rebuild their index from this snapshot.
+        t.indexBase = landed.snapshotId;
+        t.indexExact = true;
+      } else if (t.indexExact && (landed.parentSnapshotId ?? null) === t.indexBase) {
+        t.indexBase = landed.snapshotId;
+      } else {
+        t.indexExact = false; // another writer committed in between: the index is only trusted for floe's keys
+      }
+    }
     const files = [...dataFiles, ...deleteFiles];
     return {
       report: {
@@ -316,7 +354,7 @@ export class Committer {
       });
     }
     if (keyIds.length === 0) throw new FloeError('record_invalid', `table ${name}: no key (no identifier fields, no key columns in the record)`, { table: name });
-    const t: OpenTable = { id, name, loaded, keyIds };
+    const t: OpenTable = { id, name, loaded, keyIds, indexBase: loaded.metadata.currentSnapshotId, indexExact: true };
     this.open.set(name, t);
     return this.layoutMsg(t, true);
   }

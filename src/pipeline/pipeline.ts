@@ -105,6 +105,21 @@ export class Pipeline {
     }
     await this.settleRebalance();
     await this.commitCycle();
+    await this.saveIndexes();
+  }
+
+  /** Saves the tables' key indexes as of the last commit, so the next start loads them instead of reading key columns. */
+  private async saveIndexes(): Promise<void> {
+    const items = this.committer.indexSnapshotsToSave();
+    if (items.length === 0) return;
+    const t0 = Date.now();
+    try {
+      await this.workers.saveIndexes(items);
+      this.log.info('saved key indexes', { tables: items.map((i) => i.name), ms: Date.now() - t0 });
+    } catch (e) {
+      // Not fatal: the next start rebuilds the indexes from the tables.
+      this.log.warn('could not save key indexes; the next start rebuilds them', { error: describeError(e) });
+    }
   }
 
   private totalBuffered(): number {

@@ -10,6 +10,7 @@
  * Bounded: `keysMax` keys; beyond it `set` throws and the table falls back to equality deletes.
  */
 import { FloeError, assert } from '../errors.js';
+import { parseJsonExact, stringifyJsonExact } from '../iceberg/json.js';
 import type { IcebergValue } from '../iceberg/values.js';
 
 /** A key's values in the table's key order. */
@@ -188,6 +189,92 @@ export class PkIndex {
     return this.other.delete(textKey(key));
   }
 
+  /** The index as bytes (live entries only); see `indexToBytes`. */
+  serialize(meta: IndexSnapshotMeta): Buffer {
+    const header = Buffer.from(stringifyJsonExact({ ...meta, files: this.files.map((f) => ({ path: f.path, specId: f.specId, partition: partitionToJson(f.partition) })) }) ?? '{}');
+    const n = this.live;
+    const keys = new BigInt64Array(n);
+    const fileIds = new Int32Array(n);
+    const positions = new Uint32Array(n);
+    let j = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      const f = this.fileIds[i] as number;
+      if (f < 0) continue;
+      keys[j] = this.keys[i] as bigint;
+      fileIds[j] = f;
+      positions[j] = this.positions[i] as number;
+      j++;
+    }
+    assert(j === n, 'live slots match the live count', { j, n });
+    const others: Buffer[] = [];
+    for (const [text, packed] of this.other) {
+      const t = Buffer.from(text);
+      const b = Buffer.alloc(4 + t.length + 8);
+      b.writeUInt32LE(t.length, 0);
+      t.copy(b, 4);
+      b.writeDoubleLE(packed, 4 + t.length);
+      others.push(b);
+    }
+    const u32 = (x: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(x, 0);
+      return b;
+    };
+    return Buffer.concat([
+      MAGIC, u32(FORMAT_VERSION), u32(header.length), header,
+      u32(n), Buffer.from(keys.buffer), Buffer.from(fileIds.buffer), Buffer.from(positions.buffer),
+      u32(this.other.size), ...others,
+    ]);
+  }
+
+  static deserialize(b: Buffer, keysMax?: number): { index: PkIndex; meta: IndexSnapshotMeta } {
+    const bad = (why: string): never => {
+      throw new FloeError('metadata_invalid', `saved primary-key index: ${why}`);
+    };
+    if (b.length < 16 || !b.subarray(0, 4).equals(MAGIC)) bad('not an index file');
+    if (b.readUInt32LE(4) !== FORMAT_VERSION) bad(`format version ${b.readUInt32LE(4)}`);
+    const headerLength = b.readUInt32LE(8);
+    let at = 12 + headerLength;
+    if (at + 4 > b.length) bad('truncated header');
+    const header = parseJsonExact(b.toString('utf8', 12, at)) as IndexSnapshotMeta & { files: { path: string; specId: number; partition: unknown[] }[] };
+    const index = new PkIndex(keysMax);
+    const files: IndexedFile[] = header.files.map((f) => ({ path: f.path, specId: Number(f.specId), partition: partitionFromJson(f.partition) }));
+    const n = b.readUInt32LE(at);
+    at += 4;
+    if (at + n * 16 + 4 > b.length) bad('truncated keys');
+    // Copies: the typed arrays need aligned offsets.
+    const keys = new BigInt64Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + n * 8));
+    at += n * 8;
+    const fileIds = new Int32Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + n * 4));
+    at += n * 4;
+    const positions = new Uint32Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + n * 4));
+    at += n * 4;
+    for (let i = 0; i < n; i++) {
+      const f = files[fileIds[i] as number];
+      if (f === undefined) bad(`file id ${fileIds[i]} out of range`);
+      index.set([keys[i] as bigint], f as IndexedFile, positions[i] as number);
+    }
+    const m = b.readUInt32LE(at);
+    at += 4;
+    for (let i = 0; i < m; i++) {
+      const len = b.readUInt32LE(at);
+      const text = b.toString('utf8', at + 4, at + 4 + len);
+      const packed = b.readDoubleLE(at + 4 + len);
+      at += 4 + len + 8;
+      const f = files[Math.floor(packed / 2 ** 32)];
+      if (f === undefined) bad('file id out of range');
+      index.setText(text, f as IndexedFile, packed % 2 ** 32);
+    }
+    if (at !== b.length) bad(`${b.length - at} trailing bytes`);
+    return { index, meta: { tableUuid: String(header.tableUuid), snapshotId: String(header.snapshotId), keyIds: header.keyIds.map(Number) } };
+  }
+
+  /** Sets a text key by its `textKey` form (loading a saved index). */
+  private setText(text: string, file: IndexedFile, pos: number): void {
+    if (!this.other.has(text) && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+    this.other.set(text, this.fileId(file) * 2 ** 32 + pos);
+  }
+
   clear(): void {
     this.keys = new BigInt64Array(CAPACITY_START);
     this.fileIds = new Int32Array(CAPACITY_START).fill(EMPTY);
@@ -197,5 +284,47 @@ export class PkIndex {
     this.other.clear();
     this.files.length = 0;
     this.fileIdByPath.clear();
+  }
+}
+
+/** What a saved index describes: one table, one snapshot, one key. */
+export interface IndexSnapshotMeta {
+  readonly tableUuid: string;
+  readonly snapshotId: string;
+  readonly keyIds: readonly number[];
+}
+
+const MAGIC = Buffer.from('FLPK');
+const FORMAT_VERSION = 1;
+
+/** Partition values as exact JSON (bigint as bare integers, bytes as {"$hex": …}). */
+function partitionToJson(values: readonly (IcebergValue | null)[]): unknown[] {
+  return values.map((v) => (v instanceof Uint8Array ? { $hex: Buffer.from(v).toString('hex') } : v));
+}
+
+function partitionFromJson(values: readonly unknown[]): (IcebergValue | null)[] {
+  return values.map((v) => {
+    if (v !== null && typeof v === 'object' && '$hex' in v) return Uint8Array.from(Buffer.from(String((v as { $hex: string }).$hex), 'hex'));
+    return v as IcebergValue | null;
+  });
+}
+
+/**
+ * A saved index (see README, "Merge-on-write"):
+ *   "FLPK" | u32 version | u32 header length | header JSON {tableUuid, snapshotId, keyIds, files}
+ *   | u32 n | n × i64 key | n × i32 file | n × u32 position        (int/long keys, little-endian)
+ *   | u32 m | m × (u32 length | utf-8 key text | f64 packed location) (other keys)
+ */
+export function indexToBytes(index: PkIndex, meta: IndexSnapshotMeta): Buffer {
+  return index.serialize(meta);
+}
+
+export function indexFromBytes(bytes: Uint8Array, keysMax?: number): { index: PkIndex; meta: IndexSnapshotMeta } {
+  try {
+    return PkIndex.deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), keysMax);
+  } catch (e) {
+    // Reads past the end of a truncated file, or a header that is not JSON: a damaged file, not a bug.
+    if (e instanceof RangeError || e instanceof SyntaxError) throw new FloeError('metadata_invalid', `saved primary-key index: damaged (${e.message})`, {}, e);
+    throw e;
   }
 }

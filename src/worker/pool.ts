@@ -24,7 +24,15 @@ export interface Workers {
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void>;
   drop(tpKeys: readonly string[]): Promise<void>;
   seal(): Promise<SealedTable[]>;
+  /** Saves the key indexes of these tables as of these snapshots (graceful shutdown). */
+  saveIndexes(items: readonly IndexSaveItem[]): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface IndexSaveItem {
+  readonly name: string;
+  readonly snapshotId: string;
+  readonly tableUuid: string;
 }
 
 export function workerFor(topic: string, count: number): number {
@@ -44,7 +52,7 @@ export function defaultWorkerCount(cores = availableParallelism()): number {
 
 export class InProcessWorkers implements Workers {
   readonly count = 1;
-  private readonly core: WorkerCore;
+  readonly core: WorkerCore;
   constructor(init: WorkerInit) {
     this.core = new WorkerCore(init);
   }
@@ -65,6 +73,9 @@ export class InProcessWorkers implements Workers {
   }
   async drop(tpKeys: readonly string[]): Promise<void> {
     this.core.drop(tpKeys);
+  }
+  async saveIndexes(items: readonly IndexSaveItem[]): Promise<void> {
+    for (const i of items) await this.core.saveIndex(i.name, i.snapshotId, i.tableUuid);
   }
   seal(): Promise<SealedTable[]> {
     return this.core.seal();
@@ -145,6 +156,10 @@ export class ThreadWorkers implements Workers {
   async seal(): Promise<SealedTable[]> {
     const parts = await Promise.all(this.pools.map((_p, w) => this.run<SealedTable[]>(w, { kind: 'seal' })));
     return parts.flat();
+  }
+
+  async saveIndexes(items: readonly IndexSaveItem[]): Promise<void> {
+    await Promise.all(items.flatMap((i) => [...(this.holders.get(i.name) ?? [])].map((w) => this.run(w, { kind: 'saveIndex', item: i }))));
   }
 
   async close(): Promise<void> {

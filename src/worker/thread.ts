@@ -2,6 +2,7 @@
 import { workerData } from 'piscina';
 import type { OffsetMap } from '../commit/offsets.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
+import type { IndexSaveItem } from './pool.js';
 import { unpackBatch, type PackedBatch } from './wire.js';
 import { WorkerCore, type ApplyResult, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 
@@ -11,6 +12,7 @@ export type Task =
   | { readonly kind: 'refresh'; readonly stored: [string, OffsetMap][] }
   | { readonly kind: 'drop'; readonly tpKeys: string[] }
   | { readonly kind: 'schema'; readonly id: number; readonly text: string }
+  | { readonly kind: 'saveIndex'; readonly item: IndexSaveItem }
   | { readonly kind: 'seal' };
 
 quietNodeVersionNotice();
@@ -33,6 +35,9 @@ export default async function run(task: Task): Promise<ApplyResult | SealedTable
       return null;
     case 'schema':
       core.registerSchema(task.id, task.text);
+      return null;
+    case 'saveIndex':
+      await core.saveIndex(task.item.name, task.item.snapshotId, task.item.tableUuid);
       return null;
     case 'seal':
       return core.seal();

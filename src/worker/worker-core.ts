@@ -21,7 +21,7 @@ import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
 import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import { scanLive } from '../iceberg/scan.js';
 import { tableMetadataFromJSON } from '../iceberg/table-metadata.js';
-import { PkIndex } from './pk-index.js';
+import { PkIndex, indexFromBytes, indexToBytes } from './pk-index.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
@@ -110,6 +110,15 @@ interface WorkerTable {
   stored: OffsetMap;
   readonly expected: Map<string, number | null>;
   readonly window: Map<string, number>;
+  /** The saved index file this table's index was loaded from or last saved to (replaced by the next save). */
+  indexFile: string | null;
+  /** Where the index came from when the table was opened (logs and tests). */
+  readonly indexSource: 'saved' | 'built' | null;
+}
+
+/** Where the index of a table as of a snapshot is saved: next to the table's metadata, named by the snapshot. */
+export function indexSnapshotPath(location: string, snapshotId: string): string {
+  return `${location}/metadata/floe-pk-index-${snapshotId}.bin`;
 }
 
 export function shapeToMsg(shape: TableShape): ShapeMsg {
@@ -179,6 +188,53 @@ export class WorkerCore {
     return duplicate ? null : index;
   }
 
+  /**
+   * The index saved for the table's current snapshot, if there is one and it describes this table and key;
+   * null otherwise (the caller builds the index from the table). A saved index is only ever written for a
+   * snapshot whose whole history since the index was built is floe's own (see the committer).
+   */
+  private async loadSavedIndex(layout: TableLayoutMsg): Promise<{ index: PkIndex; path: string } | null> {
+    const metadata = tableMetadataFromJSON(layout.metadata);
+    const current = metadata.currentSnapshotId;
+    if (current === null || current === undefined) return null;
+    const path = indexSnapshotPath(layout.location, String(current));
+    const io = fileIOFromProperties(layout.ioProps, this.init.s3);
+    let bytes: Uint8Array;
+    try {
+      bytes = await io.read(path);
+    } catch (e) {
+      if (e instanceof FloeError && e.code === 'io_not_found') return null;
+      throw e;
+    }
+    try {
+      const { index, meta } = indexFromBytes(bytes, this.init.indexKeysMax);
+      const sameKey = meta.keyIds.length === layout.keyIds.length && meta.keyIds.every((id, i) => id === layout.keyIds[i]);
+      if (meta.tableUuid !== metadata.tableUuid || meta.snapshotId !== String(current) || !sameKey) return null;
+      return { index, path };
+    } catch (e) {
+      // A damaged or foreign file: rebuild from the table instead.
+      if (e instanceof FloeError && e.code === 'metadata_invalid') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Saves a table's index as of `snapshotId` (its last commit) so the next start loads it instead of reading
+   * every key column; the previously saved file is deleted. Returns the path, or null when the table has no index.
+   */
+  async saveIndex(name: string, snapshotId: string, tableUuid: string): Promise<string | null> {
+    const t = this.tables.get(name);
+    const index = t?.state.pkIndex ?? null;
+    if (t === undefined || index === null) return null;
+    const io = fileIOFromProperties(t.ioProps, this.init.s3);
+    const path = indexSnapshotPath(t.location, snapshotId);
+    await io.write(path, indexToBytes(index, { tableUuid, snapshotId, keyIds: t.state.keyIds }));
+    const previous = t.indexFile;
+    t.indexFile = path;
+    if (previous !== null && previous !== path) await io.delete(previous);
+    return path;
+  }
+
   async openTable(layout: TableLayoutMsg): Promise<void> {
     const existing = this.tables.get(layout.name);
     if (existing !== undefined) {
@@ -193,15 +249,20 @@ export class WorkerCore {
       return;
     }
     const state = new TableState(this.layoutOf(layout));
+    let loadedFrom: string | null = null;
+    let indexSource: 'saved' | 'built' | null = null;
     if (layout.deleteMode === 'position' && layout.metadata !== undefined) {
       try {
-        state.useIndex(await this.buildIndex(layout));
+        const saved = await this.loadSavedIndex(layout);
+        if (saved !== null) loadedFrom = saved.path;
+        state.useIndex(saved?.index ?? (await this.buildIndex(layout)));
+        indexSource = saved !== null ? 'saved' : 'built';
       } catch (e) {
         // Over budget: this table deletes by equality (correct, slower to read); anything else is a failure.
         if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
       }
     }
-    this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map() });
+    this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map(), indexFile: loadedFrom, indexSource });
   }
 
   /** New stored offsets (after partitions were assigned: another consumer may have advanced them). */
@@ -308,6 +369,11 @@ export class WorkerCore {
       t.expected.clear();
     }
     return out;
+  }
+
+  /** Where a table's key index came from when it was opened: a saved file, or built from the table. */
+  indexSourceOf(name: string): 'saved' | 'built' | null {
+    return this.tables.get(name)?.indexSource ?? null;
   }
 
   /** Whether the worker holds the partition's records of a table below `offset` (tests). */

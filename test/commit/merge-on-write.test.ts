@@ -1,4 +1,4 @@
-// Proves merge-on-write through committer and worker: the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files.
+// Proves merge-on-write through committer and worker: a graceful stop saves the key index and the next start loads it (not after another writer committed); the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,56 @@ describe('merge-on-write: committer + worker with the key index', () => {
     const r = await cycle(c2, w2, [msg('u', 1, 'new'), msg('u', 2, 'b2')]);
     assert.deepEqual(r.sealed[0]!.deleteFiles.map((f) => f.content), [DataFileContent.EQUALITY_DELETES]);
     assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=new', '2=b2']);
+    await catalog.close();
+  });
+
+  it('saves the index at a graceful stop; the next start loads it; after another writer commits it is rebuilt', async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'save.db'), warehouse: `file://${dir}/whsave`, io: new LocalFileIO() });
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+    const cfg = { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} } as const;
+    const id = { namespace: ['shop'], name: 't' };
+    // Process 1: writes, updates, then stops gracefully and saves its index.
+    const c1 = new Committer(catalog, cfg);
+    const w1 = new InProcessWorkers(init);
+    await cycle(c1, w1, [1, 2, 3, 4].map((k) => msg('c', k, `a${k}`)));
+    await cycle(c1, w1, [msg('u', 2, 'b2'), msg('d', 3, null)]);
+    const items = c1.indexSnapshotsToSave();
+    const current = (await catalog.loadTable(id)).metadata.currentSnapshotId;
+    assert.deepEqual(items.map((i) => [i.name, i.snapshotId]), [['shop.t', String(current)]]);
+    await w1.saveIndexes(items);
+    const io = new LocalFileIO();
+    const saved = `${(await catalog.loadTable(id)).metadata.location}/metadata/floe-pk-index-${String(current)}.bin`;
+    assert.equal(await io.exists(saved), true);
+
+    // Process 2 loads the saved index and deletes by position with it; its own save replaces the old file.
+    const c2 = new Committer(catalog, cfg);
+    const w2 = new InProcessWorkers(init);
+    const r2 = await cycle(c2, w2, [msg('u', 1, 'c1'), msg('d', 4, null), msg('c', 5, 'c5')]);
+    assert.equal(w2.core.indexSourceOf('shop.t'), 'saved');
+    assert.deepEqual(r2.sealed[0]!.deleteFiles.map((f) => f.content), [DataFileContent.POSITION_DELETES]);
+    assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=b2', '5=c5']);
+    const items2 = c2.indexSnapshotsToSave();
+    await w2.saveIndexes(items2);
+    assert.equal(await io.exists(saved), false);
+
+    // Another writer commits after that save: the saved index is for an older snapshot, so process 3 rebuilds.
+    await compact(catalog);
+    const c3 = new Committer(catalog, cfg);
+    const w3 = new InProcessWorkers(init);
+    await cycle(c3, w3, [msg('u', 2, 'd2')]);
+    assert.equal(w3.core.indexSourceOf('shop.t'), 'built');
+    assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=d2', '5=c5']);
+
+    // Another writer appending while a process runs makes that process's index unfit to save.
+    const t = await catalog.loadTable(id);
+    const schema = currentSchema(t.metadata);
+    const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
+    w.write(schema.fields.map((f) => (f.name === 'id' ? 9n : 'other')));
+    await new Transaction(catalog, t).addDataFiles(await w.close()).commit();
+    assert.equal(c3.indexSnapshotsToSave().length, 1);
+    await cycle(c3, w3, [msg('u', 5, 'd5')]);
+    assert.deepEqual(c3.indexSnapshotsToSave(), []);
+    assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=d2', '5=d5', '9=other']);
     await catalog.close();
   });
 });

@@ -1,8 +1,8 @@
-// Proves the primary-key index maps keys to row locations exactly: numeric keys in the typed-array table (through growth, deletes and reinserts, int and long spellings of one key), text and composite keys in the map, files interned, and the key budget enforced.
+// Proves the primary-key index maps keys to row locations exactly: numeric keys in the typed-array table (through growth, deletes and reinserts, int and long spellings of one key), text and composite keys in the map, files interned, the key budget enforced, and a saved index reads back identical (damaged files refused).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FloeError } from '../../src/errors.js';
-import { PkIndex, type IndexedFile } from '../../src/worker/pk-index.js';
+import { PkIndex, indexFromBytes, indexToBytes, type IndexedFile } from '../../src/worker/pk-index.js';
 
 const file = (n: number): IndexedFile => ({ path: `s3://b/t/data/f${n}.parquet`, specId: 0, partition: [] });
 
@@ -72,5 +72,29 @@ describe('PkIndex', () => {
     idx.set([2n], file(1), 5); // an existing key moves: no new key
     assert.throws(() => idx.set([3n], file(1), 3), (e: unknown) => e instanceof FloeError && e.code === 'index_full');
     assert.throws(() => idx.set(['y'], file(1), 3), (e: unknown) => e instanceof FloeError && e.code === 'index_full');
+  });
+
+  it('saves and loads: every key, location, file and partition value comes back; damaged bytes are refused', () => {
+    const idx = new PkIndex();
+    const partitioned: IndexedFile = { path: 's3://b/t/data/region=eu/x.parquet', specId: 2, partition: ['eu', 2n ** 60n, Uint8Array.from([0, 255]), null, 19_000] };
+    for (let i = 0; i < 5000; i++) idx.set([BigInt(i) * 1_000_000_007n - 2n ** 62n], i % 2 === 0 ? partitioned : file(i % 7), i);
+    for (let i = 0; i < 1000; i += 3) idx.delete([BigInt(i) * 1_000_000_007n - 2n ** 62n]);
+    idx.set(['a', 1n], file(1), 7);
+    idx.set(['😀'], partitioned, 8);
+    const meta = { tableUuid: 'u-1', snapshotId: '9007199254740993', keyIds: [1, 2] };
+    const bytes = indexToBytes(idx, meta);
+    const { index, meta: back } = indexFromBytes(bytes);
+    assert.deepEqual(back, meta);
+    assert.equal(index.size, idx.size);
+    for (let i = 0; i < 5000; i++) {
+      const k = [BigInt(i) * 1_000_000_007n - 2n ** 62n];
+      assert.deepEqual(index.get(k), idx.get(k));
+    }
+    assert.deepEqual(index.get(['a', 1n]), idx.get(['a', 1n]));
+    assert.deepEqual(index.get(['😀'])?.file.partition, partitioned.partition);
+    const refuse = (b: Uint8Array) => assert.throws(() => indexFromBytes(b), (e: unknown) => e instanceof FloeError && e.code === 'metadata_invalid');
+    refuse(bytes.subarray(0, bytes.length - 3));
+    refuse(Buffer.concat([bytes, Buffer.from([1])]));
+    refuse(Buffer.from('nope, not an index file'));
   });
 });
