@@ -203,7 +203,10 @@ export class WorkerCore {
     try {
       bytes = await io.read(path);
     } catch (e) {
-      if (e instanceof FloeError && e.code === 'io_not_found') return null;
+      // S3 answers 403, not 404, for a missing key when the principal may not list the bucket (SeaweedFS and
+      // AWS alike). A saved index is only a shortcut: unreadable means build it from the table, whose reads
+      // fail loudly if access is really denied.
+      if (e instanceof FloeError && (e.code === 'io_not_found' || e.code === 'io_access_denied')) return null;
       throw e;
     }
     try {
