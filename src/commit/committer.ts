@@ -79,8 +79,6 @@ interface OpenTable {
 export class Committer {
   private readonly open = new Map<string, OpenTable>();
   private readonly opening = new Map<string, Promise<TableLayoutMsg>>();
-  /** How many workers opened each table (each holds its own index). */
-  private readonly opens = new Map<string, number>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -95,29 +93,24 @@ export class Committer {
   async table(id: TableIdentifier, shape: ShapeMsg): Promise<TableLayoutMsg> {
     const name = identifierToString(id);
     const t = this.open.get(name);
-    let layout: TableLayoutMsg;
-    if (t !== undefined) layout = this.layoutMsg(t, true);
-    else {
-      let p = this.opening.get(name);
-      if (p === undefined) {
-        p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
-        this.opening.set(name, p);
-      }
-      layout = await p;
+    if (t !== undefined) return this.layoutMsg(t, true);
+    let p = this.opening.get(name);
+    if (p === undefined) {
+      p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
+      this.opening.set(name, p);
     }
-    this.opens.set(name, (this.opens.get(name) ?? 0) + 1);
-    return layout;
+    return p;
   }
 
   /**
-   * Tables whose key index may be saved now (at a graceful shutdown, after the last commit): position mode,
-   * held by one worker, and exact for the table's current snapshot.
+   * Tables whose key index may be saved now (at a graceful shutdown, after the last commit): position mode, and
+   * exact for the table's current snapshot. (The workers save only tables one worker holds.)
    */
   indexSnapshotsToSave(): { name: string; snapshotId: string; tableUuid: string }[] {
     const out: { name: string; snapshotId: string; tableUuid: string }[] = [];
     for (const t of this.open.values()) {
       const current = t.loaded.metadata.currentSnapshotId;
-      if (this.deleteMode(t) !== 'position' || !t.indexExact || (this.opens.get(t.name) ?? 0) !== 1) continue;
+      if (this.deleteMode(t) !== 'position' || !t.indexExact) continue;
       if (t.indexBase === null || current === null || t.indexBase !== current) continue;
       out.push({ name: t.name, snapshotId: String(current), tableUuid: t.loaded.metadata.tableUuid });
     }

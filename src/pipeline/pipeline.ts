@@ -212,7 +212,9 @@ export class Pipeline {
       if (res.need === undefined) return;
       const blocked = rest[res.done] as SourceMessage;
       try {
-        await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
+        const opened = await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
+        // The key index: loaded from the file a graceful stop saved, or built by reading the key columns.
+        this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms });
         rest = rest.slice(res.done);
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;

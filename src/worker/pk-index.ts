@@ -11,6 +11,7 @@
  */
 import { FloeError, assert } from '../errors.js';
 import { parseJsonExact, stringifyJsonExact } from '../iceberg/json.js';
+import { readPuffin, writePuffin } from '../iceberg/puffin.js';
 import type { IcebergValue } from '../iceberg/values.js';
 
 /** A key's values in the table's key order. */
@@ -315,13 +316,22 @@ function partitionFromJson(values: readonly unknown[]): (IcebergValue | null)[] 
  *   | u32 n | n × i64 key | n × i32 file | n × u32 position        (int/long keys, little-endian)
  *   | u32 m | m × (u32 length | utf-8 key text | f64 packed location) (other keys)
  */
+/** Puffin blob type of a saved index (floe's own: readers that do not know it skip it, as the spec says). */
+export const INDEX_BLOB_TYPE = 'floe-pk-index-v1';
+
+/**
+ * The index as a Puffin file (Iceberg's container for statistics and indexes, saved with the `.stats`
+ * extension Iceberg uses for statistics files; S3 Tables and SeaweedFS accept only Iceberg file types).
+ */
 export function indexToBytes(index: PkIndex, meta: IndexSnapshotMeta): Buffer {
-  return index.serialize(meta);
+  return writePuffin([{ type: INDEX_BLOB_TYPE, fields: meta.keyIds, snapshotId: BigInt(meta.snapshotId), sequenceNumber: 0n, data: index.serialize(meta) }], { 'created-by': 'floe' });
 }
 
 export function indexFromBytes(bytes: Uint8Array, keysMax?: number): { index: PkIndex; meta: IndexSnapshotMeta } {
   try {
-    return PkIndex.deserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), keysMax);
+    const blob = readPuffin(bytes).blobs.find((b) => b.type === INDEX_BLOB_TYPE);
+    if (blob === undefined) throw new FloeError('metadata_invalid', `saved primary-key index: no ${INDEX_BLOB_TYPE} blob`);
+    return PkIndex.deserialize(Buffer.from(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength), keysMax);
   } catch (e) {
     // Reads past the end of a truncated file, or a header that is not JSON: a damaged file, not a bug.
     if (e instanceof RangeError || e instanceof SyntaxError) throw new FloeError('metadata_invalid', `saved primary-key index: damaged (${e.message})`, {}, e);

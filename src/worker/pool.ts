@@ -11,13 +11,13 @@ import { assert } from '../errors.js';
 import type { OffsetMap } from '../commit/offsets.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { packBatch } from './wire.js';
-import { WorkerCore, type ApplyResult, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
+import { WorkerCore, type ApplyResult, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 import type { Task } from './thread.js';
 
 export interface Workers {
   readonly count: number;
   apply(w: number, messages: readonly SourceMessage[]): Promise<ApplyResult>;
-  openTable(w: number, layout: TableLayoutMsg): Promise<void>;
+  openTable(w: number, layout: TableLayoutMsg): Promise<OpenedTable>;
   registerSchema(w: number, id: number, text: string): Promise<void>;
   /** Layout updates (after a commit) and stored-offset refreshes, to every worker holding the table. */
   update(layouts: readonly TableLayoutMsg[]): Promise<void>;
@@ -59,8 +59,8 @@ export class InProcessWorkers implements Workers {
   async apply(_w: number, messages: readonly SourceMessage[]): Promise<ApplyResult> {
     return this.core.apply(messages);
   }
-  async openTable(_w: number, layout: TableLayoutMsg): Promise<void> {
-    await this.core.openTable(layout);
+  openTable(_w: number, layout: TableLayoutMsg): Promise<OpenedTable> {
+    return this.core.openTable(layout);
   }
   async registerSchema(_w: number, id: number, text: string): Promise<void> {
     this.core.registerSchema(id, text);
@@ -129,11 +129,12 @@ export class ThreadWorkers implements Workers {
     return this.run<ApplyResult>(w, { kind: 'apply', batch }, [batch.buffer]);
   }
 
-  async openTable(w: number, layout: TableLayoutMsg): Promise<void> {
-    await this.run(w, { kind: 'open', layout });
+  async openTable(w: number, layout: TableLayoutMsg): Promise<OpenedTable> {
+    const opened = await this.run<OpenedTable>(w, { kind: 'open', layout });
     const set = this.holders.get(layout.name) ?? new Set<number>();
     set.add(w);
     this.holders.set(layout.name, set);
+    return opened;
   }
 
   async registerSchema(w: number, id: number, text: string): Promise<void> {
@@ -158,8 +159,12 @@ export class ThreadWorkers implements Workers {
     return parts.flat();
   }
 
+  /** Saves only tables one worker holds: several workers' indexes are each exact only for their own keys. */
   async saveIndexes(items: readonly IndexSaveItem[]): Promise<void> {
-    await Promise.all(items.flatMap((i) => [...(this.holders.get(i.name) ?? [])].map((w) => this.run(w, { kind: 'saveIndex', item: i }))));
+    await Promise.all(items.flatMap((i) => {
+      const holders = [...(this.holders.get(i.name) ?? [])];
+      return holders.length === 1 ? [this.run(holders[0] as number, { kind: 'saveIndex', item: i })] : [];
+    }));
   }
 
   async close(): Promise<void> {

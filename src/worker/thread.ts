@@ -4,7 +4,7 @@ import type { OffsetMap } from '../commit/offsets.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
 import type { IndexSaveItem } from './pool.js';
 import { unpackBatch, type PackedBatch } from './wire.js';
-import { WorkerCore, type ApplyResult, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
+import { WorkerCore, type ApplyResult, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 
 export type Task =
   | { readonly kind: 'apply'; readonly batch: PackedBatch }
@@ -19,14 +19,13 @@ quietNodeVersionNotice();
 
 let core: WorkerCore | null = null;
 
-export default async function run(task: Task): Promise<ApplyResult | SealedTable[] | null> {
+export default async function run(task: Task): Promise<ApplyResult | SealedTable[] | OpenedTable | null> {
   core ??= new WorkerCore(workerData as WorkerInit);
   switch (task.kind) {
     case 'apply':
       return core.apply(unpackBatch(task.batch));
     case 'open':
-      await core.openTable(task.layout);
-      return null;
+      return core.openTable(task.layout);
     case 'refresh':
       for (const [name, s] of task.stored) core.refresh(name, s);
       return null;

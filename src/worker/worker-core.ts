@@ -73,6 +73,13 @@ export interface ShapeMsg {
   readonly keyColumns: readonly string[];
 }
 
+/** How a worker opened a table: where its key index came from, with how many keys, and how long it took. */
+export interface OpenedTable {
+  readonly index: 'saved' | 'built' | 'none';
+  readonly keys: number;
+  readonly ms: number;
+}
+
 export interface ApplyResult {
   /** Messages handled, from the start of the batch. Less than the batch when a table must be opened first. */
   readonly done: number;
@@ -118,7 +125,7 @@ interface WorkerTable {
 
 /** Where the index of a table as of a snapshot is saved: next to the table's metadata, named by the snapshot. */
 export function indexSnapshotPath(location: string, snapshotId: string): string {
-  return `${location}/metadata/floe-pk-index-${snapshotId}.bin`;
+  return `${location}/metadata/floe-pk-index-${snapshotId}.stats`;
 }
 
 export function shapeToMsg(shape: TableShape): ShapeMsg {
@@ -238,7 +245,8 @@ export class WorkerCore {
     return path;
   }
 
-  async openTable(layout: TableLayoutMsg): Promise<void> {
+  async openTable(layout: TableLayoutMsg): Promise<OpenedTable> {
+    const t0 = Date.now();
     const existing = this.tables.get(layout.name);
     if (existing !== undefined) {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
@@ -249,7 +257,8 @@ export class WorkerCore {
       existing.location = layout.location;
       existing.ioProps = layout.ioProps;
       existing.stored = layout.stored;
-      return;
+      const index = existing.state.pkIndex;
+      return { index: index === null ? 'none' : 'built', keys: index?.size ?? 0, ms: Date.now() - t0 };
     }
     const state = new TableState(this.layoutOf(layout));
     let loadedFrom: string | null = null;
@@ -258,14 +267,16 @@ export class WorkerCore {
       try {
         const saved = await this.loadSavedIndex(layout);
         if (saved !== null) loadedFrom = saved.path;
-        state.useIndex(saved?.index ?? (await this.buildIndex(layout)));
-        indexSource = saved !== null ? 'saved' : 'built';
+        const index = saved?.index ?? (await this.buildIndex(layout));
+        state.useIndex(index);
+        if (index !== null) indexSource = saved !== null ? 'saved' : 'built';
       } catch (e) {
         // Over budget: this table deletes by equality (correct, slower to read); anything else is a failure.
         if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
       }
     }
     this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map(), indexFile: loadedFrom, indexSource });
+    return { index: indexSource ?? 'none', keys: state.pkIndex?.size ?? 0, ms: Date.now() - t0 };
   }
 
   /** New stored offsets (after partitions were assigned: another consumer may have advanced them). */

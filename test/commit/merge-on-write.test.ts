@@ -158,7 +158,7 @@ describe('merge-on-write: committer + worker with the key index', () => {
     assert.deepEqual(items.map((i) => [i.name, i.snapshotId]), [['shop.t', String(current)]]);
     await w1.saveIndexes(items);
     const io = new LocalFileIO();
-    const saved = `${(await catalog.loadTable(id)).metadata.location}/metadata/floe-pk-index-${String(current)}.bin`;
+    const saved = `${(await catalog.loadTable(id)).metadata.location}/metadata/floe-pk-index-${String(current)}.stats`;
     assert.equal(await io.exists(saved), true);
 
     // Process 2 loads the saved index and deletes by position with it; its own save replaces the old file.

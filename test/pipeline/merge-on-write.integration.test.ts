@@ -1,11 +1,11 @@
-// Proves merge-on-write on real services: floe upserts into a table Spark created and filled (with Spark's own position deletes), its key index bootstrapped from that table; Spark compacts the table (rewrite_data_files) while floe streams; Spark, DuckDB and pyiceberg then read the table equal to the expected state, with no row lost or resurrected.
+// Proves merge-on-write on real services: floe upserts into a table Spark created and filled (with Spark's own position deletes), its key index bootstrapped from that table; Spark compacts the table (rewrite_data_files) while floe streams; a graceful stop saves the index to S3 and a restart loads it; Spark, DuckDB and pyiceberg then read the table equal to the expected state, with no row lost or resurrected.
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPipeline, type RunHandle } from '../../src/cli/run.js';
 import type { TableCommitReport } from '../../src/commit/committer.js';
 import { validateConfig } from '../../src/config/config.js';
-import { createLogger, silentLogger } from '../../src/log.js';
+import { createLogger } from '../../src/log.js';
 import { harnessCatalogSections, integration, readWithEngine, type EngineOutput } from '../support/harness.js';
 import { createTopics, kafkaBrokers, produceOne, withProducer } from '../support/kafka.js';
 
@@ -34,6 +34,7 @@ describe('merge-on-write: a Spark-written table, upserted by floe while Spark co
   let failure: unknown = null;
   let consumed = 0;
   let produced = 0;
+  const logs = { first: [] as string[], second: [] as string[], third: [] as string[] };
 
   before(async () => {
     // Spark creates and fills the table, then deletes every tenth row (merge-on-read: position delete files).
@@ -60,7 +61,11 @@ describe('merge-on-write: a Spark-written table, upserted by floe while Spark co
       consume: { batchMax: 300 },
       shutdown: { timeoutMs: 60_000 },
     });
-    const h = await startPipeline(cfg, process.env.FLOE_TEST_LOG !== undefined ? createLogger('info') : silentLogger);
+    const logger = (lines: string[]) => createLogger('info', (l) => {
+      lines.push(l);
+      if (process.env.FLOE_TEST_LOG !== undefined) process.stderr.write(l);
+    });
+    const h = await startPipeline(cfg, logger(logs.first));
     handle = h;
     h.done.catch((e: unknown) => {
       failure = e;
@@ -136,6 +141,27 @@ describe('merge-on-write: a Spark-written table, upserted by floe while Spark co
       handle = null;
     }
     consumed = h.pipeline.stats.consumed;
+
+    // Two restarts: the second run makes only its own commits and saves its index at its graceful stop; the third
+    // loads that file.
+    for (const lines of [logs.second, logs.third]) {
+      if (failure !== null) break;
+      const h2 = await startPipeline(cfg, logger(lines));
+      handle = h2;
+      h2.done.catch((e: unknown) => {
+        failure = e;
+      });
+      try {
+        await produce(600, 0, 300);
+        const until = Date.now() + 120_000;
+        while (consumed + h2.pipeline.stats.consumed < produced && Date.now() < until && failure === null) await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        h2.stop();
+        await h2.done.catch(() => undefined);
+        handle = null;
+      }
+      consumed += h2.pipeline.stats.consumed;
+    }
     const names = [`${ns}.accounts`];
     [reads.spark, reads.duckdb, reads.pyiceberg] = await Promise.all([readWithEngine('spark', names), readWithEngine('duckdb', names), readWithEngine('pyiceberg', names)]);
   });
@@ -153,6 +179,21 @@ describe('merge-on-write: a Spark-written table, upserted by floe while Spark co
     assert.equal(consumed, produced);
     assert.ok(compactions.some((c) => c.startsWith('rewrote')), `compactions: ${compactions.join(' | ')}`);
     assert.ok(reports.length >= 5, `commits: ${reports.length}`);
+  });
+
+  it('a graceful stop saves the key index only when it is exact, and the next start loads it instead of reading key columns', () => {
+    const opened = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'table opened' && l.table === `${ns}.accounts`);
+    const saved = (lines: string[]) => lines.some((l) => l.includes('"msg":"saved key indexes"'));
+    assert.equal(opened(logs.first)[0]?.index, 'built');
+    // The compaction during the first run made its index inexact, unless a later commit of that run re-found its
+    // deletes in the rewritten files (the index is then rebuilt from that commit): either way the next start is right.
+    const firstSaved = saved(logs.first);
+    const repositioned = logs.first.some((l) => l.includes('"repositioned"'));
+    assert.ok(!firstSaved || repositioned, 'an index is saved after a foreign commit only if it was rebuilt since');
+    assert.equal(opened(logs.second)[0]?.index, firstSaved ? 'saved' : 'built');
+    assert.equal(saved(logs.second), true, 'the second run (no foreign commits) saved its index');
+    assert.equal(opened(logs.third)[0]?.index, 'saved');
+    assert.ok(Number(opened(logs.third)[0]?.keys) > 2000);
   });
 
   for (const engine of ['spark', 'duckdb', 'pyiceberg'] as const) {
