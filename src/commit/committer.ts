@@ -17,9 +17,8 @@ import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { scanLive } from '../iceberg/scan.js';
-import { textKey } from '../worker/pk-index.js';
 import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
-import type { IcebergValue } from '../iceberg/values.js';
+import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
@@ -222,7 +221,7 @@ export class Committer {
   private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; targets: string[] } | null> {
     t.loaded = await this.catalog.loadTable(t.id);
     const meta = t.loaded.metadata;
-    const wanted = new Set(parts.flatMap((p) => p.positionDeletedKeys ?? []).map((k) => textKey(k)));
+    const wanted = new Set(parts.flatMap((p) => p.positionDeletedKeys ?? []).map((k) => valuesKey(k)));
     const schema = currentSchema(meta);
     const keyFields = t.keyIds.map((id) => schema.fieldOrThrow(id));
     const specs = specsById(meta);
@@ -232,7 +231,7 @@ export class Committer {
     const found = new Set<string>();
     let duplicate = false;
     await scanLive(t.loaded, keyFields, (file, pos, key) => {
-      const k = textKey(key);
+      const k = valuesKey(key);
       if (!wanted.has(k)) return;
       if (found.has(k)) duplicate = true; // a key with several live rows: only an equality delete removes them all
       found.add(k);

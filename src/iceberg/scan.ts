@@ -14,13 +14,9 @@ import { arrowValue } from '../writer/column-builder.js';
 import { DataFileContent, type DataFile, type ManifestEntry } from './data-file.js';
 import { currentSchema, specsById } from './table-metadata.js';
 import type { NestedField, PrimitiveType } from './types.js';
-import type { IcebergValue } from './values.js';
+import { valuesKey, type IcebergValue } from './values.js';
 
 export type Row = Record<string, IcebergValue | null>;
-
-function keyOf(values: readonly (IcebergValue | null)[]): string {
-  return values.map((v) => (v === null ? '\u0000' : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : `${typeof v}:${String(v)}`)).join('\u0001');
-}
 
 /** Reads a Parquet file's rows, mapping columns by Parquet field id to the table schema's fields. */
 async function readRows(table: LoadedTable, path: string, fields: readonly NestedField[]): Promise<(IcebergValue | null)[][]> {
@@ -76,7 +72,7 @@ export async function scanLive(
     const ids = d.dataFile.equalityIds ?? [];
     const eqFields = ids.map((id) => schema.fieldOrThrow(id));
     const rows = await readRows(table, d.dataFile.filePath, eqFields);
-    eq.push({ entry: d, ids, keys: new Set(rows.map(keyOf)) });
+    eq.push({ entry: d, ids, keys: new Set(rows.map(valuesKey)) });
   }
 
   for (const e of data) {
@@ -86,7 +82,7 @@ export async function scanLive(
       if (!(seq < (x.entry.sequenceNumber ?? 0n))) return false;
       const spec = specs.get(x.entry.dataFile.specId);
       if (spec === undefined || spec.isUnpartitioned) return true;
-      return x.entry.dataFile.specId === e.dataFile.specId && keyOf(x.entry.dataFile.partition) === keyOf(e.dataFile.partition);
+      return x.entry.dataFile.specId === e.dataFile.specId && valuesKey(x.entry.dataFile.partition) === valuesKey(e.dataFile.partition);
     });
     // Read the requested columns plus the equality delete columns.
     const eqIds = [...new Set(applicableEq.flatMap((x) => x.ids))].filter((id) => !fields.some((f) => f.id === id));
@@ -97,7 +93,7 @@ export async function scanLive(
       if (deletedPos.has(BigInt(i))) return;
       for (let k = 0; k < applicableEq.length; k++) {
         const idx = idIndex[k] as number[];
-        if ((applicableEq[k] as (typeof eq)[number]).keys.has(keyOf(idx.map((j) => values[j] ?? null)))) return;
+        if ((applicableEq[k] as (typeof eq)[number]).keys.has(valuesKey(idx.map((j) => values[j] ?? null)))) return;
       }
       visit(e.dataFile, i, values.length === fields.length ? values : values.slice(0, fields.length));
     });

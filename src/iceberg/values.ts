@@ -50,6 +50,24 @@ function isInt64(v: unknown): v is bigint {
  * date, int64 for long and timestamps, 0 <= time < 24h, |unscaled| < 10^P for decimal, exact length for
  * uuid and fixed). Any JS number is accepted for float and double, NaN and infinities included.
  */
+/**
+ * The exact text form of a tuple of values (a key, a partition), for hashing and equality: length-prefixed
+ * parts, so no string content can make two different tuples collide. An integral number and the bigint of the
+ * same value share a form: a key column promoted int → long must still match the keys written before.
+ */
+export function valuesKey(values: readonly (IcebergValue | null)[]): string {
+  let s = '';
+  for (const v of values) {
+    const part =
+      v === null ? '\u0000'
+        : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}`
+          : typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)) ? `i:${String(v)}`
+            : `${typeof v}:${String(v)}`;
+    s += `${part.length}:${part}`;
+  }
+  return s;
+}
+
 export function valueMatchesType(v: IcebergValue, t: PrimitiveType): boolean {
   switch (t.kind) {
     case 'boolean':

@@ -12,7 +12,7 @@
 import { FloeError, assert } from '../errors.js';
 import { parseJsonExact, stringifyJsonExact } from '../iceberg/json.js';
 import { readPuffin, writePuffin } from '../iceberg/puffin.js';
-import type { IcebergValue } from '../iceberg/values.js';
+import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 
 /** A key's values in the table's key order. */
 type Values = readonly (IcebergValue | null)[];
@@ -48,16 +48,6 @@ function hash64(k: bigint): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** A key's exact text form (length-prefixed parts: no two different keys share it). */
-export function textKey(values: Values): string {
-  let s = '';
-  for (const v of values) {
-    const part = v === null ? '\u0000' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
-    s += `${part.length}:${part}`;
-  }
-  return s;
 }
 
 export class PkIndex {
@@ -150,7 +140,7 @@ export class PkIndex {
       if (at < 0) return undefined;
       return { file: this.files[this.fileIds[at] as number] as IndexedFile, pos: this.positions[at] as number };
     }
-    const packed = this.other.get(textKey(key));
+    const packed = this.other.get(valuesKey(key));
     if (packed === undefined) return undefined;
     return { file: this.files[Math.floor(packed / 2 ** 32)] as IndexedFile, pos: packed % 2 ** 32 };
   }
@@ -173,7 +163,7 @@ export class PkIndex {
       if (this.used >= this.keys.length * LOAD_MAX) this.grow();
       return;
     }
-    const t = textKey(key);
+    const t = valuesKey(key);
     if (!this.other.has(t) && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
     this.other.set(t, id * 2 ** 32 + pos);
   }
@@ -187,7 +177,7 @@ export class PkIndex {
       this.live--;
       return true;
     }
-    return this.other.delete(textKey(key));
+    return this.other.delete(valuesKey(key));
   }
 
   /** The index as bytes (live entries only); see `indexToBytes`. */
@@ -270,7 +260,7 @@ export class PkIndex {
     return { index, meta: { tableUuid: String(header.tableUuid), snapshotId: String(header.snapshotId), keyIds: header.keyIds.map(Number) } };
   }
 
-  /** Sets a text key by its `textKey` form (loading a saved index). */
+  /** Sets a text key by its `valuesKey` form (loading a saved index). */
   private setText(text: string, file: IndexedFile, pos: number): void {
     if (!this.other.has(text) && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
     this.other.set(text, this.fileId(file) * 2 ** 32 + pos);

@@ -9,7 +9,7 @@
  * partition.
  */
 import { assert } from '../errors.js';
-import type { IcebergValue } from '../iceberg/values.js';
+import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 
 export type Values = (IcebergValue | null)[];
 
@@ -36,13 +36,7 @@ export function keyOf(values: Values): IcebergValue | string {
     const v = values[0];
     if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return v;
   }
-  let s = '';
-  for (const v of values) {
-    // Length-prefixed parts: no string content can make two different keys collide.
-    const part = v === null ? '\u0000' : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`;
-    s += `${part.length}:${part}`;
-  }
-  return s;
+  return valuesKey(values);
 }
 
 export class TableBuffer {

@@ -20,7 +20,7 @@ import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
 import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import { scanLive } from '../iceberg/scan.js';
-import { tableMetadataFromJSON } from '../iceberg/table-metadata.js';
+import { tableMetadataFromJSON, type TableMetadata } from '../iceberg/table-metadata.js';
 import { PkIndex, indexFromBytes, indexToBytes } from './pk-index.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import { SortOrder } from '../iceberg/sort-order.js';
@@ -174,8 +174,7 @@ export class WorkerCore {
    * to by a writer that does not upsert): a position delete would remove one copy, an equality delete removes
    * them all, so such a table keeps equality deletes.
    */
-  private async buildIndex(layout: TableLayoutMsg): Promise<PkIndex | null> {
-    const metadata = tableMetadataFromJSON(layout.metadata);
+  private async buildIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<PkIndex | null> {
     const io = fileIOFromProperties(layout.ioProps, this.init.s3);
     const schema = Schema.fromJSON(layout.schema);
     const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
@@ -200,8 +199,7 @@ export class WorkerCore {
    * null otherwise (the caller builds the index from the table). A saved index is only ever written for a
    * snapshot whose whole history since the index was built is floe's own (see the committer).
    */
-  private async loadSavedIndex(layout: TableLayoutMsg): Promise<{ index: PkIndex; path: string } | null> {
-    const metadata = tableMetadataFromJSON(layout.metadata);
+  private async loadSavedIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<{ index: PkIndex; path: string } | null> {
     const current = metadata.currentSnapshotId;
     if (current === null || current === undefined) return null;
     const path = indexSnapshotPath(layout.location, String(current));
@@ -252,7 +250,7 @@ export class WorkerCore {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
       existing.state.setLayout(this.layoutOf(layout));
       if (layout.rebuildIndex === true && layout.deleteMode === 'position' && layout.metadata !== undefined && existing.state.pkIndex !== null) {
-        existing.state.useIndex(await this.buildIndex(layout));
+        existing.state.useIndex(await this.buildIndex(layout, tableMetadataFromJSON(layout.metadata)));
       }
       existing.location = layout.location;
       existing.ioProps = layout.ioProps;
@@ -265,9 +263,10 @@ export class WorkerCore {
     let indexSource: 'saved' | 'built' | null = null;
     if (layout.deleteMode === 'position' && layout.metadata !== undefined) {
       try {
-        const saved = await this.loadSavedIndex(layout);
+        const metadata = tableMetadataFromJSON(layout.metadata);
+        const saved = await this.loadSavedIndex(layout, metadata);
         if (saved !== null) loadedFrom = saved.path;
-        const index = saved?.index ?? (await this.buildIndex(layout));
+        const index = saved?.index ?? (await this.buildIndex(layout, metadata));
         state.useIndex(index);
         if (index !== null) indexSource = saved !== null ? 'saved' : 'built';
       } catch (e) {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FloeError } from '../../src/errors.js';
 import { PrecisionLost, decimalFromBase64, inferColumn, isoToMicros, mapConnectField, type ConnectField } from '../../src/decode/connect-schema.js';
+import { decimalBytes } from '../support/avro-debezium.js';
 import { T } from '../../src/iceberg/types.js';
 
 function map(f: Omit<ConnectField, 'field'>, field = 'c') {
@@ -172,7 +173,7 @@ describe('mapConnectField: semantic types', () => {
     const wide = map({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '30', 'connect.decimal.precision': '65' } });
     assert.deepEqual(wide.type, T.string);
     const max = 10n ** 65n - 1n; // 99999999999999999999999999999999999.999999999999999999999999999999
-    const b64 = (u: bigint) => Buffer.from(decimalBytesBE(u)).toString('base64');
+    const b64 = (u: bigint) => Buffer.from(decimalBytes(u)).toString('base64');
     assert.equal(wide.convert(b64(max)), `${'9'.repeat(35)}.${'9'.repeat(30)}`);
     assert.equal(wide.convert(b64(-1n)), `-0.${'0'.repeat(29)}1`);
     assert.equal(wide.convert(b64(0n)), `0.${'0'.repeat(30)}`);
@@ -335,16 +336,6 @@ describe('mapConnectField: plain Connect types', () => {
     );
   });
 });
-
-function decimalBytesBE(u: bigint): Uint8Array {
-  const bytes: number[] = [];
-  let n = u;
-  do {
-    bytes.unshift(Number(BigInt.asUintN(8, n)));
-    n >>= 8n;
-  } while (!((n === 0n && (bytes[0] as number) < 0x80) || (n === -1n && (bytes[0] as number) >= 0x80)));
-  return Uint8Array.from(bytes);
-}
 
 describe('inferColumn (schemaless JSON)', () => {
   it('a number written with a fraction or exponent is a double even when JSON.parse made it integral', () => {

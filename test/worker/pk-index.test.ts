@@ -47,6 +47,16 @@ describe('PkIndex', () => {
     assert.equal(idx.get([5])?.file.path, file(2).path);
   });
 
+  it('a composite key whose int part was promoted to long is still the same key', () => {
+    const idx = new PkIndex();
+    idx.set([5, 'eu'], file(1), 3); // written while the column was int
+    assert.equal(idx.get([5n, 'eu'])?.pos, 3);
+    idx.set([5n, 'eu'], file(2), 4);
+    assert.equal(idx.size, 1);
+    assert.equal(idx.delete([5, 'eu']), true);
+    assert.equal(idx.size, 0);
+  });
+
   it('text and composite keys are exact: no two different keys collide', () => {
     const idx = new PkIndex();
     idx.set(['a', 1n], file(1), 0);

@@ -12,7 +12,9 @@ describe('keyOf', () => {
     assert.equal(keyOf(['a']), 'a');
     assert.equal(keyOf([7]), 7);
     assert.equal(keyOf([1n, 2]), keyOf([1n, 2]));
-    assert.notEqual(keyOf([1n, 2]), keyOf([1, 2n]));
+    // an int part and the same value as a long are one key (a key column promoted int → long mid-stream)
+    assert.equal(keyOf([1n, 2]), keyOf([1, 2n]));
+    assert.notEqual(keyOf([1n, 2.5]), keyOf([1n, '2.5']));
     assert.notEqual(keyOf(['1', 2]), keyOf([1, 2]));
     assert.notEqual(keyOf(['a\u0001b', 'c']), keyOf(['a', 'b\u0001c']));
     assert.notEqual(keyOf([null, 1]), keyOf(['', 1]));
