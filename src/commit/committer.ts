@@ -266,13 +266,14 @@ export class Committer {
       } catch (e) {
         if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
         const again = repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX) ? await this.repositionDeletes(t, parts) : null;
-        repositioned++;
         if (again !== null) {
+          repositioned++;
           // Positions into rewritten files: the keys' rows found in the new files, deleted by position there.
           deleteFiles = [...others, ...again.files];
           targets = again.targets;
         } else {
-          // Compactions keep racing this commit: delete the keys by equality (always correct, slower to read).
+          // Compactions keep racing this commit, or a key has several live rows: delete the keys by equality
+          // (always correct, slower to read).
           fellBack = true;
           deleteFiles = [...others, ...(await this.equalityFallback(t, parts))];
           targets = [];
