@@ -1,7 +1,8 @@
 /**
  * Merge-on-write benchmark: the same upserted table built three ways, then read by DuckDB and Spark.
  *   equality   every touched key gets an equality delete (what the Kafka Connect sink writes)
- *   position   floe's default: position deletes through the primary-key index
+ *   position   floe's default on v2: position deletes through the primary-key index
+ *   dv         floe's default on v3: one deletion vector per data file, merged commit after commit
  *   compacted  the final state written once, no deletes (what a full compaction leaves)
  * Workload: <rows> inserts, then <commits> commits of 1 % updates (some moving partitions) and 0.1 % deletes.
  * Reports build time, files, DuckDB/Spark full-scan and point-query medians, index bytes per key and the
@@ -18,7 +19,7 @@ import { promisify } from 'node:util';
 import { SqlCatalog } from '../src/catalog/sql-catalog.js';
 import { Committer } from '../src/commit/committer.js';
 import { Transaction, liveEntries } from '../src/commit/transaction.js';
-import { DataFileContent } from '../src/iceberg/data-file.js';
+import { DataFileContent, isDeletionVector } from '../src/iceberg/data-file.js';
 import { scanLive, scanTable } from '../src/iceberg/scan.js';
 import { currentSchema, defaultSpec } from '../src/iceberg/table-metadata.js';
 import { LocalFileIO } from '../src/io/local-file-io.js';
@@ -54,8 +55,9 @@ function message(table: string, offset: number, op: 'c' | 'u' | 'd', id: number,
   };
 }
 
-async function build(catalog: SqlCatalog, table: string, mode: 'equality' | 'position') {
-  const committer = new Committer(catalog, { groupId: 'bench', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: { [`bench.${table}`]: { deleteMode: mode, partitionBy: ['region'] } } });
+async function build(catalog: SqlCatalog, table: string, mode: 'equality' | 'position' | 'dv') {
+  const options = { deleteMode: mode, partitionBy: ['region'], ...(mode === 'dv' ? { formatVersion: 3 as const } : {}) };
+  const committer = new Committer(catalog, { groupId: 'bench', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: { [`bench.${table}`]: options } });
   const workers = new InProcessWorkers({ decoder: {}, route: { pattern: 'bench.{table}' }, codec: 'zstd', targetFileSizeBytes: 128 << 20, s3: {} });
   let offset = 0;
   const apply = async (msgs: SourceMessage[]) => {
@@ -106,9 +108,10 @@ async function build(catalog: SqlCatalog, table: string, mode: 'equality' | 'pos
   const buildMs = performance.now() - t0;
   const loaded = await catalog.loadTable({ namespace: ['bench'], name: table });
   const entries = await liveEntries(loaded);
-  const files = { data: 0, position: 0, equality: 0 };
+  const files = { data: 0, position: 0, dv: 0, equality: 0 };
   for (const e of entries) {
     if (e.dataFile.content === DataFileContent.DATA) files.data++;
+    else if (isDeletionVector(e.dataFile)) files.dv++;
     else if (e.dataFile.content === DataFileContent.POSITION_DELETES) files.position++;
     else files.equality++;
   }
@@ -125,6 +128,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ table: 'equality', ...eq }));
     const pos = await build(catalog, 'position', 'position');
     console.log(JSON.stringify({ table: 'position', ...pos }));
+    const dv = await build(catalog, 'dv', 'dv');
+    console.log(JSON.stringify({ table: 'dv', ...dv }));
 
     // Index bootstrap from the position table: key column of every live row, deletes applied.
     const loaded = await catalog.loadTable({ namespace: ['bench'], name: 'position' });
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
 
     const py = join(homedir(), '.cache/floe/venv/bin/python');
     const qargs = ['native-bench/mow_queries.py', '--catalog', 'sql', '--sql-uri', `sqlite:///${join(dir, 'c.db')}`, '--warehouse', `file://${dir}/wh`,
-      '--table', 'bench.equality', '--table', 'bench.position', '--table', 'bench.compacted', '--point-id', String(Math.floor(ROWS / 2) + 1), '--engine', 'duckdb'];
+      '--table', 'bench.equality', '--table', 'bench.position', '--table', 'bench.dv', '--table', 'bench.compacted', '--point-id', String(Math.floor(ROWS / 2) + 1), '--engine', 'duckdb'];
     if (SPARK) qargs.push('--engine', 'spark');
     const { stdout } = await exec(py, qargs, { maxBuffer: 16 << 20, timeout: 1_800_000 });
     console.log('\n| engine | table | rows | full scan ms (median) | point query ms (median) |\n|---|---|---|---|---|');

@@ -67,6 +67,7 @@ export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHa
     autoCreate: cfg.tables.autoCreate,
     codec: cfg.commit.codec,
     tableCommitsInFlightMax: cfg.commit.tableCommitsInFlightMax,
+    deletionVectorFiles: cfg.commit.deletionVectorFiles,
     tableDefaults: cfg.tables.defaults,
     tables: cfg.tables.overrides,
   });

@@ -11,7 +11,7 @@ import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec
 import { Schema } from '../iceberg/schema.js';
 import { currentSchema, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
 import { typeFromJson, type NestedField } from '../iceberg/types.js';
-import type { DeleteMode, TableOptionsConfig } from '../config/config.js';
+import type { DeleteMode, DeletionVectorFiles, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
@@ -19,7 +19,7 @@ import type { WriterSettings } from '../writer/file-writer.js';
 import { scanLive } from '../iceberg/scan.js';
 import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
-import type { SealedTable, ShapeMsg, TableLayoutMsg } from '../worker/worker-core.js';
+import { usesKeyIndex, type SealedTable, type ShapeMsg, type TableLayoutMsg } from '../worker/worker-core.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
 
@@ -43,6 +43,8 @@ export interface CommitterConfig {
   readonly tableCommitsInFlightMax: number;
   /** Position deletes re-found after compactions rewrote their files, before one commit deletes by equality. */
   readonly repositionAttemptsMax?: number;
+  /** Where deletion vectors are written (default `data/*.puffin`). */
+  readonly deletionVectorFiles?: DeletionVectorFiles;
   readonly tableDefaults: TableOptions;
   /** Per-table options keyed by `namespace.table` (after routing). */
   readonly tables: Readonly<Record<string, TableOptions>>;
@@ -62,6 +64,8 @@ export interface TableCommitReport {
   readonly repositioned?: number;
   /** Compactions kept racing the commit: it deleted those keys by equality. */
   readonly fellBackToEquality?: boolean;
+  /** Data files that got a (new or merged) deletion vector. */
+  readonly deletionVectors?: number;
 }
 
 interface OpenTable {
@@ -109,7 +113,7 @@ export class Committer {
     const out: { name: string; snapshotId: string; tableUuid: string }[] = [];
     for (const t of this.open.values()) {
       const current = t.loaded.metadata.currentSnapshotId;
-      if (this.deleteMode(t) !== 'position' || !t.indexExact) continue;
+      if (!usesKeyIndex(this.deleteMode(t)) || !t.indexExact) continue;
       if (t.indexBase === null || current === null || t.indexBase !== current) continue;
       out.push({ name: t.name, snapshotId: String(current), tableUuid: t.loaded.metadata.tableUuid });
     }
@@ -151,10 +155,18 @@ export class Committer {
     return { reports, layouts };
   }
 
-  private transaction(t: OpenTable, parts: readonly SealedTable[], dataFiles: DataFile[], deleteFiles: DataFile[], targets: readonly string[]): Transaction {
+  private transaction(
+    t: OpenTable,
+    parts: readonly SealedTable[],
+    dataFiles: DataFile[],
+    deleteFiles: DataFile[],
+    targets: readonly string[],
+    positions: readonly (readonly [string, Float64Array])[],
+  ): Transaction {
     const expected = new Map(parts.flatMap((p) => p.expected));
     const window = new Map(parts.flatMap((p) => p.window));
-    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles).requireDataFiles(targets);
+    const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles).requireDataFiles(targets)
+      .addDeletionVectors(positions).deletionVectorFiles(this.cfg.deletionVectorFiles ?? 'data/*.puffin');
     const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
     if (evolved !== null) {
       const next = Schema.fromJSON(evolved);
@@ -162,7 +174,7 @@ export class Committer {
     }
     if (parts.some((p) => p.truncated)) tx.truncateAll();
     tx.onAttempt((base) => commitOffsets(base, this.cfg.groupId, expected, window));
-    if (dataFiles.length === 0 && deleteFiles.length === 0 && !parts.some((p) => p.truncated)) {
+    if (dataFiles.length === 0 && deleteFiles.length === 0 && positions.length === 0 && !parts.some((p) => p.truncated)) {
       // Only replayed, ignored or dead-lettered records: record the offsets so a restart skips them.
       tx.setOperation('append').forceSnapshot();
     }
@@ -216,9 +228,10 @@ export class Committer {
   /**
    * A concurrent commit (compaction) rewrote files the window's position deletes point at: find the same keys'
    * rows in the table as it is now (only committed rows: this window's new rows are not in it) and delete them
-   * by position there. Returns the position delete files and the data files they target.
+   * by position there. Returns the position delete files (or, for deletion vectors, the positions) and the data
+   * files they target.
    */
-  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; targets: string[] } | null> {
+  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; positions: [string, Float64Array][]; targets: string[] } | null> {
     t.loaded = await this.catalog.loadTable(t.id);
     const meta = t.loaded.metadata;
     const wanted = new Set(parts.flatMap((p) => p.positionDeletedKeys ?? []).map((k) => valuesKey(k)));
@@ -229,12 +242,19 @@ export class Committer {
     const writers = new Map<number, PositionDeleteWriter>();
     const targets = new Set<string>();
     const found = new Set<string>();
+    const vectors = this.deleteMode(t) === 'dv';
+    const positions = new Map<string, number[]>();
     let duplicate = false;
     await scanLive(t.loaded, keyFields, (file, pos, key) => {
       const k = valuesKey(key);
       if (!wanted.has(k)) return;
       if (found.has(k)) duplicate = true; // a key with several live rows: only an equality delete removes them all
       found.add(k);
+      targets.add(file.filePath);
+      if (vectors) {
+        positions.set(file.filePath, [...(positions.get(file.filePath) ?? []), pos]);
+        return;
+      }
       let w = writers.get(file.specId);
       if (w === undefined) {
         const spec = specs.get(file.specId);
@@ -243,10 +263,9 @@ export class Committer {
         writers.set(file.specId, w);
       }
       w.delete(file.filePath, BigInt(pos), file.partition);
-      targets.add(file.filePath);
     });
     const files = (await Promise.all([...writers.values()].map((w) => w.close()))).flat();
-    return duplicate ? null : { files, targets: [...targets] };
+    return duplicate ? null : { files, positions: [...positions].map(([p, list]) => [p, Float64Array.from(list)]), targets: [...targets] };
   }
 
   private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
@@ -257,12 +276,13 @@ export class Committer {
     let deleteFiles = parts.flatMap((p) => p.deleteFiles);
     let res: Awaited<ReturnType<Transaction['commit']>> | null = null;
     let targets = parts.flatMap((p) => p.targetDataFiles ?? []);
+    let positions: (readonly [string, Float64Array])[] = parts.flatMap((p) => p.deletedPositions ?? []);
     let repositioned = 0;
     let fellBack = false;
     const others = deleteFiles.filter((f) => f.content !== DataFileContent.POSITION_DELETES);
     while (res === null) {
       try {
-        res = await this.transaction(t, parts, dataFiles, deleteFiles, targets).commit();
+        res = await this.transaction(t, parts, dataFiles, deleteFiles, targets, positions).commit();
       } catch (e) {
         if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
         const again = repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX) ? await this.repositionDeletes(t, parts) : null;
@@ -270,12 +290,14 @@ export class Committer {
           repositioned++;
           // Positions into rewritten files: the keys' rows found in the new files, deleted by position there.
           deleteFiles = [...others, ...again.files];
+          positions = again.positions;
           targets = again.targets;
         } else {
           // Compactions keep racing this commit, or a key has several live rows: delete the keys by equality
           // (always correct, slower to read).
           fellBack = true;
           deleteFiles = [...others, ...(await this.equalityFallback(t, parts))];
+          positions = [];
           targets = [];
         }
       }
@@ -307,6 +329,7 @@ export class Committer {
         ms: Date.now() - t0,
         ...(repositioned > 0 ? { repositioned } : {}),
         ...(fellBack ? { fellBackToEquality: true } : {}),
+        ...(positions.length > 0 ? { deletionVectors: positions.length } : {}),
       },
       // The workers' index points into the rewritten files: rebuild it from the committed snapshot.
       layout: repositioned > 0 || fellBack ? { ...this.layoutMsg(t, true), rebuildIndex: true } : this.layoutMsg(t),
@@ -406,10 +429,14 @@ export class Committer {
     );
   }
 
-  /** How a table's updates and deletes reach earlier rows (v3 tables take deletion vectors, not written yet: equality). */
+  /**
+   * How a table's updates and deletes reach earlier rows. Through the key index, the table's format version
+   * decides the encoding: deletion vectors on v3 (the spec forbids new position delete files there), position
+   * delete files before; or equality deletes when configured.
+   */
   private deleteMode(t: OpenTable): DeleteMode {
-    if (t.loaded.metadata.formatVersion >= 3) return 'equality';
-    return this.optionsFor(t.name).deleteMode ?? 'position';
+    if (this.optionsFor(t.name).deleteMode === 'equality') return 'equality';
+    return t.loaded.metadata.formatVersion >= 3 ? 'dv' : 'position';
   }
 
   /** The layout a worker needs; `forOpen`: a worker is opening the table (and builds its key index from the metadata). */
@@ -437,7 +464,7 @@ export class Committer {
       onIncompatibleChange: this.optionsFor(t.name).onIncompatibleChange ?? 'fail',
       deleteMode,
       specs: meta.specs.map((s) => s.toJSON()),
-      ...(forOpen && deleteMode === 'position' ? { metadata: tableMetadataToJSON(meta) } : {}),
+      ...(forOpen && usesKeyIndex(deleteMode) ? { metadata: tableMetadataToJSON(meta) } : {}),
       location: meta.location,
       ioProps: t.loaded.ioProps ?? {},
       stored: storedOffsets(meta, this.cfg.groupId),

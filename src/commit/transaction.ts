@@ -14,15 +14,27 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FloeError, assert } from '../errors.js';
-import { DataFileContent, ManifestEntryStatus, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
+import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
 import {
   ManifestContent,
   readManifest,
   readManifestList,
   writeManifest,
-  writeManifestList,
+  writeManifestListWithRowIds,
   type ManifestFile,
 } from '../iceberg/manifest.js';
+import {
+  DELETION_VECTOR_BLOB_TYPE,
+  ROW_POSITION_FIELD_ID,
+  normalizePositions,
+  readDeletionVector,
+  serializeDeletionVector,
+  unionPositions,
+} from '../iceberg/deletion-vector.js';
+import { writePuffin } from '../iceberg/puffin.js';
+import { readPositionDeletes } from '../iceberg/scan.js';
+import { valuesKey } from '../iceberg/values.js';
+import type { DeletionVectorFiles } from '../config/config.js';
 import type { Schema } from '../iceberg/schema.js';
 import { MAIN_BRANCH, SummaryKey, type Snapshot, type SnapshotOperation } from '../iceberg/snapshot.js';
 import {
@@ -110,6 +122,9 @@ export class Transaction {
   private force = false;
   private attemptHook: ((base: TableMetadata) => Readonly<Record<string, string>>) | null = null;
   private committed = false;
+  /** Deleted row positions per data file, committed as deletion vectors (v3). */
+  private readonly deletedPositions = new Map<string, Float64Array>();
+  private dvFiles: DeletionVectorFiles = 'data/*.puffin';
 
   constructor(
     private readonly catalog: Catalog,
@@ -143,6 +158,27 @@ export class Transaction {
   /** Removes data files (overwrite / delete of whole files). They must be live at commit time. */
   removeDataFiles(paths: Iterable<string>): this {
     for (const p of paths) this.removedDataPaths.add(p);
+    return this;
+  }
+
+  /**
+   * Deletes rows by position through deletion vectors (v3 tables; spec: "Deletion Vectors"). At commit time each
+   * target file's vector is merged with the one the table already has for it (and with any v2 position delete
+   * files that apply to it), and the old vector is removed in the same snapshot, so a data file has at most one.
+   * The target files must still be live.
+   */
+  addDeletionVectors(positions: Iterable<readonly [string, Float64Array]>): this {
+    for (const [path, p] of positions) {
+      const prev = this.deletedPositions.get(path);
+      this.deletedPositions.set(path, prev === undefined ? normalizePositions(p) : unionPositions(prev, normalizePositions(p)));
+      this.requiredDataPaths.add(path);
+    }
+    return this;
+  }
+
+  /** Where deletion vector Puffin files are written (see DeletionVectorFiles). */
+  deletionVectorFiles(where: DeletionVectorFiles): this {
+    this.dvFiles = where;
     return this;
   }
 
@@ -200,7 +236,7 @@ export class Transaction {
   }
 
   private get producesSnapshot(): boolean {
-    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.removedDataPaths.size > 0 || this.removeAll || this.force;
+    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removeAll || this.force;
   }
 
   async commit(opts: CommitOptions = {}): Promise<CommitResult> {
@@ -349,6 +385,12 @@ export class Transaction {
     const needRemove = new Set(this.removedDataPaths);
     const needLive = new Set(this.requiredDataPaths);
     const removedDeletes: DataFile[] = [];
+    const vectors = this.deletedPositions.size > 0;
+    assert(!(vectors && this.removeAll), 'a truncate removes every file: no deletion vectors with it');
+    /** Live entries of the data files the deletion vectors target. */
+    const targets = new Map<string, ManifestEntry>();
+    /** Delete manifests, checked for the targets' vectors and position deletes once every target is found. */
+    const deleteManifests: ManifestFile[] = [];
     for (const m of existing) {
       if (this.removeAll) {
         // Truncate: every live entry of every manifest becomes DELETED in a rewritten manifest.
@@ -367,6 +409,10 @@ export class Transaction {
         kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: -1n });
         continue;
       }
+      if (vectors && m.content === ManifestContent.DELETES) {
+        deleteManifests.push(m);
+        continue;
+      }
       const mustScan = m.content === ManifestContent.DATA && (needRemove.size > 0 || needLive.size > 0);
       if (!mustScan) {
         kept.push(m);
@@ -377,6 +423,7 @@ export class Transaction {
       for (const e of entries) {
         if (e.status === ManifestEntryStatus.DELETED) continue;
         needLive.delete(e.dataFile.filePath);
+        if (this.deletedPositions.has(e.dataFile.filePath)) targets.set(e.dataFile.filePath, e);
         if (this.removedDataPaths.has(e.dataFile.filePath)) {
           touched = true;
           needRemove.delete(e.dataFile.filePath);
@@ -410,19 +457,158 @@ export class Transaction {
     if (needLive.size > 0) {
       throw new FloeError('commit_targets_gone', `position deletes target ${needLive.size} data file(s) that are no longer live (e.g. ${[...needLive][0]}); rewritten by a concurrent commit?`, { files: [...needLive].slice(0, 10) });
     }
-    const manifests = [...added, ...(await this.mergeManifests(kept, snapshotId, schema))];
+    let addedDvs: DataFile[] = [];
+    let addedDvManifests: ManifestFile[] = [];
+    if (vectors) {
+      const dv = await this.writeDeletionVectors(targets, deleteManifests, snapshotId, schema);
+      kept.push(...dv.kept);
+      addedDvManifests = dv.added;
+      addedDvs = dv.addedDvs;
+      removedDeletes.push(...dv.removedDvs);
+    }
+    const manifests = [...added, ...addedDvManifests, ...(await this.mergeManifests(kept, snapshotId, schema))];
     const listPath = `${meta.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
-    const listBytes = writeManifestList({ formatVersion: meta.formatVersion, snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, manifests });
-    await this.table.io.write(listPath, listBytes);
+    // v3 row lineage: the snapshot's rows get ids from the table's next-row-id (spec: "Snapshot Row IDs").
+    const firstRowId = meta.formatVersion >= 3 ? (meta.nextRowId ?? 0n) : undefined;
+    const list = writeManifestListWithRowIds({
+      formatVersion: meta.formatVersion, snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, manifests,
+      ...(firstRowId !== undefined ? { firstRowId } : {}),
+    });
+    await this.table.io.write(listPath, list.bytes);
     return {
       snapshotId,
       parentSnapshotId: parent?.snapshotId ?? null,
       sequenceNumber,
       timestampMs: Math.max(Date.now(), meta.lastUpdatedMs + 1),
       manifestList: listPath,
-      summary: { ...this.summary(parent, removedFiles, removedDeletes), ...this.summaryExtra, ...extraSummary, operation: this.operation() },
+      summary: { ...this.summary(parent, removedFiles, removedDeletes, addedDvs), ...this.summaryExtra, ...extraSummary, operation: this.operation() },
       schemaId: schema.schemaId === currentSchema(meta).schemaId ? schema.schemaId : null,
+      ...(firstRowId !== undefined ? { firstRowId, addedRows: list.addedRows } : {}),
     };
+  }
+
+  /**
+   * Writes this attempt's deletion vectors (spec v3: "Deletion Vectors"): for each target data file, the new
+   * positions merged with the file's current vector and with the v2 position delete files that apply to it
+   * (readers ignore position delete files once a file has a vector), one `deletion-vector-v1` blob per file in
+   * one Puffin file. The old vectors become DELETED entries of their rewritten manifests, in this same snapshot.
+   */
+  private async writeDeletionVectors(
+    targets: ReadonlyMap<string, ManifestEntry>,
+    deleteManifests: readonly ManifestFile[],
+    snapshotId: bigint,
+    schema: Schema,
+  ): Promise<{ kept: ManifestFile[]; added: ManifestFile[]; addedDvs: DataFile[]; removedDvs: DataFile[] }> {
+    const meta = this.table.metadata;
+    const specs = specsById(meta);
+    assert(targets.size === this.deletedPositions.size, 'every deletion vector target was found live', { targets: targets.size, wanted: this.deletedPositions.size });
+    const partitionKeys = new Set([...targets.values()].map((e) => `${e.dataFile.specId}/${valuesKey(e.dataFile.partition)}`));
+    const oldVectors = new Map<string, ManifestEntry>();
+    const positionFiles: ManifestEntry[] = [];
+    const kept: ManifestFile[] = [];
+    const touched: { m: ManifestFile; entries: ManifestEntry[] }[] = [];
+    for (const m of deleteManifests) {
+      const entries = await this.manifestCache.get(this.table, m, schema);
+      let hasOld = false;
+      for (const e of entries) {
+        const f = e.dataFile;
+        if (e.status === ManifestEntryStatus.DELETED || f.content !== DataFileContent.POSITION_DELETES) continue;
+        if (isDeletionVector(f)) {
+          if (f.referencedDataFile !== undefined && targets.has(f.referencedDataFile)) {
+            assert(!oldVectors.has(f.referencedDataFile), 'a data file has at most one deletion vector', { file: f.referencedDataFile });
+            oldVectors.set(f.referencedDataFile, e);
+            hasOld = true;
+          }
+        } else if (f.referencedDataFile !== undefined ? targets.has(f.referencedDataFile) : partitionKeys.has(`${f.specId}/${valuesKey(f.partition)}`)) {
+          positionFiles.push(e);
+        }
+      }
+      if (hasOld) touched.push({ m, entries });
+      else kept.push(m);
+    }
+    // Positions already deleted by v2 position delete files that apply (delete sequence number >= the file's).
+    const earlier = new Map<string, number[]>();
+    for (const d of positionFiles) {
+      for (const [path, list] of await readPositionDeletes(this.table, d.dataFile.filePath)) {
+        const target = targets.get(path);
+        if (target === undefined || (d.sequenceNumber ?? 0n) < (target.sequenceNumber ?? 0n)) continue;
+        earlier.set(path, [...(earlier.get(path) ?? []), ...list]);
+      }
+    }
+    const puffinPath = this.dvFiles === 'metadata/*.stats'
+      ? `${meta.location}/metadata/${randomUUID()}-dv.stats`
+      : `${meta.location}/data/${randomUUID()}-deletes.puffin`;
+    const blobs: { path: string; entry: ManifestEntry; blob: Buffer; cardinality: number }[] = [];
+    for (const [path, fresh] of this.deletedPositions) {
+      const entry = targets.get(path) as ManifestEntry;
+      const old = oldVectors.get(path);
+      const previous = old === undefined ? new Float64Array(0) : await readDeletionVector(this.table.io, old.dataFile);
+      const merged = unionPositions(fresh, previous, normalizePositions(earlier.get(path) ?? []));
+      assert(merged.length <= Number(entry.dataFile.recordCount), 'a deletion vector deletes at most the rows of its file', { file: path, deleted: merged.length, rows: entry.dataFile.recordCount });
+      blobs.push({ path, entry, blob: serializeDeletionVector(merged), cardinality: merged.length });
+    }
+    const bytes = writePuffin(
+      blobs.map((b) => ({
+        type: DELETION_VECTOR_BLOB_TYPE,
+        fields: [ROW_POSITION_FIELD_ID],
+        snapshotId: -1n,
+        sequenceNumber: -1n,
+        data: b.blob,
+        properties: { 'referenced-data-file': b.path, cardinality: String(b.cardinality) },
+      })),
+      { 'created-by': 'floe' },
+    );
+    await this.table.io.write(puffinPath, bytes);
+    let offset = 4; // blobs follow the leading magic, in order (writePuffin)
+    const addedDvs: DataFile[] = blobs.map((b) => {
+      const f: DataFile = {
+        content: DataFileContent.POSITION_DELETES,
+        filePath: puffinPath,
+        fileFormat: 'PUFFIN',
+        specId: b.entry.dataFile.specId,
+        partition: b.entry.dataFile.partition,
+        recordCount: BigInt(b.cardinality),
+        fileSizeInBytes: BigInt(bytes.length),
+        referencedDataFile: b.path,
+        contentOffset: BigInt(offset),
+        contentSizeInBytes: BigInt(b.blob.length),
+      };
+      offset += b.blob.length;
+      return f;
+    });
+    const added: ManifestFile[] = [];
+    for (const specId of new Set(addedDvs.map((f) => f.specId))) {
+      const spec = specs.get(specId);
+      assert(spec !== undefined, 'a data file has a known spec', { spec: specId });
+      const path = this.manifestPath();
+      const w = writeManifest({
+        path, formatVersion: meta.formatVersion, schema, spec, content: ManifestContent.DELETES, snapshotId,
+        entries: addedDvs.filter((f) => f.specId === specId).map((dataFile) => ({ status: ManifestEntryStatus.ADDED, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
+      });
+      await this.table.io.write(path, w.bytes);
+      added.push(w.manifestFile);
+    }
+    const removedDvs: DataFile[] = [];
+    const replaced = new Set([...oldVectors.values()]);
+    for (const { m, entries } of touched) {
+      const spec = specs.get(m.partitionSpecId);
+      assert(spec !== undefined, 'manifest spec must exist', { manifest: m.manifestPath });
+      const rewritten: ManifestEntry[] = [];
+      for (const e of entries) {
+        if (e.status === ManifestEntryStatus.DELETED) continue;
+        if (replaced.has(e)) {
+          removedDvs.push(e.dataFile);
+          rewritten.push({ ...e, status: ManifestEntryStatus.DELETED, snapshotId });
+        } else {
+          rewritten.push({ ...e, status: ManifestEntryStatus.EXISTING });
+        }
+      }
+      const path = this.manifestPath();
+      const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId, entries: rewritten });
+      await this.table.io.write(path, w.bytes);
+      kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: minSeq(rewritten) ?? -1n });
+    }
+    return { kept, added, addedDvs, removedDvs };
   }
 
   /**
@@ -484,33 +670,39 @@ export class Transaction {
   private operation(): SnapshotOperation {
     if (this.operationOverride !== null) return this.operationOverride;
     const adds = this.addedData.length > 0;
-    const deletes = this.addedDeletes.length > 0 || this.removedDataPaths.size > 0 || this.removeAll;
+    const deletes = this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removeAll;
     if (adds && !deletes) return 'append';
     if (!adds && deletes) return 'delete';
     return 'overwrite';
   }
 
-  private summary(parent: Snapshot | null, removed: readonly DataFile[], removedDeletes: readonly DataFile[]): Record<string, string> {
+  private summary(parent: Snapshot | null, removed: readonly DataFile[], removedDeletes: readonly DataFile[], addedDvs: readonly DataFile[]): Record<string, string> {
     const sum = (files: readonly DataFile[], f: (d: DataFile) => bigint): bigint => files.reduce((a, d) => a + f(d), 0n);
-    const pos = this.addedDeletes.filter((d) => d.content === DataFileContent.POSITION_DELETES);
-    const eq = this.addedDeletes.filter((d) => d.content === DataFileContent.EQUALITY_DELETES);
+    const addedDeletes = [...this.addedDeletes, ...addedDvs];
+    const pos = addedDeletes.filter((d) => d.content === DataFileContent.POSITION_DELETES && !isDeletionVector(d));
+    const eq = addedDeletes.filter((d) => d.content === DataFileContent.EQUALITY_DELETES);
     const addedRecords = sum(this.addedData, (d) => d.recordCount);
     const deletedRecords = sum(removed, (d) => d.recordCount);
-    const addedSize = sum([...this.addedData, ...this.addedDeletes], (d) => d.fileSizeInBytes);
-    const removedSize = sum([...removed, ...removedDeletes], (d) => d.fileSizeInBytes);
+    // A Puffin file's size counts once, however many vectors it holds (Java's summary does the same per file).
+    const sizeOf = (files: readonly DataFile[]): bigint => sum(files.filter((d, i) => files.findIndex((x) => x.filePath === d.filePath) === i), (d) => d.fileSizeInBytes);
+    const addedSize = sizeOf([...this.addedData, ...addedDeletes]);
+    const removedSize = sizeOf([...removed, ...removedDeletes]);
     const removedPos = sum(removedDeletes.filter((d) => d.content === DataFileContent.POSITION_DELETES), (d) => d.recordCount);
     const removedEq = sum(removedDeletes.filter((d) => d.content === DataFileContent.EQUALITY_DELETES), (d) => d.recordCount);
-    const posDeletes = sum(pos, (d) => d.recordCount);
+    const posDeletes = sum([...pos, ...addedDvs], (d) => d.recordCount);
     const eqDeletes = sum(eq, (d) => d.recordCount);
-    const partitions = new Set([...this.addedData, ...this.addedDeletes, ...removed].map((d) => `${d.specId}:${JSON.stringify(d.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`));
+    const removedDvs = removedDeletes.filter(isDeletionVector).length;
+    const partitions = new Set([...this.addedData, ...addedDeletes, ...removed].map((d) => `${d.specId}:${JSON.stringify(d.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`));
     const s: Record<string, string> = {};
     const put = (k: string, v: bigint | number): void => {
       if (BigInt(v) !== 0n) s[k] = String(v);
     };
     put(SummaryKey.addedDataFiles, this.addedData.length);
     put(SummaryKey.deletedDataFiles, removed.length);
-    put(SummaryKey.addedDeleteFiles, this.addedDeletes.length);
+    put(SummaryKey.addedDeleteFiles, addedDeletes.length);
     put(SummaryKey.addedPositionDeleteFiles, pos.length);
+    put(SummaryKey.addedDvs, addedDvs.length);
+    put(SummaryKey.removedDvs, removedDvs);
     put(SummaryKey.addedEqualityDeleteFiles, eq.length);
     put(SummaryKey.addedRecords, addedRecords);
     put(SummaryKey.deletedRecords, deletedRecords);
@@ -529,7 +721,7 @@ export class Transaction {
     s[SummaryKey.totalRecords] = String(prev(SummaryKey.totalRecords) + addedRecords - deletedRecords);
     s[SummaryKey.totalFilesSize] = String(prev(SummaryKey.totalFilesSize) + addedSize - removedSize);
     s[SummaryKey.totalDataFiles] = String(prev(SummaryKey.totalDataFiles) + BigInt(this.addedData.length) - BigInt(removed.length));
-    s[SummaryKey.totalDeleteFiles] = String(prev(SummaryKey.totalDeleteFiles) + BigInt(this.addedDeletes.length) - BigInt(removedDeletes.length));
+    s[SummaryKey.totalDeleteFiles] = String(prev(SummaryKey.totalDeleteFiles) + BigInt(addedDeletes.length) - BigInt(removedDeletes.length));
     s[SummaryKey.totalPositionDeletes] = String(prev(SummaryKey.totalPositionDeletes) + posDeletes - removedPos);
     s[SummaryKey.totalEqualityDeletes] = String(prev(SummaryKey.totalEqualityDeletes) + eqDeletes - removedEq);
     return s;

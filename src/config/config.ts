@@ -54,6 +54,8 @@ export interface FloeConfig {
     readonly targetFileSizeBytes: number;
     readonly codec: ParquetCodec;
     readonly tableCommitsInFlightMax: number;
+    /** Where deletion vectors go (see DeletionVectorFiles). */
+    readonly deletionVectorFiles: DeletionVectorFiles;
   };
   readonly consume: { readonly batchMax: number; readonly timeoutMs: number };
   /** Worker threads holding table windows (0: in the main thread); queue and heap bounds per worker. */
@@ -72,11 +74,20 @@ export interface TableOptionsConfig {
   readonly properties?: Readonly<Record<string, string>>;
   /** A source column changing to a type the table's column cannot hold (string → int). */
   readonly onIncompatibleChange?: IncompatibleChangePolicy;
-  /** How updates and deletes reach earlier rows: position deletes through a primary-key index, or equality deletes. */
+  /**
+   * How updates and deletes reach earlier rows: through a primary-key index as position delete files (v2) or
+   * deletion vectors (`dv`, v3), or as equality deletes. Unset: `position` on v2 tables, `dv` on v3 tables.
+   */
   readonly deleteMode?: DeleteMode;
 }
 
-export type DeleteMode = 'position' | 'equality';
+export type DeleteMode = 'position' | 'dv' | 'equality';
+
+/**
+ * Where deletion vectors are written: Puffin files next to the data (`data/*.puffin`, as Iceberg's writers do), or
+ * `metadata/*.stats` for stores that accept only Iceberg's metadata file types under a table (SeaweedFS's S3 Tables).
+ */
+export type DeletionVectorFiles = 'data/*.puffin' | 'metadata/*.stats';
 
 export type OutOfRange = 'dead-letter' | 'null';
 export type IncompatibleChangePolicy = 'fail' | 'new-column';
@@ -229,7 +240,7 @@ function tableOptions(r: Reader, base: string): TableOptionsConfig {
     ...(has('formatVersion') ? { formatVersion: formatVersion(r, `${base}.formatVersion`, 2) } : {}),
     ...(properties !== undefined ? { properties } : {}),
     ...(has('onIncompatibleChange') ? { onIncompatibleChange: oneOf(r, `${base}.onIncompatibleChange`, ['fail', 'new-column'] as const, 'fail') } : {}),
-    ...(has('deleteMode') ? { deleteMode: oneOf(r, `${base}.deleteMode`, ['position', 'equality'] as const, 'position') } : {}),
+    ...(has('deleteMode') ? { deleteMode: oneOf(r, `${base}.deleteMode`, ['position', 'dv', 'equality'] as const, 'position') } : {}),
   };
 }
 
@@ -346,7 +357,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
         formatVersion: defaults.formatVersion ?? 2,
         properties: defaults.properties ?? {},
         onIncompatibleChange: defaults.onIncompatibleChange ?? 'fail',
-        deleteMode: defaults.deleteMode ?? 'position',
+        deleteMode: defaults.deleteMode ?? ((defaults.formatVersion ?? 2) >= 3 ? 'dv' : 'position'),
       },
       overrides,
     },
@@ -356,6 +367,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       targetFileSizeBytes: r.int('commit.targetFileSizeBytes', 512 * 1024 * 1024, LIMITS.targetFileSizeBytesMin, LIMITS.targetFileSizeBytesMax),
       codec,
       tableCommitsInFlightMax: r.int('commit.tableCommitsInFlightMax', 8, 1, 256),
+      deletionVectorFiles: oneOf(r, 'commit.deletionVectorFiles', ['data/*.puffin', 'metadata/*.stats'] as const, 'data/*.puffin'),
     },
     consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
     workers: { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) },
@@ -369,10 +381,14 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   if (cfg.route.pattern.split('.').length < 2) r.fail('route.pattern', 'must name a namespace and a table, e.g. "{db}.{table}"');
   for (const [name, o] of Object.entries(cfg.tables.overrides)) {
     if (o.formatVersion === 1) r.fail(`tables.overrides.${name}.formatVersion`, 'upserts need row-level deletes: format version 2 or 3');
-    if ((o.formatVersion ?? cfg.tables.defaults.formatVersion) === 3 && o.deleteMode === 'position') {
-      r.fail(`tables.overrides.${name}.deleteMode`, 'format version 3 tables take deletion vectors, not position delete files (floe does not write them yet): use equality');
-    }
+    const version = o.formatVersion ?? cfg.tables.defaults.formatVersion;
+    const mode = o.deleteMode ?? (o.formatVersion === undefined ? cfg.tables.defaults.deleteMode : undefined);
+    if (version === 3 && mode === 'position') r.fail(`tables.overrides.${name}.deleteMode`, 'format version 3 tables take deletion vectors, not position delete files: use dv (or equality)');
+    if (version === 2 && mode === 'dv') r.fail(`tables.overrides.${name}.deleteMode`, 'deletion vectors need format version 3: use position (or equality), or formatVersion: 3');
   }
+  const d = cfg.tables.defaults;
+  if (d.formatVersion === 3 && d.deleteMode === 'position') r.fail('tables.defaults.deleteMode', 'format version 3 tables take deletion vectors, not position delete files: use dv (or equality)');
+  if (d.formatVersion === 2 && d.deleteMode === 'dv') r.fail('tables.defaults.deleteMode', 'deletion vectors need format version 3: use position (or equality), or formatVersion: 3');
   if (cfg.workers.count > 0 && cfg.workers.heapMb * 1024 * 1024 < cfg.commit.bufferBytesMax / cfg.workers.count) {
     r.fail('workers.heapMb', `each worker holds up to commit.bufferBytesMax / workers.count of windows; ${cfg.workers.heapMb} MB is below that`);
   }

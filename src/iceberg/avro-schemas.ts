@@ -4,7 +4,7 @@
  * (`manifest_entry`, `r2`, `r102`, `k117_v118`, `manifest_file`, `r508`).
  */
 import { FloeError } from '../errors.js';
-import type { AvroField, AvroSchema } from '../avro/avro.js';
+import type { AvroField, AvroRecord, AvroSchema } from '../avro/avro.js';
 import type { NestedField, PrimitiveType } from './types.js';
 import { isPrimitive } from './types.js';
 
@@ -71,8 +71,11 @@ const mapOf = (keyId: number, valueId: number, value: AvroSchema): AvroSchema =>
   },
 });
 
-/** `data_file` struct, v2 (+ the optional v3 `referenced_data_file`, harmless for v2 readers). */
-export function dataFileSchema(partitionFields: readonly NestedField[]): AvroSchema {
+/**
+ * `data_file` struct, v2 (+ the optional `referenced_data_file`, harmless for v2 readers); v3 adds
+ * `first_row_id` (row lineage) and `content_offset` / `content_size_in_bytes` (deletion vectors).
+ */
+export function dataFileSchema(partitionFields: readonly NestedField[], formatVersion = 2): AvroSchema {
   return {
     type: 'record',
     name: 'r2',
@@ -93,12 +96,19 @@ export function dataFileSchema(partitionFields: readonly NestedField[]): AvroSch
       { name: 'split_offsets', type: opt({ type: 'array', items: 'long', 'element-id': 133 }), default: null, 'field-id': 132 },
       { name: 'equality_ids', type: opt({ type: 'array', items: 'int', 'element-id': 136 }), default: null, 'field-id': 135 },
       { name: 'sort_order_id', type: opt('int'), default: null, 'field-id': 140 },
+      ...(formatVersion >= 3 ? [{ name: 'first_row_id', type: opt('long'), default: null, 'field-id': 142, doc: 'The _row_id for the first row in the data file' }] : []),
       { name: 'referenced_data_file', type: opt('string'), default: null, 'field-id': 143 },
+      ...(formatVersion >= 3
+        ? [
+            { name: 'content_offset', type: opt('long'), default: null, 'field-id': 144, doc: 'The offset in the file where the content starts' },
+            { name: 'content_size_in_bytes', type: opt('long'), default: null, 'field-id': 145, doc: 'The length of a referenced content stored in the file' },
+          ]
+        : []),
     ],
   };
 }
 
-export function manifestEntrySchema(partitionFields: readonly NestedField[]): AvroSchema {
+export function manifestEntrySchema(partitionFields: readonly NestedField[], formatVersion = 2): AvroSchema {
   return {
     type: 'record',
     name: 'manifest_entry',
@@ -107,12 +117,12 @@ export function manifestEntrySchema(partitionFields: readonly NestedField[]): Av
       { name: 'snapshot_id', type: opt('long'), default: null, 'field-id': 1 },
       { name: 'sequence_number', type: opt('long'), default: null, 'field-id': 3 },
       { name: 'file_sequence_number', type: opt('long'), default: null, 'field-id': 4 },
-      { name: 'data_file', type: dataFileSchema(partitionFields), 'field-id': 2 },
+      { name: 'data_file', type: dataFileSchema(partitionFields, formatVersion), 'field-id': 2 },
     ],
   };
 }
 
-/** `manifest_file` (manifest list entry), v2. */
+/** `manifest_file` (manifest list entry), v2; v3 adds `first_row_id` (see manifestFileSchema). */
 export const MANIFEST_FILE_SCHEMA: AvroSchema = {
   type: 'record',
   name: 'manifest_file',
@@ -153,3 +163,11 @@ export const MANIFEST_FILE_SCHEMA: AvroSchema = {
     { name: 'key_metadata', type: opt('bytes'), default: null, 'field-id': 519 },
   ],
 };
+
+/** `manifest_file` of a format version: v3 appends `first_row_id` (520), the first `_row_id` of a data manifest. */
+export function manifestFileSchema(formatVersion: number): AvroSchema {
+  if (formatVersion < 3) return MANIFEST_FILE_SCHEMA;
+  const base = MANIFEST_FILE_SCHEMA as AvroRecord;
+  const fields: AvroField[] = [...base.fields, { name: 'first_row_id', type: opt('long'), default: null, 'field-id': 520, doc: 'Starting row ID to assign to new rows in ADDED data files' }];
+  return { ...base, fields };
+}

@@ -32,6 +32,19 @@ export interface DataFile {
   readonly sortOrderId?: number;
   /** v3: the data file a position delete file or deletion vector applies to, if only one. */
   readonly referencedDataFile?: string;
+  /**
+   * v3 row lineage: the `_row_id` of the file's first row. Null in ADDED entries (inherited from the manifest's
+   * `first_row_id` plus the record counts of the files before it); written explicitly once a file is EXISTING.
+   */
+  readonly firstRowId?: bigint;
+  /** v3 deletion vector: where its `deletion-vector-v1` blob sits in the Puffin file (`file_path`). */
+  readonly contentOffset?: bigint;
+  readonly contentSizeInBytes?: bigint;
+}
+
+/** A deletion vector: a position delete entry stored as a Puffin blob (spec v3: "Deletion Vectors"). */
+export function isDeletionVector(f: DataFile): boolean {
+  return f.content === DataFileContent.POSITION_DELETES && f.fileFormat === 'PUFFIN';
 }
 
 export const ManifestEntryStatus = Object.freeze({ EXISTING: 0, ADDED: 1, DELETED: 2 } as const);

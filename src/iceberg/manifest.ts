@@ -7,7 +7,7 @@
  */
 import { FloeError, assert } from '../errors.js';
 import { readContainer, writeContainer, type AvroValue } from '../avro/avro.js';
-import { MANIFEST_FILE_SCHEMA, decimalRequiredBytes, manifestEntrySchema } from './avro-schemas.js';
+import { decimalRequiredBytes, manifestEntrySchema, manifestFileSchema } from './avro-schemas.js';
 import { toBinary } from './conversions.js';
 import { DataFileContent, ManifestEntryStatus, type DataFile, type FileFormat, type ManifestEntry } from './data-file.js';
 import type { PartitionSpec } from './partition-spec.js';
@@ -42,6 +42,11 @@ export interface ManifestFile {
   readonly existingRowsCount: bigint;
   readonly deletedRowsCount: bigint;
   readonly partitions: readonly FieldSummary[] | null;
+  /**
+   * v3 row lineage (`first_row_id`): the first `_row_id` of the rows of this data manifest's files that have no
+   * `first_row_id` of their own. Null until a manifest list assigns it (always null for delete manifests).
+   */
+  readonly firstRowId?: bigint | null;
 }
 
 export const UNASSIGNED_SEQUENCE_NUMBER = -1n;
@@ -176,11 +181,19 @@ export function writeManifest(opts: {
         equality_ids: f.equalityIds === undefined ? null : [...f.equalityIds],
         sort_order_id: f.sortOrderId ?? null,
         referenced_data_file: f.referencedDataFile ?? null,
+        ...(opts.formatVersion >= 3
+          ? {
+              // ADDED files inherit their first_row_id; EXISTING and DELETED ones keep the one they inherited.
+              first_row_id: e.status === ManifestEntryStatus.ADDED ? null : (f.firstRowId ?? null),
+              content_offset: f.contentOffset ?? null,
+              content_size_in_bytes: f.contentSizeInBytes ?? null,
+            }
+          : {}),
       },
     });
   }
 
-  const bytes = writeContainer(manifestEntrySchema(partitionFields), rows, {
+  const bytes = writeContainer(manifestEntrySchema(partitionFields, opts.formatVersion), rows, {
     schema: JSON.stringify(schema.toJSON()),
     'schema-id': String(schema.schemaId),
     'partition-spec': JSON.stringify(spec.toJSON().fields),
@@ -226,6 +239,9 @@ export function readManifest(bytes: Uint8Array, manifest: ManifestFile, specs: R
   const spec = specs.get(manifest.partitionSpecId);
   if (spec === undefined) throw new FloeError('metadata_invalid', `manifest ${manifest.manifestPath} uses unknown partition spec ${manifest.partitionSpecId}`);
   const partitionFields: NestedField[] = spec.partitionType(schema);
+  // First row id inheritance (spec v3: "First Row ID Inheritance"): a data file without first_row_id takes the
+  // manifest's first_row_id plus the record counts of the files before it that had none either.
+  let nextRowId = manifest.content === ManifestContent.DATA ? (manifest.firstRowId ?? null) : null;
   return c.rows.map((row) => {
     const r = row as Record<string, AvroValue>;
     const df = r.data_file as Record<string, AvroValue>;
@@ -258,7 +274,15 @@ export function readManifest(bytes: Uint8Array, manifest: ManifestFile, specs: R
       ...(Array.isArray(df.equality_ids) ? { equalityIds: (df.equality_ids as number[]).map(Number) } : {}),
       ...(df.sort_order_id !== null && df.sort_order_id !== undefined ? { sortOrderId: Number(df.sort_order_id) } : {}),
       ...(typeof df.referenced_data_file === 'string' ? { referencedDataFile: df.referenced_data_file } : {}),
+      ...(df.content_offset !== null && df.content_offset !== undefined ? { contentOffset: BigInt(df.content_offset as bigint) } : {}),
+      ...(df.content_size_in_bytes !== null && df.content_size_in_bytes !== undefined ? { contentSizeInBytes: BigInt(df.content_size_in_bytes as bigint) } : {}),
     };
+    if (df.first_row_id !== null && df.first_row_id !== undefined) {
+      Object.assign(dataFile, { firstRowId: BigInt(df.first_row_id as bigint) });
+    } else if (nextRowId !== null && content === DataFileContent.DATA) {
+      Object.assign(dataFile, { firstRowId: nextRowId });
+      nextRowId += dataFile.recordCount;
+    }
     return {
       status,
       snapshotId,
@@ -274,6 +298,11 @@ export function readManifest(bytes: Uint8Array, manifest: ManifestFile, specs: R
 /**
  * Encodes a snapshot's manifest list. Manifests with an unassigned sequence number (added by this snapshot)
  * get `sequenceNumber`, as Java's ManifestListWriter does.
+ *
+ * v3 (spec: "First Row ID Assignment"): every data manifest without a `first_row_id` is assigned one, starting at
+ * the snapshot's `first-row-id` and advancing by the manifest's added and existing row counts (which covers every
+ * file in it that will inherit an id); existing assignments are kept. `addedRows` is the total assigned: the
+ * snapshot's `added-rows`, by which the table's `next-row-id` advances.
  */
 export function writeManifestList(opts: {
   readonly formatVersion: number;
@@ -281,8 +310,22 @@ export function writeManifestList(opts: {
   readonly parentSnapshotId: bigint | null;
   readonly sequenceNumber: bigint;
   readonly manifests: readonly ManifestFile[];
+  /** v3: the snapshot's first-row-id (the table's next-row-id). */
+  readonly firstRowId?: bigint;
 }): Buffer {
+  return writeManifestListWithRowIds(opts).bytes;
+}
+
+export function writeManifestListWithRowIds(opts: Parameters<typeof writeManifestList>[0]): { bytes: Buffer; addedRows: bigint } {
+  const v3 = opts.formatVersion >= 3;
+  assert(!v3 || opts.firstRowId !== undefined, 'a v3 manifest list needs the snapshot first-row-id');
+  let nextRowId = opts.firstRowId ?? 0n;
   const rows: AvroValue[] = opts.manifests.map((m) => {
+    let firstRowId: bigint | null = m.firstRowId ?? null;
+    if (v3 && m.content === ManifestContent.DATA && firstRowId === null) {
+      firstRowId = nextRowId;
+      nextRowId += m.addedRowsCount + m.existingRowsCount;
+    }
     const seq = m.sequenceNumber === UNASSIGNED_SEQUENCE_NUMBER ? opts.sequenceNumber : m.sequenceNumber;
     const minSeq = m.minSequenceNumber === UNASSIGNED_SEQUENCE_NUMBER ? seq : m.minSequenceNumber;
     return {
@@ -309,14 +352,17 @@ export function writeManifestList(opts: {
               upper_bound: p.upperBound,
             })),
       key_metadata: null,
+      ...(v3 ? { first_row_id: m.content === ManifestContent.DATA ? firstRowId : null } : {}),
     };
   });
-  return writeContainer(MANIFEST_FILE_SCHEMA, rows, {
+  const bytes = writeContainer(manifestFileSchema(opts.formatVersion), rows, {
     'snapshot-id': String(opts.snapshotId),
     'parent-snapshot-id': opts.parentSnapshotId === null ? 'null' : String(opts.parentSnapshotId),
     'sequence-number': String(opts.sequenceNumber),
     'format-version': String(opts.formatVersion),
+    ...(v3 ? { 'first-row-id': String(opts.firstRowId) } : {}),
   });
+  return { bytes, addedRows: nextRowId - (opts.firstRowId ?? 0n) };
 }
 
 export function readManifestList(bytes: Uint8Array, what: string): ManifestFile[] {
@@ -349,6 +395,7 @@ export function readManifestList(bytes: Uint8Array, what: string): ManifestFile[
               lowerBound: (p.lower_bound as Uint8Array | null) ?? null,
               upperBound: (p.upper_bound as Uint8Array | null) ?? null,
             })),
+      ...(r.first_row_id !== null && r.first_row_id !== undefined ? { firstRowId: BigInt(r.first_row_id as bigint) } : {}),
     };
   });
 }

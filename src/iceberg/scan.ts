@@ -11,7 +11,8 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { liveEntries } from '../commit/transaction.js';
 import { decodeParquetColumns } from '../writer/parquet.js';
 import { arrowValue } from '../writer/column-builder.js';
-import { DataFileContent, type DataFile, type ManifestEntry } from './data-file.js';
+import { DataFileContent, isDeletionVector, type DataFile, type ManifestEntry } from './data-file.js';
+import { readDeletionVector } from './deletion-vector.js';
 import { currentSchema, specsById } from './table-metadata.js';
 import type { NestedField, PrimitiveType } from './types.js';
 import { valuesKey, type IcebergValue } from './values.js';
@@ -38,6 +39,23 @@ async function readRows(table: LoadedTable, path: string, fields: readonly Neste
   return out;
 }
 
+/** Position delete file columns (spec: "Position Delete Files"): file_path (2147483546), pos (2147483545). */
+const POSITION_DELETE_FIELDS: readonly NestedField[] = [
+  { id: 2147483546, name: 'file_path', required: true, type: { kind: 'string' } },
+  { id: 2147483545, name: 'pos', required: true, type: { kind: 'long' } },
+];
+
+/** The rows of a (Parquet) position delete file: deleted positions by data file path. */
+export async function readPositionDeletes(table: LoadedTable, path: string): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  for (const [p, pos] of await readRows(table, path, POSITION_DELETE_FIELDS)) {
+    let list = out.get(p as string);
+    if (list === undefined) out.set(p as string, (list = []));
+    list.push(Number(pos));
+  }
+  return out;
+}
+
 /**
  * Visits every live row of the table's current snapshot (deletes applied): its data file, its position in
  * that file, and the values of `fields` (the table's columns, or a subset such as the key columns).
@@ -56,15 +74,21 @@ export async function scanLive(
 
   // file path -> deleted positions with the delete's sequence number
   const positions = new Map<string, { pos: bigint; seq: bigint }[]>();
+  const puffins = new Map<string, Promise<Uint8Array>>();
   for (const d of posDeletes) {
-    const rows = await readRows(table, d.dataFile.filePath, [
-      { id: 2147483546, name: 'file_path', required: true, type: { kind: 'string' } },
-      { id: 2147483545, name: 'pos', required: true, type: { kind: 'long' } },
-    ]);
-    for (const [p, pos] of rows) {
-      const list = positions.get(p as string) ?? [];
-      list.push({ pos: pos as bigint, seq: d.sequenceNumber ?? 0n });
-      positions.set(p as string, list);
+    const seq = d.sequenceNumber ?? 0n;
+    if (isDeletionVector(d.dataFile)) {
+      // A deletion vector (v3) holds every deleted position of its file, v2 position deletes merged in.
+      const target = d.dataFile.referencedDataFile ?? '';
+      const list = positions.get(target) ?? [];
+      for (const pos of await readDeletionVector(table.io, d.dataFile, puffins)) list.push({ pos: BigInt(pos), seq });
+      positions.set(target, list);
+      continue;
+    }
+    for (const [p, list] of await readPositionDeletes(table, d.dataFile.filePath)) {
+      const all = positions.get(p) ?? [];
+      for (const pos of list) all.push({ pos: BigInt(pos), seq });
+      positions.set(p, all);
     }
   }
   const eq: { entry: ManifestEntry; ids: readonly number[]; keys: Set<string> }[] = [];

@@ -1,7 +1,8 @@
 /**
  * Snapshots (spec: "Snapshots"). JSON form:
  *   {"snapshot-id":3051729675574597004,"parent-snapshot-id":...,"sequence-number":1,"timestamp-ms":1515100955770,
- *    "manifest-list":"s3://b/wh/.../snap-3051729675574597004-1-....avro","summary":{"operation":"append",...},"schema-id":0}
+ *    "manifest-list":"s3://b/wh/.../snap-3051729675574597004-1-....avro","summary":{"operation":"append",...},"schema-id":0,
+ *    "first-row-id":1000,"added-rows":250}   (the last two: v3 row lineage)
  * Snapshot ids are 64-bit: they are bigint here and written to JSON as exact integers (see json.ts).
  */
 import { FloeError } from '../errors.js';
@@ -16,6 +17,10 @@ export interface Snapshot {
   readonly manifestList: string;
   readonly summary: Readonly<Record<string, string>> & { readonly operation: SnapshotOperation };
   readonly schemaId: number | null;
+  /** v3 row lineage: the first `_row_id` assigned to rows this snapshot added (the table's next-row-id before it). */
+  readonly firstRowId?: bigint | null;
+  /** v3 row lineage: how many row ids the snapshot assigned (the table's next-row-id advances by this). */
+  readonly addedRows?: bigint | null;
 }
 
 export interface SnapshotRef {
@@ -32,6 +37,8 @@ export const SummaryKey = Object.freeze({
   addedDeleteFiles: 'added-delete-files',
   addedEqualityDeleteFiles: 'added-equality-delete-files',
   addedPositionDeleteFiles: 'added-position-delete-files',
+  addedDvs: 'added-dvs',
+  removedDvs: 'removed-dvs',
   removedDeleteFiles: 'removed-delete-files',
   addedRecords: 'added-records',
   deletedRecords: 'deleted-records',
@@ -59,6 +66,8 @@ export function snapshotToJSON(s: Snapshot): Record<string, unknown> {
     'manifest-list': s.manifestList,
     summary: { ...s.summary },
     ...(s.schemaId !== null ? { 'schema-id': s.schemaId } : {}),
+    ...(s.firstRowId !== undefined && s.firstRowId !== null ? { 'first-row-id': s.firstRowId } : {}),
+    ...(s.addedRows !== undefined && s.addedRows !== null ? { 'added-rows': s.addedRows } : {}),
   };
 }
 
@@ -79,6 +88,8 @@ export function snapshotFromJSON(j: Record<string, unknown>): Snapshot {
     manifestList: j['manifest-list'],
     summary: { ...summary, operation: op },
     schemaId: typeof j['schema-id'] === 'number' ? j['schema-id'] : null,
+    ...(j['first-row-id'] !== undefined && j['first-row-id'] !== null ? { firstRowId: toBigInt(j['first-row-id'], 'first-row-id') } : {}),
+    ...(j['added-rows'] !== undefined && j['added-rows'] !== null ? { addedRows: toBigInt(j['added-rows'], 'added-rows') } : {}),
   };
 }
 

@@ -30,7 +30,9 @@ export interface TableMetadata {
   readonly refs: Readonly<Record<string, SnapshotRef>>;
   readonly snapshotLog: readonly { readonly timestampMs: number; readonly snapshotId: bigint }[];
   readonly metadataLog: readonly { readonly timestampMs: number; readonly metadataFile: string }[];
-  /** Fields this implementation does not model (statistics, partition-statistics, next-row-id...), kept verbatim. */
+  /** v3 row lineage (`next-row-id`): the first `_row_id` the next snapshot assigns. Undefined before v3. */
+  readonly nextRowId?: bigint;
+  /** Fields this implementation does not model (statistics, partition-statistics...), kept verbatim. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
@@ -132,6 +134,7 @@ export function newTableMetadata(opts: {
     refs: {},
     snapshotLog: [],
     metadataLog: [],
+    ...((opts.formatVersion ?? 2) >= 3 ? { nextRowId: 0n } : {}),
     extra: {},
   };
 }
@@ -139,7 +142,7 @@ export function newTableMetadata(opts: {
 const KNOWN_KEYS = new Set([
   'format-version', 'table-uuid', 'location', 'last-sequence-number', 'last-updated-ms', 'last-column-id', 'schema', 'schemas',
   'current-schema-id', 'partition-spec', 'partition-specs', 'default-spec-id', 'last-partition-id', 'sort-orders',
-  'default-sort-order-id', 'properties', 'current-snapshot-id', 'snapshots', 'snapshot-log', 'metadata-log', 'refs',
+  'default-sort-order-id', 'properties', 'current-snapshot-id', 'snapshots', 'snapshot-log', 'metadata-log', 'refs', 'next-row-id',
 ]);
 
 export function tableMetadataFromJSON(j: unknown): TableMetadata {
@@ -186,6 +189,7 @@ export function tableMetadataFromJSON(j: unknown): TableMetadata {
     metadataLog: Array.isArray(o['metadata-log'])
       ? o['metadata-log'].map((e: Record<string, unknown>) => ({ timestampMs: Number(e['timestamp-ms']), metadataFile: String(e['metadata-file']) }))
       : [],
+    ...(fv >= 3 ? { nextRowId: o['next-row-id'] === undefined || o['next-row-id'] === null ? 0n : toBigInt(o['next-row-id'], 'next-row-id') } : {}),
     extra,
   };
 }
@@ -214,6 +218,7 @@ export function tableMetadataToJSON(m: TableMetadata): Record<string, unknown> {
     snapshots: m.snapshots.map(snapshotToJSON),
     'snapshot-log': m.snapshotLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'snapshot-id': e.snapshotId })),
     'metadata-log': m.metadataLog.map((e) => ({ 'timestamp-ms': e.timestampMs, 'metadata-file': e.metadataFile })),
+    ...(m.formatVersion >= 3 ? { 'next-row-id': m.nextRowId ?? 0n } : {}),
   };
 }
 
@@ -270,6 +275,7 @@ export function applyUpdates(base: TableMetadata, updates: readonly TableUpdate[
         const v = u['format-version'];
         if (v < m.formatVersion || v > 3) throw new FloeError('catalog_bad_request', `cannot change format version ${m.formatVersion} to ${v}`);
         m.formatVersion = v as 1 | 2 | 3;
+        if (v >= 3 && m.nextRowId === undefined) m.nextRowId = 0n;
         break;
       }
       case 'add-schema': {
@@ -320,6 +326,15 @@ export function applyUpdates(base: TableMetadata, updates: readonly TableUpdate[
         if (m.snapshots.some((x) => x.snapshotId === s.snapshotId)) throw new FloeError('catalog_bad_request', `snapshot ${s.snapshotId} already exists`);
         if (m.formatVersion >= 2 && s.sequenceNumber <= m.lastSequenceNumber && s.parentSnapshotId !== null) {
           throw new FloeError('commit_conflict', `snapshot sequence number ${s.sequenceNumber} is not above last-sequence-number ${m.lastSequenceNumber}`);
+        }
+        if (m.formatVersion >= 3) {
+          // Row lineage (spec v3: "Snapshot Row IDs"): first-row-id must not reuse ids; next-row-id advances by added-rows.
+          const next = m.nextRowId ?? 0n;
+          if (s.firstRowId === undefined || s.firstRowId === null || s.addedRows === undefined || s.addedRows === null) {
+            throw new FloeError('catalog_bad_request', `v3 snapshot ${s.snapshotId} has no first-row-id / added-rows`);
+          }
+          if (s.firstRowId < next) throw new FloeError('commit_conflict', `snapshot first-row-id ${s.firstRowId} is below next-row-id ${next}`);
+          m.nextRowId = s.firstRowId + s.addedRows;
         }
         m.snapshots = [...m.snapshots, s];
         if (s.sequenceNumber > m.lastSequenceNumber) m.lastSequenceNumber = s.sequenceNumber;

@@ -14,10 +14,11 @@ import type { SortOrder } from '../iceberg/sort-order.js';
 import { applyTransform, transformResultType } from '../iceberg/transform.js';
 import { typeToString, type IcebergType, type NestedField, type PrimitiveType } from '../iceberg/types.js';
 import { compareValues, valueMatchesType, type IcebergValue } from '../iceberg/values.js';
-import type { IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
+import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { DataWriter, EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
+import { normalizePositions } from '../iceberg/deletion-vector.js';
 import type { IndexedFile, PkIndex } from './pk-index.js';
 import { TableBuffer, type Slot, type Values } from './table-buffer.js';
 
@@ -39,6 +40,8 @@ export interface TableLayout {
   readonly outOfRange: OutOfRange;
   /** Every partition spec of the table by id (position deletes are written in their target file's spec). */
   readonly specs?: ReadonlyMap<number, PartitionSpec>;
+  /** With a key index: `position` writes position delete files, `dv` hands positions to the committer. */
+  readonly deleteMode?: DeleteMode;
 }
 
 export interface SealedWindow {
@@ -53,6 +56,11 @@ export interface SealedWindow {
   readonly positionDeletedKeys: Values[];
   /** Set when the primary-key index ran out of budget in this window (the table writes equality deletes from now on). */
   readonly indexOverflow: string | null;
+  /**
+   * Delete mode `dv`: the deleted positions per target data file, sorted. The committer merges them into each
+   * file's deletion vector at commit time (it needs the table's current vectors, which only it sees).
+   */
+  readonly deletedPositions: [string, Float64Array][];
 }
 
 /** Where a table column's values come from: the source column and its converter into the column's type. */
@@ -342,8 +350,9 @@ export class TableState {
   }
 
   /**
-   * Seals the window into data files and delete files. With a primary-key index (delete mode `position`) a
-   * key that has a live row gets a position delete for that row (spec: "Position Delete Files"), a key that
+   * Seals the window into data files and delete files. With a primary-key index (delete mode `position`, or `dv`
+   * where the positions go to the committer for deletion vectors) a key that has a live row gets a position
+   * delete for that row (spec: "Position Delete Files"), a key that
    * has none needs no delete at all, and every row written is indexed at its new (file, position). Without
    * one, every key touched gets an equality delete.
    */
@@ -359,6 +368,8 @@ export class TableState {
     if (truncated && index !== null) index.clear(); // every earlier file is removed by this commit
     const eq = index === null ? new EqualityDeleteWriter(settings, schema, deleteSpec, keyIds) : null;
     const positionWriters = new Map<number, PositionDeleteWriter>();
+    const asVectors = this.layout.deleteMode === 'dv';
+    const vectorPositions = new Map<string, number[]>();
     const targets = new Set<string>();
     const positionDeletedKeys: Values[] = [];
     const keyIndex = keyIds.map((id) => schema.fields.findIndex((f) => f.id === id));
@@ -371,7 +382,14 @@ export class TableState {
     for (const slot of slots) {
       if (!truncated && index !== null) {
         const at = index.get(slot.key);
-        if (at !== undefined) {
+        if (at !== undefined && asVectors) {
+          let list = vectorPositions.get(at.file.path);
+          if (list === undefined) vectorPositions.set(at.file.path, (list = []));
+          list.push(at.pos);
+          targets.add(at.file.path);
+          positionDeletedKeys.push(slot.key);
+          index.delete(slot.key);
+        } else if (at !== undefined) {
           let w = positionWriters.get(at.file.specId);
           if (w === undefined) {
             const targetSpec = this.layout.specs?.get(at.file.specId) ?? (at.file.specId === spec.specId ? spec : undefined);
@@ -419,6 +437,7 @@ export class TableState {
       Promise.all([...positionWriters.values()].map((w) => w.close())).then((x) => x.flat()),
     ]);
     if (overflow !== null) this.index = null;
-    return { dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys, indexOverflow: overflow?.message ?? null };
+    const deletedPositions: [string, Float64Array][] = [...vectorPositions].map(([path, list]) => [path, normalizePositions(list)]);
+    return { dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys, indexOverflow: overflow?.message ?? null, deletedPositions };
   }
 }

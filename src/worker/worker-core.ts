@@ -54,7 +54,7 @@ export interface TableLayoutMsg {
   readonly codec?: ParquetCodec;
   readonly targetFileSizeBytes?: number;
   readonly onIncompatibleChange?: IncompatibleChangePolicy;
-  /** `position`: the worker keeps a primary-key index and writes position deletes; `equality` otherwise. */
+  /** `position` / `dv`: the worker keeps a primary-key index and deletes by position; `equality` otherwise. */
   readonly deleteMode?: DeleteMode;
   /** Every partition spec of the table (JSON), for position deletes against files of older specs. */
   readonly specs?: readonly Record<string, unknown>[];
@@ -107,6 +107,13 @@ export interface SealedTable {
   readonly targetDataFiles: string[];
   /** Keys the position deletes are for (deleted by equality instead if their files were rewritten meanwhile). */
   readonly positionDeletedKeys: (IcebergValue | null)[][];
+  /** Delete mode `dv`: deleted positions per target data file, for the committer's deletion vectors. */
+  readonly deletedPositions: [string, Float64Array][];
+}
+
+/** Delete modes that keep a primary-key index (rows are deleted where the index says they are). */
+export function usesKeyIndex(mode: DeleteMode | undefined): boolean {
+  return mode === 'position' || mode === 'dv';
 }
 
 interface WorkerTable {
@@ -164,6 +171,7 @@ export class WorkerCore {
       targetFileSizeBytes: msg.targetFileSizeBytes ?? this.init.targetFileSizeBytes,
       onIncompatibleChange: msg.onIncompatibleChange ?? 'fail',
       outOfRange: this.init.outOfRange ?? 'dead-letter',
+      ...(msg.deleteMode !== undefined ? { deleteMode: msg.deleteMode } : {}),
       ...(msg.specs !== undefined ? { specs: new Map(msg.specs.map((j) => PartitionSpec.fromJSON(j)).map((sp) => [sp.specId, sp])) } : {}),
     };
   }
@@ -249,7 +257,7 @@ export class WorkerCore {
     if (existing !== undefined) {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
       existing.state.setLayout(this.layoutOf(layout));
-      if (layout.rebuildIndex === true && layout.deleteMode === 'position' && layout.metadata !== undefined && existing.state.pkIndex !== null) {
+      if (layout.rebuildIndex === true && usesKeyIndex(layout.deleteMode) && layout.metadata !== undefined && existing.state.pkIndex !== null) {
         existing.state.useIndex(await this.buildIndex(layout, tableMetadataFromJSON(layout.metadata)));
       }
       existing.location = layout.location;
@@ -261,7 +269,7 @@ export class WorkerCore {
     const state = new TableState(this.layoutOf(layout));
     let loadedFrom: string | null = null;
     let indexSource: 'saved' | 'built' | null = null;
-    if (layout.deleteMode === 'position' && layout.metadata !== undefined) {
+    if (usesKeyIndex(layout.deleteMode) && layout.metadata !== undefined) {
       try {
         const metadata = tableMetadataFromJSON(layout.metadata);
         const saved = await this.loadSavedIndex(layout, metadata);
@@ -377,6 +385,7 @@ export class WorkerCore {
         deletedKeys: sealed.deletedKeys,
         targetDataFiles: sealed.targetDataFiles,
         positionDeletedKeys: sealed.positionDeletedKeys,
+        deletedPositions: sealed.deletedPositions,
       });
       t.window.clear();
       t.expected.clear();

@@ -41,7 +41,7 @@ describe('validateConfig', () => {
       decode: { idColumns: [], timeAs: 'time', outOfRange: 'dead-letter' },
       route: { pattern: '{db}.{table}', include: [], exclude: [] },
       tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position' }, overrides: {} },
-      commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8 },
+      commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin' },
       consume: { batchMax: 10_000, timeoutMs: 200 },
       workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
       shutdown: { timeoutMs: 60_000 },
@@ -58,7 +58,7 @@ describe('validateConfig', () => {
         decode: { idColumns: 'id, tenant_id', cdcField: '_cdc.op', timeAs: 'string', outOfRange: 'null' },
         route: { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] },
         tables: { autoCreate: 'false', defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': 268435456 } }, overrides: { 'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], sortBy: ['truncate(4, region)', 'id asc'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read', 'write.parquet.compression-codec': 'snappy' }, onIncompatibleChange: 'new-column' }, 'analytics.shop_items': { partitionBy: [] } } },
-        commit: { intervalMs: '30000', codec: 'SNAPPY', bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, tableCommitsInFlightMax: 2 },
+        commit: { intervalMs: '30000', codec: 'SNAPPY', bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, tableCommitsInFlightMax: 2, deletionVectorFiles: 'metadata/*.stats' },
         consume: { batchMax: 500, timeoutMs: 50 },
         workers: { count: 2, queueMax: 8, heapMb: 1024 },
         shutdown: { timeoutMs: 120_000 },
@@ -72,13 +72,13 @@ describe('validateConfig', () => {
     assert.deepEqual(cfg.route, { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] });
     assert.deepEqual(cfg.tables, {
       autoCreate: false,
-      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail', deleteMode: 'position' },
+      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail', deleteMode: 'dv' },
       overrides: {
         'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], sortBy: ['truncate(4, region)', 'id asc'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read', 'write.parquet.compression-codec': 'snappy' }, onIncompatibleChange: 'new-column' },
         'analytics.shop_items': { partitionBy: [] },
       },
     });
-    assert.deepEqual(cfg.commit, { intervalMs: 30_000, bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, codec: 'snappy', tableCommitsInFlightMax: 2 });
+    assert.deepEqual(cfg.commit, { intervalMs: 30_000, bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, codec: 'snappy', tableCommitsInFlightMax: 2, deletionVectorFiles: 'metadata/*.stats' });
     assert.deepEqual(cfg.consume, { batchMax: 500, timeoutMs: 50 });
     assert.deepEqual(cfg.workers, { count: 2, queueMax: 8, heapMb: 1024 });
     assert.deepEqual(cfg.shutdown, { timeoutMs: 120_000 });
@@ -176,6 +176,19 @@ describe('validateConfig', () => {
       failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 1 } } } }), 'tables.overrides.shop.orders.formatVersion', /^config tables\.overrides\.shop\.orders\.formatVersion: upserts need row-level deletes/);
       failsOn(withPatch({ tables: { defaults: { formatVersion: 4 } } }), 'tables.defaults.formatVersion', /must be between 1 and 3, got 4/);
       failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 0 } } } }), 'tables.overrides.shop.orders.formatVersion', /must be between 1 and 3, got 0/);
+    });
+
+    it('delete modes must fit the format version: deletion vectors on v3, position delete files on v2', () => {
+      failsOn(withPatch({ tables: { defaults: { formatVersion: 3, deleteMode: 'position' } } }), 'tables.defaults.deleteMode', /format version 3 tables take deletion vectors/);
+      failsOn(withPatch({ tables: { defaults: { deleteMode: 'dv' } } }), 'tables.defaults.deleteMode', /deletion vectors need format version 3/);
+      failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 3, deleteMode: 'position' } } } }), 'tables.overrides.shop.orders.deleteMode', /take deletion vectors/);
+      failsOn(withPatch({ tables: { overrides: { 'shop.orders': { deleteMode: 'dv' } } } }), 'tables.overrides.shop.orders.deleteMode', /need format version 3/);
+      failsOn(withPatch({ tables: { defaults: { deleteMode: 'vectors' } } }), 'tables.defaults.deleteMode', /must be one of position, dv, equality/);
+      failsOn(withPatch({ commit: { deletionVectorFiles: 'data/*.bin' } }), 'commit.deletionVectorFiles', /must be one of data\/\*\.puffin, metadata\/\*\.stats/);
+      const v3 = validateConfig(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 3 } } } }), {});
+      assert.equal(v3.tables.defaults.deleteMode, 'position');
+      assert.equal(v3.tables.overrides['shop.orders']?.deleteMode, undefined); // the table's format version decides: dv
+      assert.equal(v3.commit.deletionVectorFiles, 'data/*.puffin');
     });
 
     it('override table names must be routed names', () => {

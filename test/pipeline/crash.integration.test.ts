@@ -1,4 +1,4 @@
-// Crash test: floe runs as a child process and is killed with SIGKILL at many random moments (startup, mid-consume, in a commit cycle, right after a commit, and through a catalog proxy exactly before or after a table commit lands, i.e. between two tables' commits and before the Kafka offset commit) while Debezium events keep arriving, then restarted; at the end it catches up, stops gracefully on SIGTERM, and Spark and DuckDB read every table equal to the source state: no duplicate keys, no missing rows.
+// Crash test: floe runs as a child process and is killed with SIGKILL at many random moments (startup, mid-consume, in a commit cycle, right after a commit, and through a catalog proxy exactly before or after a table commit lands, i.e. between two tables' commits and before the Kafka offset commit) while Debezium events keep arriving, then restarted; at the end it catches up, stops gracefully on SIGTERM, and Spark and DuckDB read every table (one of them a v3 table with deletion vectors) equal to the source state: no duplicate keys, no missing rows.
 // Replay a run with FLOE_CRASH_SEED=<seed> (printed at the start); FLOE_CRASH_ROUNDS sets the number of kills (default 10).
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,8 +55,10 @@ function configFile(dir: string, name: string, brokers: string, groupId: string,
     s3: { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: '${AWS_ACCESS_KEY_ID}', secretAccessKey: '${AWS_SECRET_ACCESS_KEY}' },
     route: { pattern: `c${run}_{db}.{table}` },
     // A low merge threshold makes manifest merging run many times under the engines' eyes.
-    tables: { defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } }, overrides: { [`${ns}.orders`]: { partitionBy: ['region'] } } },
-    commit: { intervalMs, targetFileSizeBytes: 8 * 1024 * 1024 },
+    // customers is a v3 table: its deletes are deletion vectors, merged at each commit (also across kills).
+    tables: { defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } }, overrides: { [`${ns}.orders`]: { partitionBy: ['region'] }, [`${ns}.customers`]: { formatVersion: 3 } } },
+    // SeaweedFS accepts only Iceberg's metadata file types under a table: deletion vectors go to metadata/*.stats.
+    commit: { intervalMs, targetFileSizeBytes: 8 * 1024 * 1024, deletionVectorFiles: 'metadata/*.stats' },
     shutdown: { timeoutMs: shutdownTimeoutMs },
   };
   const path = join(dir, `${name}.json`);

@@ -1,4 +1,4 @@
-// Proves floe's main job end to end on a real Kafka broker and the REST catalog: generated Debezium events for several tables (hot keys, deletes of old rows, a partition column outside the key, key-only deletes, tombstones) become Iceberg tables that Spark, DuckDB and pyiceberg read equal to the source state (position deletes through the key index; one table in equality mode, which pyiceberg refuses), and malformed records land in the dead-letter topic with reasons while the rest flows.
+// Proves floe's main job end to end on a real Kafka broker and the REST catalog: generated Debezium events for several tables (hot keys, deletes of old rows, a partition column outside the key, key-only deletes, tombstones) become Iceberg tables that Spark, DuckDB and pyiceberg read equal to the source state (position deletes through the key index on v2, deletion vectors on a v3 table; one table in equality mode, which pyiceberg refuses), and malformed records land in the dead-letter topic with reasons while the rest flows.
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,9 +25,15 @@ export function pipelineConfig(brokers: string, extra: { groupId: string; deadLe
     // A low merge threshold makes manifest merging run many times under the engines' eyes.
     tables: {
       defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } },
-      overrides: { [`${ns}.orders`]: { partitionBy: ['region'] }, [`${ns}.order_items`]: { deleteMode: 'equality' } },
+      overrides: { [`${ns}.customers`]: { formatVersion: 3 }, [`${ns}.orders`]: { partitionBy: ['region'] }, [`${ns}.order_items`]: { deleteMode: 'equality' } },
     },
-    commit: { intervalMs: extra.intervalMs ?? 1000, targetFileSizeBytes: 8 * 1024 * 1024, ...(extra.bufferBytesMax !== undefined ? { bufferBytesMax: extra.bufferBytesMax } : {}) },
+    commit: {
+      intervalMs: extra.intervalMs ?? 1000,
+      targetFileSizeBytes: 8 * 1024 * 1024,
+      // SeaweedFS accepts only Iceberg's metadata file types under a table: deletion vectors go to metadata/*.stats.
+      deletionVectorFiles: 'metadata/*.stats',
+      ...(extra.bufferBytesMax !== undefined ? { bufferBytesMax: extra.bufferBytesMax } : {}),
+    },
     ...(extra.batchMax !== undefined ? { consume: { batchMax: extra.batchMax } } : {}),
     // Two worker threads: exercises the piscina path (on 2 cores the default keeps windows in the main thread).
     workers: { count: 2 },
@@ -58,42 +64,50 @@ describe('pipeline: Debezium topics in Kafka → upserted Iceberg tables', { ski
     await withProducer(brokers, (p) => {
       for (const b of bad) p.produce(`${prefix}.shop.customers`, 0, Buffer.from(b.value), b.key === null ? null : Buffer.from(b.key), Date.now());
     });
-    const second = await produceEvents(brokers, gen, steps / 2, steps / 2);
-    const total = first.length + second.length + bad.length;
-    let sum = 0;
-    for (const t of tables) sum += await endOffsets(brokers, `${prefix}.shop.${t}`, partitions);
-    assert.equal(sum, total, 'all events are in Kafka');
 
-    // Small batches and frequent commits: the backlog spreads over many snapshots, so later windows update and
-    // delete rows committed by earlier ones (position deletes through the key index).
+    // Small batches and frequent commits: the backlog spreads over many snapshots. The second half of the
+    // workload is produced only after the first half is committed, so it updates and deletes committed rows of
+    // every table (position deletes / deletion vectors through the key index), however fast floe consumes.
     const handle = await startPipeline(pipelineConfig(brokers, { groupId: `g${run}`, deadLetterTopic: dlq, intervalMs: 200, batchMax: 200 }), silentLogger);
     const deadline = Date.now() + 240_000;
     let failed: unknown = null;
     handle.done.catch((e: unknown) => {
       failed = e;
     });
-    while (handle.pipeline.stats.consumed < total && Date.now() < deadline && failed === null) await new Promise((r) => setTimeout(r, 200));
+    const waitFor = async (cond: () => boolean): Promise<void> => {
+      while (!cond() && Date.now() < deadline && failed === null) await new Promise((r) => setTimeout(r, 100));
+    };
+    await waitFor(() => handle.pipeline.stats.consumed >= first.length + bad.length);
+    const commitsBefore = handle.pipeline.stats.commits;
+    await waitFor(() => handle.pipeline.stats.commits > commitsBefore);
+    await new Promise((r) => setTimeout(r, 1000)); // a window sealed just before the last of the first half commits too
+    const second = await produceEvents(brokers, gen, steps / 2, steps / 2);
+    const total = first.length + second.length + bad.length;
+    let sum = 0;
+    for (const t of tables) sum += await endOffsets(brokers, `${prefix}.shop.${t}`, partitions);
+    assert.equal(sum, total, 'all events are in Kafka');
+    await waitFor(() => handle.pipeline.stats.consumed >= total);
     handle.stop();
     await handle.done;
     consumed = handle.pipeline.stats.consumed;
     commits = handle.pipeline.stats.commits;
     const names = tables.map((t) => `${ns}.${t}`);
     [spark, duckdb, pyiceberg] = await Promise.all([
-      readWithEngine('spark', names, { sql: tables.map((t) => `SELECT DISTINCT content FROM cat.${ns}.${t}.files WHERE content > 0 ORDER BY content`) }),
+      readWithEngine('spark', names, { sql: tables.map((t) => `SELECT DISTINCT content, file_format FROM cat.${ns}.${t}.files WHERE content > 0 ORDER BY content`) }),
       readWithEngine('duckdb', names),
       readWithEngine('pyiceberg', names),
     ]);
     tables.forEach((t, i) => deleteKinds.set(t, spark.sql[i]?.rows ?? []));
   });
 
-  it('commits spread over many snapshots; position-mode tables have only position delete files, order_items (equality mode) only equality deletes', () => {
+  it('commits spread over many snapshots; customers (v3) has only deletion vectors, orders only position delete files, order_items (equality mode) only equality deletes', () => {
     assert.ok(commits >= 3, `commits: ${commits}`);
-    assert.deepEqual(deleteKinds.get('customers'), ['{"content":1}']);
-    assert.deepEqual(deleteKinds.get('orders'), ['{"content":1}']);
-    assert.deepEqual(deleteKinds.get('order_items'), ['{"content":2}']);
+    assert.deepEqual(deleteKinds.get('customers'), ['{"content":1,"file_format":"PUFFIN"}']);
+    assert.deepEqual(deleteKinds.get('orders'), ['{"content":1,"file_format":"PARQUET"}']);
+    assert.deepEqual(deleteKinds.get('order_items'), ['{"content":2,"file_format":"PARQUET"}']);
   });
 
-  it('pyiceberg reads the position-mode tables equal to the source, and refuses the equality-mode table', () => {
+  it('pyiceberg reads the position and deletion-vector tables equal to the source, and refuses the equality-mode table', () => {
     assert.equal(pyiceberg.failure, undefined, pyiceberg.failure);
     for (const t of ['customers', 'orders']) assert.deepEqual(pyiceberg.tables.get(`${ns}.${t}`), expectedLines(gen, t), t);
     const refused = pyiceberg.tables.get(`${ns}.order_items`);
