@@ -67,7 +67,9 @@ def write_eq_delete(spark, ident: str, rows: list[dict]) -> None:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--schema", required=True, help="column list, Spark SQL DDL")
+    p.add_argument("--schema", help="column list, Spark SQL DDL (required unless --existing)")
+    p.add_argument("--existing", action="store_true",
+                   help="the table exists (e.g. written by floe since): only run --insert / --sql / --eq-delete")
     p.add_argument("--partitioned-by", default="", help="PARTITIONED BY expression list")
     p.add_argument("--prop", action="append", default=[], help="table property k=v (repeatable)")
     p.add_argument("--replace", action="store_true", help="drop the table first if it exists")
@@ -80,6 +82,8 @@ def main() -> None:
     ns = p.parse_args()
     if len(ns.table) != 1:
         die("give exactly one --table")
+    if ns.schema is None and not ns.existing:
+        die("give --schema (or --existing)")
     cargs = catalog_args(ns)
     from spark_common import session
 
@@ -88,16 +92,17 @@ def main() -> None:
         nsp, name = split_table(ns.table[0])
         nsq = ".".join(f"`{x}`" for x in nsp)
         full = f"cat.{nsq}.`{name}`"
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS cat.{nsq}")
-        if ns.replace:
-            spark.sql(f"DROP TABLE IF EXISTS {full} PURGE")
-        props = {"format-version": "2"}
-        for kv in ns.prop:
-            k, _, v = kv.partition("=")
-            props[k.strip()] = v.strip()
-        tblprops = ", ".join(f"'{k}'='{v}'" for k, v in props.items())
-        part = f" PARTITIONED BY ({ns.partitioned_by})" if ns.partitioned_by else ""
-        spark.sql(f"CREATE TABLE {full} ({ns.schema}) USING iceberg{part} TBLPROPERTIES ({tblprops})")
+        if not ns.existing:
+            spark.sql(f"CREATE NAMESPACE IF NOT EXISTS cat.{nsq}")
+            if ns.replace:
+                spark.sql(f"DROP TABLE IF EXISTS {full} PURGE")
+            props = {"format-version": "2"}
+            for kv in ns.prop:
+                k, _, v = kv.partition("=")
+                props[k.strip()] = v.strip()
+            tblprops = ", ".join(f"'{k}'='{v}'" for k, v in props.items())
+            part = f" PARTITIONED BY ({ns.partitioned_by})" if ns.partitioned_by else ""
+            spark.sql(f"CREATE TABLE {full} ({ns.schema}) USING iceberg{part} TBLPROPERTIES ({tblprops})")
         for values in ns.insert:
             spark.sql(f"INSERT INTO {full} VALUES {values}")
         for stmt in ns.sql:
