@@ -14,6 +14,8 @@ import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js'
 import { KafkaDeadLetter } from '../kafka/dead-letter.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { Logger } from '../log.js';
+import { Metrics } from '../metrics/metrics.js';
+import { MetricsServer } from '../metrics/server.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { InProcessWorkers, ThreadWorkers, type Workers } from '../worker/pool.js';
 import type { WorkerInit } from '../worker/worker-core.js';
@@ -35,6 +37,7 @@ export function catalogFromConfig(cfg: FloeConfig): Catalog {
 
 export interface RunHandle {
   readonly pipeline: Pipeline;
+  readonly metrics: Metrics;
   readonly done: Promise<void>;
   stop(): void;
 }
@@ -60,7 +63,7 @@ export function workersFromConfig(cfg: FloeConfig): Workers {
   return cfg.workers.count === 0 ? new InProcessWorkers(init) : new ThreadWorkers(cfg.workers.count, init, { queueMax: cfg.workers.queueMax, heapMb: cfg.workers.heapMb });
 }
 
-export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHandle> {
+export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new Metrics({ processMetrics: false })): Promise<RunHandle> {
   const catalog = catalogFromConfig(cfg);
   const committer = new Committer(catalog, {
     groupId: cfg.kafka.groupId,
@@ -94,6 +97,7 @@ export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHa
     { commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, inFlightMax: cfg.workers.queueMax },
     log,
     cfg.decode.schemaRegistry !== undefined ? new SchemaRegistryClient(cfg.decode.schemaRegistry) : null,
+    metrics,
   );
   const p = pipeline;
   const done = (async () => {
@@ -104,12 +108,18 @@ export async function startPipeline(cfg: FloeConfig, log: Logger): Promise<RunHa
       await catalog.close();
     }
   })();
-  return { pipeline: p, done, stop: () => p.stop() };
+  return { pipeline: p, metrics, done, stop: () => p.stop() };
 }
 
 /** Runs until a signal; a second signal or the shutdown timeout forces exit. */
 export async function runUntilSignal(cfg: FloeConfig, log: Logger): Promise<void> {
-  const handle = await startPipeline(cfg, log);
+  const handle = await startPipeline(cfg, log, new Metrics());
+  let server: MetricsServer | null = null;
+  if (cfg.metrics.enabled) {
+    server = new MetricsServer(handle.metrics, handle.pipeline, { host: cfg.metrics.host, port: cfg.metrics.port, stallMs: cfg.metrics.livenessStallMs });
+    await server.start();
+    log.info('metrics and probes listening', { host: cfg.metrics.host, port: server.port(), paths: ['/metrics', '/healthz', '/readyz'] });
+  }
   let signalled = false;
   const onSignal = (sig: string): void => {
     if (signalled) {
@@ -129,8 +139,10 @@ export async function runUntilSignal(cfg: FloeConfig, log: Logger): Promise<void
   try {
     await handle.done;
   } catch (e) {
+    await server?.close();
     if (e instanceof FloeError && e.code === 'commit_fenced') log.error('fenced: another consumer owns a partition now; exiting so the group rebalances', { error: e.message });
     throw e;
   }
+  await server?.close();
   log.info('stopped');
 }

@@ -61,6 +61,8 @@ export interface FloeConfig {
   /** Worker threads holding table windows (0: in the main thread); queue and heap bounds per worker. */
   readonly workers: { readonly count: number; readonly queueMax: number; readonly heapMb: number };
   readonly shutdown: { readonly timeoutMs: number };
+  /** Prometheus /metrics, /healthz and /readyz (port 0: an ephemeral port, logged at start). */
+  readonly metrics: { readonly enabled: boolean; readonly host: string; readonly port: number; readonly livenessStallMs: number };
 }
 
 /** Per-table options (defaults, and overrides by routed `namespace.table`). */
@@ -372,6 +374,12 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
     consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
     workers: { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) },
     shutdown: { timeoutMs: shutdownMs },
+    metrics: {
+      enabled: r.bool('metrics.enabled', true),
+      host: r.str('metrics.host', '0.0.0.0'),
+      port: r.int('metrics.port', 9464, 0, 65_535),
+      livenessStallMs: r.int('metrics.livenessStallMs', 300_000, 1_000, 3_600_000),
+    },
   };
   // Cross-field rules.
   if (cfg.kafka.brokers === '') r.fail('kafka.brokers', 'is required (or set FLOE_KAFKA_BROKERS)');

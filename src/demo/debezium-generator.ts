@@ -142,6 +142,8 @@ export interface GeneratorOptions {
   readonly tables?: readonly TableDef[];
   /** Emit a tombstone after each delete, as Debezium does by default. */
   readonly tombstones?: boolean;
+  /** Event time (`ts_ms`) source; by default a deterministic clock from 2026-01-01 advancing 1-3 ms per event. */
+  readonly clock?: () => number;
 }
 
 export class DebeziumGenerator {
@@ -223,7 +225,8 @@ export class DebeziumGenerator {
 
   /** The next change events (a delete may be followed by its tombstone). */
   next(seq: number): GeneratedEvent[] {
-    this.tsMs += 1 + this.rng.int(3);
+    const step = 1 + this.rng.int(3); // drawn either way: the same seed gives the same changes with any clock
+    this.tsMs = this.opts.clock !== undefined ? this.opts.clock() : this.tsMs + step;
     const t = this.tables[this.rng.int(this.tables.length)] as TableDef;
     const state = this.state.get(t.table) as Map<string, SourceRow>;
     const roll = this.rng.next();

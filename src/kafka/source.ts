@@ -184,6 +184,37 @@ export class KafkaSource {
     }
   }
 
+  /**
+   * Consumer lag per assigned partition: the broker's high watermark (cached by librdkafka from fetch responses,
+   * no request) minus the next offset this member will process (`next`, else the consumer's position). Partitions
+   * with no known watermark or position yet are left out.
+   */
+  lag(next: (t: TopicPartition) => number | undefined): { topic: string; partition: number; lag: number }[] {
+    const out: { topic: string; partition: number; lag: number }[] = [];
+    const positions = new Map<string, number>();
+    try {
+      for (const p of this.consumer.position([...this.assigned.values()].map((t) => ({ topic: t.topic, partition: t.partition })))) {
+        if (typeof p.offset === 'number' && p.offset >= 0) positions.set(key(p), p.offset);
+      }
+    } catch (e) {
+      // Not connected or being rebalanced: no lag this scrape.
+      this.onTransientError?.(`position: ${e instanceof Error ? e.message : String(e)}`, -1);
+      return out;
+    }
+    for (const t of this.assigned.values()) {
+      let high: number;
+      try {
+        high = this.consumer.getWatermarkOffsets(t.topic, t.partition).highOffset;
+      } catch {
+        continue; // no fetch response for this partition yet: its watermark is unknown, not an error
+      }
+      const at = next(t) ?? positions.get(key(t));
+      if (typeof high !== 'number' || high < 0 || at === undefined) continue;
+      out.push({ topic: t.topic, partition: t.partition, lag: Math.max(0, high - at) });
+    }
+    return out;
+  }
+
   pauseAll(): void {
     const tps = [...this.assigned.values()].filter((t) => !this.paused.has(key(t)));
     if (tps.length === 0) return;

@@ -12,6 +12,8 @@ import type { SchemaRegistryClient } from '../decode/schema-registry.js';
 import type { DeadLetterSink } from '../kafka/dead-letter.js';
 import { key, type SourceMessage, type TopicPartition } from '../kafka/source.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Probe } from '../metrics/server.js';
 import { workerFor, type Workers } from '../worker/pool.js';
 
 export interface Source {
@@ -23,6 +25,9 @@ export interface Source {
   pauseAll(): void;
   resumeAll(): void;
   disconnect(): Promise<void>;
+  /** Lag per assigned partition, given the next offset the pipeline will process (metrics). */
+  lag?(next: (t: TopicPartition) => number | undefined): { topic: string; partition: number; lag: number }[];
+  readonly pausedCount?: number;
 }
 
 export interface PipelineConfig {
@@ -44,7 +49,7 @@ export interface PipelineStats {
   lastCommit: TableCommitReport[];
 }
 
-export class Pipeline {
+export class Pipeline implements Probe {
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
   private stopping = false;
   private lastCommitMs = Date.now();
@@ -57,6 +62,10 @@ export class Pipeline {
   private chains = new Map<number, Promise<void>>();
   private inFlight = new Map<number, number>();
   private failure: Error | null = null;
+  private lastLoopMs = Date.now();
+  /** Joined the group (first assignment, possibly empty) and restored the tables' offsets. */
+  private joined = false;
+  private ready = false;
   readonly stats: PipelineStats = { consumed: 0, applied: 0, skippedReplayed: 0, skippedIgnored: 0, deadLettered: 0, commits: 0, lastCommit: [] };
 
   constructor(
@@ -68,7 +77,27 @@ export class Pipeline {
     private readonly log: Logger,
     /** Fetches Avro writer schemas for workers (null: JSON converter only). */
     private readonly registry: SchemaRegistryClient | null = null,
-  ) {}
+    private readonly metrics: Metrics | null = null,
+  ) {
+    metrics?.bufferBytesMax.set(cfg.bufferBytesMax);
+  }
+
+  loopAgeMs(): number {
+    return Date.now() - this.lastLoopMs;
+  }
+
+  isReady(): boolean {
+    return this.ready && this.failure === null && !this.stopping;
+  }
+
+  refreshGauges(): void {
+    const m = this.metrics;
+    if (m === null) return;
+    m.bufferBytes.set(this.totalBuffered());
+    m.assignedPartitions.set(this.source.assignment().length);
+    if (this.source.pausedCount !== undefined) m.pausedPartitions.set(this.source.pausedCount);
+    if (this.source.lag !== undefined) m.setLag(this.source.lag((t) => this.positions.get(key(t))?.offset));
+  }
 
   /** Rebalance hooks for the Kafka source. */
   onAssign(tps: readonly TopicPartition[]): void {
@@ -76,6 +105,7 @@ export class Pipeline {
     for (const k of keys) this.positions.delete(k);
     // Another consumer may have committed these partitions to our tables: re-read before applying.
     this.refreshNeeded = true;
+    this.joined = true;
     this.log.info('partitions assigned', { partitions: keys });
   }
 
@@ -95,8 +125,14 @@ export class Pipeline {
   async run(): Promise<void> {
     await this.source.connect();
     while (!this.stopping) {
+      this.lastLoopMs = Date.now();
       const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
       await this.settleRebalance();
+      if (this.joined && !this.refreshNeeded && !this.ready) {
+        this.ready = true;
+        this.metrics?.ready.set(1);
+        this.log.info('ready: joined the group, offsets restored from the tables', { partitions: this.source.assignment().length });
+      }
       const mine = batch.filter((m) => this.source.isAssigned(m));
       if (mine.length > 0) await this.dispatch(mine);
       const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
@@ -173,6 +209,7 @@ export class Pipeline {
     }
     this.stats.consumed += batch.length;
     this.consumedSinceCommit += batch.length;
+    if (this.metrics !== null) for (const m of batch) this.metrics.eventsConsumed.inc({ topic: m.topic });
     if (this.failure !== null) throw this.failure;
   }
 
@@ -189,6 +226,10 @@ export class Pipeline {
       this.stats.applied += res.applied;
       this.stats.skippedReplayed += res.skippedReplayed;
       this.stats.skippedIgnored += res.skippedIgnored;
+      if (this.metrics !== null) {
+        if (res.skippedReplayed > 0) this.metrics.eventsSkipped.inc({ reason: 'replayed' }, res.skippedReplayed);
+        if (res.skippedIgnored > 0) this.metrics.eventsSkipped.inc({ reason: 'ignored' }, res.skippedIgnored);
+      }
       this.bufferedBytes.set(w, res.bufferedBytes);
       for (const r of res.rejects) this.reject(rest[r.index] as SourceMessage, r.reason);
       if (res.needSchema !== undefined) {
@@ -228,6 +269,7 @@ export class Pipeline {
 
   private reject(m: SourceMessage, reason: string): void {
     this.stats.deadLettered++;
+    this.metrics?.deadLettered.inc({ topic: m.topic });
     this.deadLetter.send(m, reason);
     this.log.warn('record dead-lettered', { topic: m.topic, partition: m.partition, offset: m.offset, reason });
   }
@@ -239,8 +281,11 @@ export class Pipeline {
     try {
       await this.drain();
       await this.settleRebalance();
+      const tSeal = Date.now();
       const sealed = await this.workers.seal();
+      this.metrics?.flushSeconds.observe((Date.now() - tSeal) / 1000);
       const { reports, layouts } = await this.committer.commit(sealed);
+      this.metrics?.recordCommit(sealed, reports);
       await this.workers.update(layouts);
       await this.deadLetter.flush();
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
@@ -249,6 +294,8 @@ export class Pipeline {
       this.stats.lastCommit = reports;
       this.consumedSinceCommit = 0;
       this.bufferedBytes.clear();
+      this.metrics?.commitCycles.inc();
+      this.metrics?.cycleSeconds.observe((Date.now() - t0) / 1000);
       for (const r of reports) {
         if (r.fellBackToEquality === true) this.log.warn('compactions kept rewriting the files this commit deleted from: deleted those keys by equality instead', { table: r.table, snapshot: r.snapshotId });
       }

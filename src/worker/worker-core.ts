@@ -109,6 +109,13 @@ export interface SealedTable {
   readonly positionDeletedKeys: (IcebergValue | null)[][];
   /** Delete mode `dv`: deleted positions per target data file, for the committer's deletion vectors. */
   readonly deletedPositions: [string, Float64Array][];
+  /** Change events applied to the window by Debezium op (c, r, u, d, t), for metrics. */
+  readonly ops: Record<string, number>;
+  /** Newest event time in the window (Debezium `ts_ms`, else the Kafka timestamp), ms; null if none. */
+  readonly newestEventMs: number | null;
+  /** The table's key index after the seal (0 without one). */
+  readonly indexKeys: number;
+  readonly indexBytes: number;
 }
 
 /** Delete modes that keep a primary-key index (rows are deleted where the index says they are). */
@@ -128,6 +135,8 @@ interface WorkerTable {
   indexFile: string | null;
   /** Where the index came from when the table was opened (logs and tests). */
   readonly indexSource: 'saved' | 'built' | null;
+  ops: Record<string, number>;
+  newestEventMs: number | null;
 }
 
 /** Where the index of a table as of a snapshot is saved: next to the table's metadata, named by the snapshot. */
@@ -282,7 +291,7 @@ export class WorkerCore {
         if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
       }
     }
-    this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map(), indexFile: loadedFrom, indexSource });
+    this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map(), indexFile: loadedFrom, indexSource, ops: {}, newestEventMs: null });
     return { index: indexSource ?? 'none', keys: state.pkIndex?.size ?? 0, ms: Date.now() - t0 };
   }
 
@@ -352,6 +361,9 @@ export class WorkerCore {
           t.state.apply(exact, tpKey);
         }
         applied++;
+        t.ops[decoded.op] = (t.ops[decoded.op] ?? 0) + 1;
+        const at = decoded.tsMs ?? m.timestamp ?? null;
+        if (at !== null && (t.newestEventMs === null || at > t.newestEventMs)) t.newestEventMs = at;
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'value_invalid' && e.code !== 'record_invalid' && e.code !== 'schema_invalid')) throw e;
         rejects.push({ index: i, reason: describeError(e) });
@@ -386,7 +398,13 @@ export class WorkerCore {
         targetDataFiles: sealed.targetDataFiles,
         positionDeletedKeys: sealed.positionDeletedKeys,
         deletedPositions: sealed.deletedPositions,
+        ops: t.ops,
+        newestEventMs: t.newestEventMs,
+        indexKeys: t.state.pkIndex?.size ?? 0,
+        indexBytes: t.state.pkIndex?.bytes ?? 0,
       });
+      t.ops = {};
+      t.newestEventMs = null;
       t.window.clear();
       t.expected.clear();
     }

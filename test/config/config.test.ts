@@ -45,6 +45,7 @@ describe('validateConfig', () => {
       consume: { batchMax: 10_000, timeoutMs: 200 },
       workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
       shutdown: { timeoutMs: 60_000 },
+      metrics: { enabled: true, host: '0.0.0.0', port: 9464, livenessStallMs: 300_000 },
     };
     assert.deepEqual(cfg, want);
   });

@@ -71,6 +71,7 @@ function expected(groupId: string): FloeConfig {
     workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
     // the shutdown must fit a final commit: one interval plus a minute
     shutdown: { timeoutMs: 660_000 },
+    metrics: { enabled: true, host: '0.0.0.0', port: 9464, livenessStallMs: 300_000 },
   };
 }
 

@@ -8,8 +8,8 @@
 #     -> $FLOE_CACHE/cdc/kafka.classpath
 #   * Debezium's MariaDB connector: its runtime dependencies copied into a
 #     Kafka Connect plugin directory -> $FLOE_CACHE/connect-plugins/<set>/
-#   * MariaDB server + client from Debian's packages (apt-get, only if missing;
-#     the distribution's service is kept from starting)
+#   * MariaDB server + client and Prometheus from Debian's packages (apt-get, only if missing;
+#     the distribution's services are kept from starting)
 #
 # The artifacts are listed in cdc-artifacts.txt; each set is resolved through
 # a throwaway pom generated into $FLOE_CACHE/cdc/<set>/pom.xml. A stamp (hash
@@ -108,13 +108,15 @@ while read -r set; do
   step "jars: $set (maven)"
 done < <(floe_cdc_sets)
 
-# --------------------------------------------------------------- mariadb ---
-missing=0
+# ---------------------------------------------------- mariadb, prometheus ---
+# Debian packages: MariaDB (the CDC source) and Prometheus (scrapes floe in the metrics test).
+pkgs=()
 for bin in mariadbd mariadb mariadb-install-db mariadb-admin; do
-  command -v "$bin" >/dev/null || [ -x "/usr/sbin/$bin" ] || missing=1
+  command -v "$bin" >/dev/null || [ -x "/usr/sbin/$bin" ] || { pkgs=(mariadb-server mariadb-client); break; }
 done
-if [ "$missing" = 0 ]; then
-  step "mariadb (installed)"
+command -v prometheus >/dev/null || pkgs+=(prometheus)
+if [ ${#pkgs[@]} = 0 ]; then
+  step "mariadb, prometheus (installed)"
 else
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -131,10 +133,10 @@ else
   # Lock::Timeout: wait for another apt/dpkg run (two at once break each other)
   { $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq &&
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install \
-      -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null; } || rc=$?
+      -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null; } || rc=$?
   [ "$made_policy" = 0 ] || $sudo rm -f "$policy"
-  [ "$rc" = 0 ] || { echo "[install-cdc] ERROR: apt-get install mariadb-server failed ($rc)" >&2; exit 1; }
-  step "mariadb (apt-get install)"
+  [ "$rc" = 0 ] || { echo "[install-cdc] ERROR: apt-get install ${pkgs[*]} failed ($rc)" >&2; exit 1; }
+  step "${pkgs[*]} (apt-get install)"
 fi
 
 # ------------------------------------------------------------------ info ---

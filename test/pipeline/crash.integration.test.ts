@@ -59,6 +59,7 @@ function configFile(dir: string, name: string, brokers: string, groupId: string,
     tables: { defaults: { properties: { 'commit.manifest.min-count-to-merge': '3' } }, overrides: { [`${ns}.orders`]: { partitionBy: ['region'] }, [`${ns}.customers`]: { formatVersion: 3 } } },
     // SeaweedFS accepts only Iceberg's metadata file types under a table: deletion vectors go to metadata/*.stats.
     commit: { intervalMs, targetFileSizeBytes: 8 * 1024 * 1024, deletionVectorFiles: 'metadata/*.stats' },
+    metrics: { port: 0 }, // an ephemeral port: floe processes of other tests may run at the same time
     shutdown: { timeoutMs: shutdownTimeoutMs },
   };
   const path = join(dir, `${name}.json`);

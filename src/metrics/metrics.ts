@@ -1,0 +1,98 @@
+/**
+ * Prometheus metrics (prom-client, one registry per pipeline). Names and labels are a stable interface: the
+ * README lists them, the Grafana dashboard (k8s/grafana-dashboard.json) and alerts query them. Labels are bounded:
+ * `table` (routed tables), `topic`/`partition` (assigned partitions), `op` (Debezium c/r/u/d/t), `content`
+ * (data, position_deletes, equality_deletes, deletion_vectors), `reason` (replayed, ignored).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TableCommitReport } from '../commit/committer.js';
+import { DataFileContent, isDeletionVector, type DataFile } from '../iceberg/data-file.js';
+import type { SealedTable } from '../worker/worker-core.js';
+
+/** Seconds: flush and commit latencies span milliseconds (a small window) to minutes (a 512 MiB window on S3). */
+const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly eventsConsumed = new Counter({ name: 'floe_events_consumed_total', help: 'Kafka records consumed', labelNames: ['topic'] as const, registers: [this.registry] });
+  readonly eventsApplied = new Counter({ name: 'floe_events_applied_total', help: 'Change events applied to table windows (committed with the next snapshot)', labelNames: ['table', 'op'] as const, registers: [this.registry] });
+  readonly eventsSkipped = new Counter({ name: 'floe_events_skipped_total', help: 'Records skipped: replayed (the table already holds them) or ignored (heartbeats, unrouted tables)', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: 'floe_dead_letter_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['topic'] as const, registers: [this.registry] });
+  readonly rowsWritten = new Counter({ name: 'floe_rows_written_total', help: 'Rows written to data files (after collapsing changes per key within a window)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly keysDeleted = new Counter({ name: 'floe_keys_deleted_total', help: 'Keys deleted (their last change in a window was a delete)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly filesWritten = new Counter({ name: 'floe_files_written_total', help: 'Files committed, by content', labelNames: ['table', 'content'] as const, registers: [this.registry] });
+  readonly bytesWritten = new Counter({ name: 'floe_bytes_written_total', help: 'Bytes of committed data and delete files', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commits = new Counter({ name: 'floe_table_commits_total', help: 'Snapshots committed', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitConflicts = new Counter({ name: 'floe_commit_conflicts_total', help: 'Commit attempts that lost a race (409) and were re-applied on the new snapshot', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitRepositions = new Counter({ name: 'floe_commit_repositions_total', help: 'Commits whose position deletes were re-found after a compaction rewrote their files', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitEqualityFallbacks = new Counter({ name: 'floe_commit_equality_fallbacks_total', help: 'Commits that deleted keys by equality because compactions kept racing them', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitCycles = new Counter({ name: 'floe_commit_cycles_total', help: 'Commit cycles (tables, dead letters, then group offsets)', registers: [this.registry] });
+  readonly flushSeconds = new Histogram({ name: 'floe_flush_duration_seconds', help: 'Sealing the windows into uploaded files, per commit cycle', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
+  readonly commitSeconds = new Histogram({ name: 'floe_commit_duration_seconds', help: 'One table snapshot commit through the catalog, retries included', labelNames: ['table'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
+  readonly cycleSeconds = new Histogram({ name: 'floe_commit_cycle_duration_seconds', help: 'A whole commit cycle: pause, flush, table commits, dead letters, offsets', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
+  readonly bufferBytes = new Gauge({ name: 'floe_buffer_bytes', help: 'Bytes held in table windows, not yet committed', registers: [this.registry] });
+  readonly bufferBytesMax = new Gauge({ name: 'floe_buffer_bytes_max', help: 'commit.bufferBytesMax: a commit starts when the windows reach it', registers: [this.registry] });
+  readonly pausedPartitions = new Gauge({ name: 'floe_paused_partitions', help: 'Assigned partitions paused (commit cycle or backpressure)', registers: [this.registry] });
+  readonly assignedPartitions = new Gauge({ name: 'floe_assigned_partitions', help: 'Partitions assigned to this member', registers: [this.registry] });
+  readonly lag = new Gauge({ name: 'floe_consumer_lag_records', help: 'High watermark minus the next offset to process, per assigned partition', labelNames: ['topic', 'partition'] as const, registers: [this.registry] });
+  readonly indexKeys = new Gauge({ name: 'floe_index_keys', help: 'Keys in the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexBytes = new Gauge({ name: 'floe_index_bytes', help: 'Memory of the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly ready = new Gauge({ name: 'floe_ready', help: '1 once the member has joined its group and restored its offsets from the tables', registers: [this.registry] });
+  /** Newest committed event time per table (ms), read at scrape time by the freshness gauge. */
+  private readonly newestCommittedMs = new Map<string, number>();
+  readonly freshness = new Gauge({
+    name: 'floe_freshness_seconds',
+    help: 'Age of the newest committed event per table (now - its Debezium ts_ms): how stale a reader\'s view is',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+    collect: () => this.collectFreshness(),
+  });
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+  }
+
+  private collectFreshness(): void {
+    const now = Date.now();
+    for (const [table, ms] of this.newestCommittedMs) this.freshness.set({ table }, Math.max(0, (now - ms) / 1000));
+  }
+
+  /** Records a commit cycle: what the windows held (sealed) and what each table's commit did (reports). */
+  recordCommit(sealed: readonly SealedTable[], reports: readonly TableCommitReport[]): void {
+    for (const s of sealed) {
+      for (const [op, n] of Object.entries(s.ops ?? {})) this.eventsApplied.inc({ table: s.name, op }, n);
+      if (s.newestEventMs !== null && s.newestEventMs !== undefined) {
+        const prev = this.newestCommittedMs.get(s.name);
+        if (prev === undefined || s.newestEventMs > prev) this.newestCommittedMs.set(s.name, s.newestEventMs);
+      }
+      if (s.indexKeys !== undefined) {
+        this.indexKeys.set({ table: s.name }, s.indexKeys);
+        this.indexBytes.set({ table: s.name }, s.indexBytes);
+      }
+      for (const f of [...s.dataFiles, ...s.deleteFiles]) this.filesWritten.inc({ table: s.name, content: contentLabel(f) });
+    }
+    for (const r of reports) {
+      this.rowsWritten.inc({ table: r.table }, r.rows);
+      this.keysDeleted.inc({ table: r.table }, r.deletedKeys);
+      this.bytesWritten.inc({ table: r.table }, r.bytes);
+      this.commitSeconds.observe({ table: r.table }, r.ms / 1000);
+      if (r.snapshotId !== null) this.commits.inc({ table: r.table });
+      if (r.attempts > 1) this.commitConflicts.inc({ table: r.table }, r.attempts - 1);
+      if (r.repositioned !== undefined) this.commitRepositions.inc({ table: r.table }, r.repositioned);
+      if (r.fellBackToEquality === true) this.commitEqualityFallbacks.inc({ table: r.table });
+      if (r.deletionVectors !== undefined) this.filesWritten.inc({ table: r.table, content: 'deletion_vectors' }, r.deletionVectors);
+    }
+  }
+
+  /** Replaces the per-partition lag series (partitions revoked since the last call disappear). */
+  setLag(lags: readonly { topic: string; partition: number; lag: number }[]): void {
+    this.lag.reset();
+    for (const l of lags) this.lag.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+  }
+}
+
+function contentLabel(f: DataFile): string {
+  if (f.content === DataFileContent.DATA) return 'data';
+  if (f.content === DataFileContent.EQUALITY_DELETES) return 'equality_deletes';
+  return isDeletionVector(f) ? 'deletion_vectors' : 'position_deletes';
+}
