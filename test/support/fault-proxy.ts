@@ -12,6 +12,8 @@ export interface CommitRequest {
 
 /** For one commit: a reply instead of forwarding it, or a reply after forwarding it (given the catalog's status). */
 export interface CommitDecision {
+  /** Holds the commit this long before forwarding it (a slow catalog). */
+  readonly delayMs?: number;
   readonly before?: Reply;
   readonly after?: (status: number | null) => Reply | undefined;
 }
@@ -62,19 +64,27 @@ export class CatalogProxy {
         CatalogProxy.send(res, decision.before);
         return;
       }
-      const up = request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          if (m !== null) this.commitsForwarded++;
-          const after = decision.after?.(upRes.statusCode ?? null);
-          if (after !== undefined) CatalogProxy.send(res, after);
-          else res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
-        });
-      });
-      up.on('error', (e) => res.writeHead(599).end(String(e)));
-      up.end(body);
+      if (decision.delayMs !== undefined) {
+        setTimeout(() => this.forward(req, res, body, m !== null, decision), decision.delayMs);
+        return;
+      }
+      this.forward(req, res, body, m !== null, decision);
     });
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, isCommit: boolean, decision: CommitDecision): void {
+    const up = request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      const out: Buffer[] = [];
+      upRes.on('data', (c: Buffer) => out.push(c));
+      upRes.on('end', () => {
+        if (isCommit) this.commitsForwarded++;
+        const after = decision.after?.(upRes.statusCode ?? null);
+        if (after !== undefined) CatalogProxy.send(res, after);
+        else res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
+      });
+    });
+    up.on('error', (e) => res.writeHead(599).end(String(e)));
+    up.end(body);
   }
 }
 
