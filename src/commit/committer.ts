@@ -120,14 +120,27 @@ export class Committer {
     return out;
   }
 
-  /** Re-reads every open table's stored offsets (after partitions were assigned). */
-  async refreshAll(): Promise<Map<string, OffsetMap>> {
-    const out = new Map<string, OffsetMap>();
+  /**
+   * After partitions were assigned: re-reads every open table's stored offsets, and returns the layouts of the
+   * tables whose key index must be rebuilt. A replica's index is only exact for the keys it owned: rows that
+   * other replicas wrote since it was built are unknown to it, so when their partitions (their keys) move here
+   * the index is rebuilt from the table as it is now, before any of their records is applied. Not needed when
+   * every commit since the build was this process's own.
+   */
+  async refreshAll(): Promise<{ stored: Map<string, OffsetMap>; rebuild: TableLayoutMsg[] }> {
+    const stored = new Map<string, OffsetMap>();
+    const rebuild: TableLayoutMsg[] = [];
     for (const t of this.open.values()) {
       t.loaded = await this.catalog.loadTable(t.id);
-      out.set(t.name, storedOffsets(t.loaded.metadata, this.cfg.groupId));
+      stored.set(t.name, storedOffsets(t.loaded.metadata, this.cfg.groupId));
+      const current = t.loaded.metadata.currentSnapshotId;
+      if (usesKeyIndex(this.deleteMode(t)) && (!t.indexExact || t.indexBase !== current)) {
+        t.indexBase = current;
+        t.indexExact = true;
+        rebuild.push({ ...this.layoutMsg(t, true), rebuildIndex: true });
+      }
     }
-    return out;
+    return { stored, rebuild };
   }
 
   /** Commits the sealed windows of one cycle, one snapshot per table; returns reports and new layouts. */

@@ -173,7 +173,14 @@ export class Pipeline implements Probe {
     }
     if (this.refreshNeeded) {
       this.refreshNeeded = false;
-      await this.workers.refresh(await this.committer.refreshAll());
+      const { stored, rebuild } = await this.committer.refreshAll();
+      await this.workers.refresh(stored);
+      if (rebuild.length > 0) {
+        // Keys of the newly assigned partitions were written by other replicas: their rows must be in the index.
+        const t0 = Date.now();
+        await this.workers.update(rebuild);
+        this.log.info('key indexes rebuilt after a rebalance', { tables: rebuild.map((l) => l.name), ms: Date.now() - t0 });
+      }
     }
   }
 

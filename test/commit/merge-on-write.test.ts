@@ -1,4 +1,4 @@
-// Proves merge-on-write through committer and worker: a graceful stop saves the key index and the next start loads it (not after another writer committed); the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files.
+// Proves merge-on-write through committer and worker: a graceful stop saves the key index and the next start loads it (not after another writer committed); the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files; a replica rebuilds its index when partitions move to it after other replicas wrote.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +190,30 @@ describe('merge-on-write: committer + worker with the key index', () => {
     await cycle(c3, w3, [msg('u', 5, 'd5')]);
     assert.deepEqual(c3.indexSnapshotsToSave(), []);
     assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=d2', '5=d5', '9=other']);
+    await catalog.close();
+  });
+
+  it('replicas: when a key\'s partition moves to a replica, its index is rebuilt first, so it deletes the row the other replica wrote', async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'replicas.db'), warehouse: `file://${dir}/whrep`, io: new LocalFileIO() });
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+    const cfg = { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} } as const;
+    const id = { namespace: ['shop'], name: 't' };
+    const a = new Committer(catalog, cfg);
+    const wa = new InProcessWorkers(init);
+    const b = new Committer(catalog, cfg);
+    const wb = new InProcessWorkers(init);
+    await cycle(a, wa, [1, 2].map((k) => msg('c', k, `a${k}`))); // A owns key 1 and 2 for now; both indexes see them
+    await cycle(b, wb, [msg('c', 3, 'b3')]); // B opens the table (its index: 1, 2) and writes key 3
+    // Key 2's partition moves to B: B updates it (its index was built after A's commit: exact).
+    await cycle(b, wb, [msg('u', 2, 'b2')]);
+    // ... and back to A. A's index still points at key 2's first row, deleted by B: a stale index would leave b2 live.
+    const { rebuild } = await a.refreshAll();
+    assert.deepEqual(rebuild.map((l) => [l.name, l.rebuildIndex]), [['shop.t', true]]);
+    await wa.update(rebuild);
+    await cycle(a, wa, [msg('u', 2, 'a2-again')]);
+    assert.deepEqual(await state(await catalog.loadTable(id)), ['1=a1', '2=a2-again', '3=b3']);
+    // Nothing changed since: no rebuild on the next assignment.
+    assert.deepEqual((await a.refreshAll()).rebuild, []);
     await catalog.close();
   });
 });
