@@ -7,7 +7,7 @@
  * Workload: <rows> inserts, then <commits> commits of 1 % updates (some moving partitions) and 0.1 % deletes.
  * Reports build time, files, DuckDB/Spark full-scan and point-query medians, index bytes per key and the
  * index bootstrap time per million keys.
- * Run: `npm run build && node dist/native-bench/merge-on-write.bench.js [rows=1000000] [commits=20] [--no-spark]`
+ * Run: `npm run build && node dist/native-bench/merge-on-write.bench.js [rows=1000000] [commits=20] [--no-spark] [--modes=equality,position,dv]`
  * (needs the harness venv: `bash test/harness/install.sh`).
  */
 import { execFile } from 'node:child_process';
@@ -33,6 +33,7 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const ROWS = Number(args[0] ?? 1_000_000);
 const COMMITS = Number(args[1] ?? 20);
 const SPARK = !process.argv.includes('--no-spark');
+const MODES = (process.argv.find((a) => a.startsWith('--modes='))?.slice('--modes='.length) ?? 'equality,position,dv').split(',') as ('equality' | 'position' | 'dv')[];
 const BATCH = 20_000;
 const regions = ['eu', 'us', 'apac', 'latam'];
 
@@ -124,15 +125,9 @@ async function main(): Promise<void> {
   const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'c.db'), warehouse: `file://${dir}/wh`, io: new LocalFileIO() });
   try {
     console.log(`merge-on-write bench: ${ROWS} rows, ${COMMITS} commits of 1% updates + 0.1% deletes, partitioned by region`);
-    const eq = await build(catalog, 'equality', 'equality');
-    console.log(JSON.stringify({ table: 'equality', ...eq }));
-    const pos = await build(catalog, 'position', 'position');
-    console.log(JSON.stringify({ table: 'position', ...pos }));
-    const dv = await build(catalog, 'dv', 'dv');
-    console.log(JSON.stringify({ table: 'dv', ...dv }));
-
-    // Index bootstrap from the position table: key column of every live row, deletes applied.
-    const loaded = await catalog.loadTable({ namespace: ['bench'], name: 'position' });
+    for (const mode of MODES) console.log(JSON.stringify({ table: mode, ...(await build(catalog, mode, mode)) }));
+    // Index bootstrap from the last table built: key column of every live row, deletes applied.
+    const loaded = await catalog.loadTable({ namespace: ['bench'], name: MODES[MODES.length - 1] ?? 'dv' });
     const schema = currentSchema(loaded.metadata);
     const keyField = schema.findField('id');
     if (keyField === undefined) throw new Error('no id column');
@@ -159,7 +154,7 @@ async function main(): Promise<void> {
 
     const py = join(homedir(), '.cache/floe/venv/bin/python');
     const qargs = ['native-bench/mow_queries.py', '--catalog', 'sql', '--sql-uri', `sqlite:///${join(dir, 'c.db')}`, '--warehouse', `file://${dir}/wh`,
-      '--table', 'bench.equality', '--table', 'bench.position', '--table', 'bench.dv', '--table', 'bench.compacted', '--point-id', String(Math.floor(ROWS / 2) + 1), '--engine', 'duckdb'];
+      ...MODES.flatMap((m) => ['--table', `bench.${m}`]), '--table', 'bench.compacted', '--point-id', String(Math.floor(ROWS / 2) + 1), '--engine', 'duckdb'];
     if (SPARK) qargs.push('--engine', 'spark');
     const { stdout } = await exec(py, qargs, { maxBuffer: 16 << 20, timeout: 1_800_000 });
     console.log('\n| engine | table | rows | full scan ms (median) | point query ms (median) |\n|---|---|---|---|---|');

@@ -71,6 +71,7 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
     codec: cfg.commit.codec,
     tableCommitsInFlightMax: cfg.commit.tableCommitsInFlightMax,
     deletionVectorFiles: cfg.commit.deletionVectorFiles,
+    deletionVectorsPerFileMax: cfg.commit.deletionVectorsPerFileMax,
     tableDefaults: cfg.tables.defaults,
     tables: cfg.tables.overrides,
   });

@@ -43,8 +43,9 @@ export interface CommitterConfig {
   readonly tableCommitsInFlightMax: number;
   /** Position deletes re-found after compactions rewrote their files, before one commit deletes by equality. */
   readonly repositionAttemptsMax?: number;
-  /** Where deletion vectors are written (default `data/*.puffin`). */
+  /** Where deletion vectors are written (default `data/*.puffin`), and at most how many share one Puffin file (default 1). */
   readonly deletionVectorFiles?: DeletionVectorFiles;
+  readonly deletionVectorsPerFileMax?: number;
   readonly tableDefaults: TableOptions;
   /** Per-table options keyed by `namespace.table` (after routing). */
   readonly tables: Readonly<Record<string, TableOptions>>;
@@ -179,7 +180,7 @@ export class Committer {
     const expected = new Map(parts.flatMap((p) => p.expected));
     const window = new Map(parts.flatMap((p) => p.window));
     const tx = new Transaction(this.catalog, t.loaded).addDataFiles(dataFiles).addDeleteFiles(deleteFiles).requireDataFiles(targets)
-      .addDeletionVectors(positions).deletionVectorFiles(this.cfg.deletionVectorFiles ?? 'data/*.puffin');
+      .addDeletionVectors(positions).deletionVectorFiles(this.cfg.deletionVectorFiles ?? 'data/*.puffin', this.cfg.deletionVectorsPerFileMax ?? 1);
     const evolved = parts.map((p) => p.evolvedSchema).find((s) => s !== null) ?? null;
     if (evolved !== null) {
       const next = Schema.fromJSON(evolved);

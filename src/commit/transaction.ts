@@ -56,6 +56,9 @@ export const COMMIT_DEFAULTS = Object.freeze({
   stateCheckAttemptsMax: 5,
 });
 
+/** Deletion vector files a commit uploads at once. */
+const DV_UPLOADS_IN_FLIGHT_MAX = 16;
+
 /** Iceberg's defaults for `commit.manifest.min-count-to-merge` and `commit.manifest.target-size-bytes`. */
 export const MANIFEST_DEFAULTS = Object.freeze({ minCountToMerge: 100, targetSizeBytes: 8 * 1024 * 1024 });
 
@@ -125,6 +128,7 @@ export class Transaction {
   /** Deleted row positions per data file, committed as deletion vectors (v3). */
   private readonly deletedPositions = new Map<string, Float64Array>();
   private dvFiles: DeletionVectorFiles = 'data/*.puffin';
+  private dvsPerFileMax = 1;
 
   constructor(
     private readonly catalog: Catalog,
@@ -176,9 +180,14 @@ export class Transaction {
     return this;
   }
 
-  /** Where deletion vector Puffin files are written (see DeletionVectorFiles). */
-  deletionVectorFiles(where: DeletionVectorFiles): this {
+  /**
+   * Where deletion vector Puffin files are written (see DeletionVectorFiles), and how many vectors one Puffin file
+   * holds at most (1: a file per vector, which every reader handles; DuckDB 1.5.5 misreads files holding several).
+   */
+  deletionVectorFiles(where: DeletionVectorFiles, perFileMax = 1): this {
+    assert(Number.isInteger(perFileMax) && perFileMax >= 1, 'deletion vectors per file must be a positive integer', { perFileMax });
     this.dvFiles = where;
+    this.dvsPerFileMax = perFileMax;
     return this;
   }
 
@@ -535,9 +544,6 @@ export class Transaction {
         earlier.set(path, [...(earlier.get(path) ?? []), ...list]);
       }
     }
-    const puffinPath = this.dvFiles === 'metadata/*.stats'
-      ? `${meta.location}/metadata/${randomUUID()}-dv.stats`
-      : `${meta.location}/data/${randomUUID()}-deletes.puffin`;
     const blobs: { path: string; entry: ManifestEntry; blob: Buffer; cardinality: number }[] = [];
     for (const [path, fresh] of this.deletedPositions) {
       const entry = targets.get(path) as ManifestEntry;
@@ -547,35 +553,45 @@ export class Transaction {
       assert(merged.length <= Number(entry.dataFile.recordCount), 'a deletion vector deletes at most the rows of its file', { file: path, deleted: merged.length, rows: entry.dataFile.recordCount });
       blobs.push({ path, entry, blob: serializeDeletionVector(merged), cardinality: merged.length });
     }
-    const bytes = writePuffin(
-      blobs.map((b) => ({
-        type: DELETION_VECTOR_BLOB_TYPE,
-        fields: [ROW_POSITION_FIELD_ID],
-        snapshotId: -1n,
-        sequenceNumber: -1n,
-        data: b.blob,
-        properties: { 'referenced-data-file': b.path, cardinality: String(b.cardinality) },
-      })),
-      { 'created-by': 'floe' },
-    );
-    await this.table.io.write(puffinPath, bytes);
-    let offset = 4; // blobs follow the leading magic, in order (writePuffin)
-    const addedDvs: DataFile[] = blobs.map((b) => {
-      const f: DataFile = {
-        content: DataFileContent.POSITION_DELETES,
-        filePath: puffinPath,
-        fileFormat: 'PUFFIN',
-        specId: b.entry.dataFile.specId,
-        partition: b.entry.dataFile.partition,
-        recordCount: BigInt(b.cardinality),
-        fileSizeInBytes: BigInt(bytes.length),
-        referencedDataFile: b.path,
-        contentOffset: BigInt(offset),
-        contentSizeInBytes: BigInt(b.blob.length),
-      };
-      offset += b.blob.length;
-      return f;
-    });
+    const addedDvs: DataFile[] = [];
+    const uploads: { path: string; bytes: Buffer }[] = [];
+    for (let start = 0; start < blobs.length; start += this.dvsPerFileMax) {
+      const group = blobs.slice(start, start + this.dvsPerFileMax);
+      const puffinPath = this.dvFiles === 'metadata/*.stats'
+        ? `${meta.location}/metadata/${randomUUID()}-dv.stats`
+        : `${meta.location}/data/${randomUUID()}-deletes.puffin`;
+      const bytes = writePuffin(
+        group.map((b) => ({
+          type: DELETION_VECTOR_BLOB_TYPE,
+          fields: [ROW_POSITION_FIELD_ID],
+          snapshotId: -1n,
+          sequenceNumber: -1n,
+          data: b.blob,
+          properties: { 'referenced-data-file': b.path, cardinality: String(b.cardinality) },
+        })),
+        { 'created-by': 'floe' },
+      );
+      uploads.push({ path: puffinPath, bytes });
+      let offset = 4; // blobs follow the leading magic, in order (writePuffin)
+      for (const b of group) {
+        addedDvs.push({
+          content: DataFileContent.POSITION_DELETES,
+          filePath: puffinPath,
+          fileFormat: 'PUFFIN',
+          specId: b.entry.dataFile.specId,
+          partition: b.entry.dataFile.partition,
+          recordCount: BigInt(b.cardinality),
+          fileSizeInBytes: BigInt(bytes.length),
+          referencedDataFile: b.path,
+          contentOffset: BigInt(offset),
+          contentSizeInBytes: BigInt(b.blob.length),
+        });
+        offset += b.blob.length;
+      }
+    }
+    for (let i = 0; i < uploads.length; i += DV_UPLOADS_IN_FLIGHT_MAX) {
+      await Promise.all(uploads.slice(i, i + DV_UPLOADS_IN_FLIGHT_MAX).map((u) => this.table.io.write(u.path, u.bytes)));
+    }
     const added: ManifestFile[] = [];
     for (const specId of new Set(addedDvs.map((f) => f.specId))) {
       const spec = specs.get(specId);

@@ -56,6 +56,12 @@ export interface FloeConfig {
     readonly tableCommitsInFlightMax: number;
     /** Where deletion vectors go (see DeletionVectorFiles). */
     readonly deletionVectorFiles: DeletionVectorFiles;
+    /**
+     * Deletion vectors one Puffin file holds at most. 1 (the default): a file per vector, read correctly by every
+     * engine; DuckDB 1.5.5 misreads a Puffin file holding several (it returns an earlier, larger blob's bytes for a
+     * later, smaller one). Raise it for fewer files per commit when no reader is affected.
+     */
+    readonly deletionVectorsPerFileMax: number;
   };
   readonly consume: { readonly batchMax: number; readonly timeoutMs: number };
   /** Worker threads holding table windows (0: in the main thread); queue and heap bounds per worker. */
@@ -370,6 +376,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       codec,
       tableCommitsInFlightMax: r.int('commit.tableCommitsInFlightMax', 8, 1, 256),
       deletionVectorFiles: oneOf(r, 'commit.deletionVectorFiles', ['data/*.puffin', 'metadata/*.stats'] as const, 'data/*.puffin'),
+      deletionVectorsPerFileMax: r.int('commit.deletionVectorsPerFileMax', 1, 1, 100_000),
     },
     consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
     workers: { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) },

@@ -1,4 +1,4 @@
-// Proves deletion vectors on v3 tables through committer and worker: updates and deletes become one Puffin deletion vector per data file, merged with the file's previous vector (removed in the same snapshot) and with v2 position delete files from before an upgrade; a compaction between seal and commit is repositioned; row lineage (first-row-id, added-rows, next-row-id, manifest first_row_id) is assigned without gaps or reuse; and the key index bootstraps from vectors.
+// Proves deletion vectors on v3 tables through committer and worker: updates and deletes become one Puffin deletion vector per data file, merged with the file's previous vector (removed in the same snapshot) and with v2 position delete files from before an upgrade; a compaction between seal and commit is repositioned; row lineage (first-row-id, added-rows, next-row-id, manifest first_row_id) is assigned without gaps or reuse; and the key index bootstraps from vectors; vectors get a Puffin file each unless sharing is allowed.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,5 +191,24 @@ describe('deletion vectors (v3): committer + worker with the key index', () => {
     // rows 0 (key 1) and 1 (key 2) were deleted by the v2 position delete file: the vector carries them too
     assert.deepEqual([...(await readDeletionVector(t.io, dv.dataFile))], [0, 1, 2]);
     await catalog.close();
+  });
+
+  it('one Puffin file per vector by default (DuckDB 1.5.5 misreads shared files); shared files when allowed, each blob found by its offset', async () => {
+    for (const perFileMax of [1, 8]) {
+      const catalog = new SqlCatalog({ name: 'floe', path: join(dir, `p${perFileMax}.db`), warehouse: `file://${dir}/whp${perFileMax}`, io: new LocalFileIO() });
+      const committer = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: { formatVersion: 3 }, tables: {}, deletionVectorsPerFileMax: perFileMax });
+      const workers = new InProcessWorkers(init);
+      for (let f = 0; f < 3; f++) await cycle(committer, workers, Array.from({ length: 50 }, (_, i) => msg('c', f * 100 + i, `a${f}`)));
+      // one commit deleting 40, 3 and 1 rows in the three files: blobs of different sizes, the larger first
+      await cycle(committer, workers, [...Array.from({ length: 40 }, (_, i) => msg('d', i, null)), ...[100, 101, 102].map((k) => msg('d', k, null)), msg('d', 200, null)]);
+      const t = await catalog.loadTable(ID);
+      const dvs = (await liveEntries(t)).filter((e) => isDeletionVector(e.dataFile));
+      assert.equal(dvs.length, 3);
+      assert.equal(new Set(dvs.map((e) => e.dataFile.filePath)).size, perFileMax === 1 ? 3 : 1);
+      assert.deepEqual(dvs.map((e) => Number(e.dataFile.recordCount)).sort((a, b) => a - b), [1, 3, 40]);
+      for (const e of dvs) assert.equal((await readDeletionVector(t.io, e.dataFile)).length, Number(e.dataFile.recordCount));
+      assert.equal((await state(t)).length, 150 - 44);
+      await catalog.close();
+    }
   });
 });
