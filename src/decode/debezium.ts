@@ -248,7 +248,7 @@ export class DebeziumDecoder {
     }
     if (key.some((v) => v === null || v === undefined)) return { kind: 'reject', reason: `key column is null or missing (${keyColumns.join(', ')})` };
 
-    if (shape === null) shape = this.inferShape(topic, row, keyColumns, value);
+    if (shape === null) shape = this.inferShape(topic, row, keyColumns, value, key, keyBuf);
     else if (shape.keyColumns.length === 0 || shape.keyColumns.join('\u0000') !== keyColumns.join('\u0000')) shape = this.withKeys(shape, keyColumns);
     return { kind: 'change', op, db, table, row, key, shape, tsMs: numOrNull(p.ts_ms) };
   }
@@ -306,7 +306,7 @@ export class DebeziumDecoder {
   }
 
   /** Schemaless rows: infer column types from values; new columns appear as they are first seen non-null. */
-  private inferShape(topic: string, row: Record<string, unknown> | null, keyColumns: readonly string[], raw: Buffer): TableShape {
+  private inferShape(topic: string, row: Record<string, unknown> | null, keyColumns: readonly string[], raw: Buffer, key: readonly unknown[], rawKey: Buffer | null): TableShape {
     let known = this.inferred.get(topic);
     if (known === undefined) {
       known = new Map();
@@ -319,6 +319,14 @@ export class DebeziumDecoder {
         if (c !== null) known.set(name, keyColumns.includes(name) ? { ...c, required: true } : c);
       }
     }
+    // A key-only delete (no row) may be the first record of its topic this process sees: the key columns come
+    // from the key, so the record still names its key and deletes the row.
+    keyColumns.forEach((name, i) => {
+      if (known.has(name)) return;
+      const v = key[i];
+      const c = inferColumn(name, v, typeof v === 'number' && rawKey !== null ? numberLiteral(rawKey, name) : undefined);
+      if (c !== null) known.set(name, { ...c, required: true });
+    });
     const keys = keyColumns.join('\u0000');
     const hit = this.inferredShapes.get(topic);
     // Same columns and keys as last time: the same shape object (columns are only ever added).

@@ -105,6 +105,18 @@ describe('DebeziumDecoder: envelopes with the schema block', () => {
     assert.deepEqual(c.shape.keyColumns, ['id']);
   });
 
+  it('schemaless: a key-only delete that is the first record of its topic still has its key columns (from the key)', () => {
+    const d = new DebeziumDecoder();
+    const value = Buffer.from(JSON.stringify({ before: null, after: null, source: { db: 'shop', table: 'order_items' }, op: 'd' }));
+    const c = change(d.decode('cdc.shop.order_items', Buffer.from('{"order_id":5,"line_no":0}'), value));
+    assert.deepEqual(c.key, [5, 0]);
+    assert.deepEqual(c.shape.columns.map((x) => [x.name, x.required]), [['order_id', true], ['line_no', true]]);
+    // a later full row adds its other columns to the same topic's shape
+    const row = { order_id: 6, line_no: 1, sku: 'x' };
+    const later = change(d.decode('cdc.shop.order_items', Buffer.from('{"order_id":6,"line_no":1}'), Buffer.from(JSON.stringify({ before: null, after: row, source: { db: 'shop', table: 'order_items' }, op: 'c' }))));
+    assert.deepEqual(later.shape.columns.map((x) => x.name), ['order_id', 'line_no', 'sku']);
+  });
+
   it('a truncate is a change with no row and no key', () => {
     const d = new DebeziumDecoder();
     const c = change(d.decode(TOPIC, null, framed(schema, event('t', null, null))));
