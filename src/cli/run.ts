@@ -75,7 +75,10 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
     tableDefaults: cfg.tables.defaults,
     tables: cfg.tables.overrides,
   });
-  const deadLetter = new KafkaDeadLetter({ brokers: cfg.kafka.brokers, topic: cfg.kafka.deadLetterTopic, properties: cfg.kafka.properties });
+  const deadLetter = new KafkaDeadLetter({
+    brokers: cfg.kafka.brokers, topic: cfg.kafka.deadLetterTopic, properties: cfg.kafka.properties, auth: cfg.kafka.auth, tls: cfg.kafka.tls,
+    onTokenError: (e) => log.warn('kafka OAUTHBEARER token refresh failed (retrying)', { error: e instanceof Error ? e.message : String(e) }),
+  });
   await deadLetter.connect();
   let pipeline: Pipeline | null = null;
   const source = new KafkaSource(
@@ -86,6 +89,8 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
       ...(cfg.kafka.topics !== undefined ? { topics: cfg.kafka.topics } : {}),
       ...(cfg.kafka.topicPattern !== undefined ? { topicPattern: cfg.kafka.topicPattern } : {}),
       properties: cfg.kafka.properties,
+      auth: cfg.kafka.auth,
+      tls: cfg.kafka.tls,
     },
     { onAssign: (tps) => pipeline?.onAssign(tps), onRevoke: (tps) => pipeline?.onRevoke(tps) },
   );

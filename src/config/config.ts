@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../errors.js';
+import type { KafkaAuthConfig, KafkaTlsConfig } from '../kafka/auth.js';
 import type { RestAuthConfig } from '../catalog/rest-auth.js';
 import type { TimeAs } from '../decode/connect-schema.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
@@ -21,6 +22,9 @@ export interface FloeConfig {
     readonly topicPattern?: string;
     readonly deadLetterTopic: string;
     readonly properties: Readonly<Record<string, string | number | boolean>>;
+    /** SASL: SCRAM, MSK IAM (OAUTHBEARER), unsecured OAUTHBEARER (test brokers), or none (properties as given). */
+    readonly auth: KafkaAuthConfig;
+    readonly tls: KafkaTlsConfig;
   };
   readonly catalog:
     | { readonly type: 'rest'; readonly name: string; readonly uri: string; readonly warehouse?: string; readonly auth: RestAuthConfig }
@@ -278,6 +282,31 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   const kafkaProps: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(r.map('kafka.properties'))) kafkaProps[k] = v;
   const groupInstanceId = r.optStr('kafka.groupInstanceId') ?? env.FLOE_GROUP_INSTANCE_ID;
+  const kafkaAuthType = oneOf(r, 'kafka.auth.type', ['none', 'scram', 'msk-iam', 'oauthbearer-unsecured'] as const, 'none');
+  let kafkaAuth: KafkaAuthConfig;
+  if (kafkaAuthType === 'scram') {
+    kafkaAuth = {
+      type: 'scram',
+      mechanism: oneOf(r, 'kafka.auth.mechanism', ['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const, 'SCRAM-SHA-512'),
+      username: r.str('kafka.auth.username'),
+      password: r.str('kafka.auth.password'),
+    };
+  } else if (kafkaAuthType === 'msk-iam') {
+    kafkaAuth = { type: 'msk-iam', region: r.str('kafka.auth.region', env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '') };
+    if (kafkaAuth.region === '') r.fail('kafka.auth.region', 'is required for msk-iam (or set AWS_REGION)');
+  } else if (kafkaAuthType === 'oauthbearer-unsecured') {
+    kafkaAuth = { type: 'oauthbearer-unsecured', principal: r.str('kafka.auth.principal', 'floe'), lifetimeMs: r.int('kafka.auth.lifetimeMs', 3_600_000, 2_000, 86_400_000) };
+  } else {
+    kafkaAuth = { type: 'none' };
+  }
+  // TLS: on whenever SASL is (MSK serves SASL only over TLS), unless turned off explicitly.
+  const kafkaTls: KafkaTlsConfig = {
+    enabled: r.bool('kafka.tls.enabled', kafkaAuth.type !== 'none'),
+    ...(r.optStr('kafka.tls.caLocation') !== undefined ? { caLocation: r.str('kafka.tls.caLocation') } : {}),
+  };
+  for (const k of ['security.protocol', 'sasl.mechanisms', 'sasl.username', 'sasl.password']) {
+    if (kafkaAuth.type !== 'none' && k in kafkaProps) r.fail(`kafka.properties.${k}`, `is set by kafka.auth (${kafkaAuth.type}): remove it from kafka.properties`);
+  }
 
   const catalogType = r.str('catalog.type');
   let catalog: FloeConfig['catalog'];
@@ -334,6 +363,8 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       ...(topicPattern !== undefined ? { topicPattern } : {}),
       deadLetterTopic: r.str('kafka.deadLetterTopic', 'floe.dead-letter'),
       properties: kafkaProps,
+      auth: kafkaAuth,
+      tls: kafkaTls,
     },
     catalog,
     s3: {

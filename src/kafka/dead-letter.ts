@@ -5,13 +5,19 @@
  * Deliveries are flushed before the source offsets are committed, so a dead-lettered record is never lost.
  */
 import Kafka from 'node-rdkafka';
-import { FloeError } from '../errors.js';
+import { FloeError, describeError } from '../errors.js';
+import { TokenRefresher, clientProperties, tokenSource, type KafkaAuthConfig, type KafkaTlsConfig } from './auth.js';
 import type { SourceMessage } from './source.js';
 
 export interface DeadLetterConfig {
   readonly brokers: string;
   readonly topic: string;
   readonly properties?: Readonly<Record<string, string | number | boolean>>;
+  readonly auth?: KafkaAuthConfig;
+  readonly tls?: KafkaTlsConfig;
+  /** A token refresh failed (the current token stays valid until it expires; retried). */
+  readonly onTokenError?: (e: unknown) => void;
+  readonly connectTimeoutMs?: number;
 }
 
 const FLUSH_TIMEOUT_MS = 30_000;
@@ -27,6 +33,9 @@ export interface DeadLetterSink {
 export class KafkaDeadLetter implements DeadLetterSink {
   private readonly producer: Kafka.Producer;
   private failure: Error | null = null;
+  private readonly tokens: TokenRefresher | null;
+  /** librdkafka's last error event (e.g. the SASL or TLS failure behind a "broker transport failure"). */
+  private lastError: string | null = null;
   sent = 0;
 
   constructor(private readonly cfg: DeadLetterConfig) {
@@ -36,7 +45,17 @@ export class KafkaDeadLetter implements DeadLetterSink {
       'compression.type': 'lz4',
       dr_cb: true,
       event_cb: true,
+      ...clientProperties(cfg.auth ?? { type: 'none' }, cfg.tls ?? { enabled: false }),
       ...(cfg.properties ?? {}),
+    });
+    const tokens = tokenSource(cfg.auth ?? { type: 'none' });
+    this.tokens = tokens === null ? null : new TokenRefresher(tokens, (t) => this.producer.setOauthBearerToken(t), cfg.onTokenError ?? ((e) => { this.failure ??= new FloeError('kafka_failed', `dead-letter producer token refresh: ${describeError(e)}`); }));
+    this.producer.on('event.error', (err: Kafka.LibrdKafkaError) => {
+      this.lastError = err.message;
+    });
+    // SASL and TLS failures arrive as librdkafka log lines (severity 3, FAIL): keep the last for error messages.
+    this.producer.on('event.log', (l: { severity: number; message: string }) => {
+      if (l.severity <= 3) this.lastError = l.message.replace(/^\[thrd:[^\]]*\]: /, '');
     });
     this.producer.on('delivery-report', (err) => {
       if (err) this.failure ??= new FloeError('kafka_failed', `dead-letter delivery to ${cfg.topic} failed: ${err.message}`);
@@ -45,8 +64,10 @@ export class KafkaDeadLetter implements DeadLetterSink {
   }
 
   async connect(): Promise<void> {
+    await this.tokens?.start();
     await new Promise<void>((resolve, reject) => {
-      this.producer.connect({ timeout: 30_000 }, (err) => (err ? reject(new FloeError('kafka_failed', `dead-letter producer: ${err.message}`)) : resolve()));
+      const timeout = this.cfg.connectTimeoutMs ?? 30_000;
+      this.producer.connect({ timeout }, (err) => (err ? reject(new FloeError('kafka_failed', `dead-letter producer: ${err.message}${this.lastError !== null ? ` (${this.lastError})` : ''}`)) : resolve()));
     });
   }
 

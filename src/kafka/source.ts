@@ -7,6 +7,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { FloeError } from '../errors.js';
+import { TokenRefresher, clientProperties, tokenSource, type KafkaAuthConfig, type KafkaTlsConfig } from './auth.js';
 
 export interface KafkaSourceConfig {
   readonly brokers: string;
@@ -17,6 +18,8 @@ export interface KafkaSourceConfig {
   readonly topicPattern?: string;
   /** librdkafka properties passed through (security.protocol, sasl.*, ssl.*, fetch sizes...). */
   readonly properties?: Readonly<Record<string, string | number | boolean>>;
+  readonly auth?: KafkaAuthConfig;
+  readonly tls?: KafkaTlsConfig;
   readonly sessionTimeoutMs?: number;
   readonly maxPollIntervalMs?: number;
   /** Bytes librdkafka may prefetch per partition queue: bounds memory while the pipeline is busy. */
@@ -98,18 +101,34 @@ export class KafkaSource {
         rebalance_cb: rebalance,
         // librdkafka logs become 'event.log' events instead of raw lines on stderr.
         event_cb: true,
+        ...clientProperties(cfg.auth ?? { type: 'none' }, cfg.tls ?? { enabled: false }),
         ...(cfg.properties ?? {}),
       },
       { 'auto.offset.reset': 'earliest' },
     );
+    this.consumer.on('event.error', (err: Kafka.LibrdKafkaError) => {
+      this.lastError = err.message;
+    });
+    // SASL and TLS failures arrive as librdkafka log lines (severity 3, FAIL): keep the last for error messages.
+    this.consumer.on('event.log', (l: { severity: number; message: string }) => {
+      if (l.severity <= 3) this.lastError = l.message.replace(/^\[thrd:[^\]]*\]: /, '');
+    });
+    const tokens = tokenSource(cfg.auth ?? { type: 'none' });
+    this.tokens = tokens === null ? null : new TokenRefresher(tokens, (t) => this.consumer.setOauthBearerToken(t), (e) => this.onTransientError?.(`OAUTHBEARER token refresh failed: ${e instanceof Error ? e.message : String(e)}`, -1));
   }
 
+  /** Keeps the OAUTHBEARER token fresh (msk-iam, oauthbearer-unsecured). */
+  private readonly tokens: TokenRefresher | null;
+  /** librdkafka's last error event (e.g. the SASL or TLS failure behind a "broker transport failure"). */
+  private lastError: string | null = null;
+
   async connect(): Promise<void> {
+    await this.tokens?.start();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new FloeError('kafka_failed', `could not connect to Kafka at ${this.cfg.brokers} within ${CONNECT_TIMEOUT_MS} ms`, { brokers: this.cfg.brokers })), CONNECT_TIMEOUT_MS);
       this.consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (err) => {
         clearTimeout(timer);
-        if (err) reject(new FloeError('kafka_failed', `Kafka connect to ${this.cfg.brokers} failed: ${err.message}`, { brokers: this.cfg.brokers }));
+        if (err) reject(new FloeError('kafka_failed', `Kafka connect to ${this.cfg.brokers} failed: ${err.message}${this.lastError !== null ? ` (${this.lastError})` : ''}`, { brokers: this.cfg.brokers }));
         else resolve();
       });
     });
@@ -234,6 +253,7 @@ export class KafkaSource {
   }
 
   async disconnect(): Promise<void> {
+    this.tokens?.stop();
     if (!this.consumer.isConnected()) return;
     await new Promise<void>((resolve) => {
       this.consumer.disconnect(() => resolve());

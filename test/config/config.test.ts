@@ -35,7 +35,7 @@ describe('validateConfig', () => {
   it('fills every default for a minimal config', () => {
     const cfg = validateConfig(base(), {});
     const want: FloeConfig = {
-      kafka: { brokers: 'localhost:9092', groupId: 'floe', topics: ['cdc.shop.orders'], deadLetterTopic: 'floe.dead-letter', properties: {} },
+      kafka: { brokers: 'localhost:9092', groupId: 'floe', topics: ['cdc.shop.orders'], deadLetterTopic: 'floe.dead-letter', properties: {}, auth: { type: 'none' }, tls: { enabled: false } },
       catalog: { type: 'sql', name: 'floe', path: '/var/lib/floe/catalog.db', warehouse: 'file:///var/lib/floe/warehouse' },
       s3: { pathStyle: false },
       decode: { idColumns: [], timeAs: 'time', outOfRange: 'dead-letter' },
@@ -66,7 +66,7 @@ describe('validateConfig', () => {
       }),
       { AWS_REGION: 'us-east-1' },
     );
-    assert.deepEqual(cfg.kafka, { brokers: 'localhost:9092', groupId: 'cdc', groupInstanceId: 'floe-0', topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': '1048576' } });
+    assert.deepEqual(cfg.kafka, { brokers: 'localhost:9092', groupId: 'cdc', groupInstanceId: 'floe-0', topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': '1048576' }, auth: { type: 'none' }, tls: { enabled: false } });
     assert.deepEqual(cfg.catalog, { type: 'rest', name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4', signingName: 's3tables', region: 'us-east-1' } });
     assert.deepEqual(cfg.s3, { region: 'us-east-1', endpoint: 'http://localhost:8333', pathStyle: true });
     assert.deepEqual(cfg.decode, { idColumns: ['id', 'tenant_id'], cdcField: '_cdc.op', timeAs: 'string', outOfRange: 'null' });
@@ -177,6 +177,17 @@ describe('validateConfig', () => {
       failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 1 } } } }), 'tables.overrides.shop.orders.formatVersion', /^config tables\.overrides\.shop\.orders\.formatVersion: upserts need row-level deletes/);
       failsOn(withPatch({ tables: { defaults: { formatVersion: 4 } } }), 'tables.defaults.formatVersion', /must be between 1 and 3, got 4/);
       failsOn(withPatch({ tables: { overrides: { 'shop.orders': { formatVersion: 0 } } } }), 'tables.overrides.shop.orders.formatVersion', /must be between 1 and 3, got 0/);
+    });
+
+    it('kafka.auth: SCRAM, MSK IAM (region from the environment), unsecured OAUTHBEARER; TLS follows SASL; no clash with kafka.properties', () => {
+      const scram = validateConfig(withPatch({ kafka: { auth: { type: 'scram', username: 'u', password: 'p' }, tls: { caLocation: '/etc/ca.pem' } } }), {});
+      assert.deepEqual(scram.kafka.auth, { type: 'scram', mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' });
+      assert.deepEqual(scram.kafka.tls, { enabled: true, caLocation: '/etc/ca.pem' });
+      assert.deepEqual(validateConfig(withPatch({ kafka: { auth: { type: 'msk-iam' } } }), { AWS_REGION: 'eu-west-1' }).kafka.auth, { type: 'msk-iam', region: 'eu-west-1' });
+      failsOn(withPatch({ kafka: { auth: { type: 'msk-iam' } } }), 'kafka.auth.region', /required for msk-iam/);
+      failsOn(withPatch({ kafka: { auth: { type: 'scram', username: 'u' } } }), 'kafka.auth.password', /required/);
+      failsOn(withPatch({ kafka: { auth: { type: 'kerberos' } } }), 'kafka.auth.type', /must be one of none, scram, msk-iam, oauthbearer-unsecured/);
+      failsOn(withPatch({ kafka: { auth: { type: 'msk-iam', region: 'x' }, properties: { 'sasl.mechanisms': 'PLAIN' } } }), 'kafka.properties.sasl.mechanisms', /set by kafka.auth/);
     });
 
     it('delete modes must fit the format version: deletion vectors on v3, position delete files on v2', () => {

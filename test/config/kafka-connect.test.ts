@@ -53,7 +53,7 @@ const ENV = { FLOE_KAFKA_BROKERS: 'b-1.msk.ap-northeast-2.amazonaws.com:9098,b-2
 
 function expected(groupId: string): FloeConfig {
   return {
-    kafka: { brokers: ENV.FLOE_KAFKA_BROKERS, groupId, topics: ['Topic1', 'Topic2'], deadLetterTopic: 'floe.dead-letter', properties: {} },
+    kafka: { brokers: ENV.FLOE_KAFKA_BROKERS, groupId, topics: ['Topic1', 'Topic2'], deadLetterTopic: 'floe.dead-letter', properties: {}, auth: { type: 'none' }, tls: { enabled: false } },
     catalog: {
       type: 'rest',
       name: 'rest',

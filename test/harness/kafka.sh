@@ -27,6 +27,12 @@
 # Environment (defaults in brackets):
 #   FLOE_HARNESS_DIR [/tmp/floe-harness]   data, pidfile, log, server.properties
 #   FLOE_KAFKA_PORT [9092]                  broker listener PLAINTEXT://127.0.0.1
+#   FLOE_KAFKA_SASL_PORT [9094]             listener SASL_SSL://127.0.0.1: TLS (a self-signed
+#                                           certificate for 127.0.0.1, made once with keytool) and
+#                                           SASL SCRAM-SHA-512 (user floe, created at every start)
+#                                           or OAUTHBEARER (unsecured JWS tokens, Kafka's default
+#                                           validator; re-authentication every 10 s, so clients
+#                                           must keep their token fresh)
 #   FLOE_KAFKA_CONTROLLER_PORT [9093]       KRaft controller listener
 #   FLOE_KAFKA_AUTO_CREATE [false]          auto.create.topics.enable
 #   FLOE_KAFKA_HEAP_OPTS [-Xms128m -Xmx512m]
@@ -57,6 +63,11 @@ START_TIMEOUT="${FLOE_KAFKA_START_TIMEOUT:-60}"
 HEAP_OPTS="${FLOE_KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
 JVM_OPTS="${FLOE_KAFKA_JVM_OPTS:--XX:+UseSerialGC}"
 BOOTSTRAP="$HOST:$PORT"
+SASL_PORT="${FLOE_KAFKA_SASL_PORT:-9094}"
+TLS="$DATA/tls"
+TLS_PASS=floe-test-keystore
+SCRAM_USER=floe
+SCRAM_PASSWORD=floe-scram-secret
 
 log() { echo "[kafka] $*" >&2; }
 
@@ -69,9 +80,18 @@ write_conf() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CPORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://$HOST:$PORT,SASL_SSL://$HOST:$SASL_PORT,CONTROLLER://$HOST:$CPORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_SSL://$HOST:$SASL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512,OAUTHBEARER
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,OAUTHBEARER
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";
+listener.name.sasl_ssl.connections.max.reauth.ms=10000
+ssl.keystore.location=$TLS/broker.p12
+ssl.keystore.type=PKCS12
+ssl.keystore.password=$TLS_PASS
+ssl.key.password=$TLS_PASS
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=$DATA/logs
@@ -108,9 +128,10 @@ cmd_start() {
   java="$(floe_java)" || { log "java not found"; exit 1; }
   cp="$(floe_kafka_classpath)" || exit 1
   local p
-  for p in "$PORT" "$CPORT"; do
+  for p in "$PORT" "$CPORT" "$SASL_PORT"; do
     if floe_port_busy "$HOST" "$p"; then log "port $p on $HOST is already in use"; exit 1; fi
   done
+  make_tls "$java"
   write_conf
   local t0; t0=$(date +%s.%N)
   if [ ! -f "$DATA/logs/meta.properties" ]; then
@@ -140,7 +161,28 @@ cmd_start() {
     cmd_stop || true
     exit 1
   fi
-  log "ready in $(floe_elapsed "$t0")s on $BOOTSTRAP"
+  add_scram_user || { log "could not create the SCRAM user"; cmd_stop || true; exit 1; }
+  log "ready in $(floe_elapsed "$t0")s on $BOOTSTRAP (SASL_SSL on $HOST:$SASL_PORT)"
+}
+
+# A self-signed certificate for 127.0.0.1 (the SASL_SSL listener's), kept with the data; ca.pem is what
+# clients trust (librdkafka: ssl.ca.location).
+make_tls() {
+  [ -s "$TLS/broker.p12" ] && [ -s "$TLS/ca.pem" ] && return 0
+  local keytool; keytool="$(dirname "$(readlink -f "$1")")/keytool"
+  mkdir -p "$TLS"
+  rm -f "$TLS/broker.p12" "$TLS/ca.pem"
+  "$keytool" -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname CN=127.0.0.1 \
+    -ext SAN=ip:127.0.0.1,dns:localhost -ext BC=ca:true -keystore "$TLS/broker.p12" -storetype PKCS12 \
+    -storepass "$TLS_PASS" -keypass "$TLS_PASS" >>"$OUT" 2>&1 || { log "keytool -genkeypair failed"; exit 1; }
+  "$keytool" -exportcert -rfc -alias broker -keystore "$TLS/broker.p12" -storetype PKCS12 \
+    -storepass "$TLS_PASS" -file "$TLS/ca.pem" >>"$OUT" 2>&1 || { log "keytool -exportcert failed"; exit 1; }
+}
+
+# SCRAM credentials live in the cluster metadata: (re)set them through the admin API.
+add_scram_user() {
+  floe_kafka_tool kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \
+    --entity-name "$SCRAM_USER" --add-config "SCRAM-SHA-512=[iterations=4096,password=$SCRAM_PASSWORD]" >>"$OUT" 2>&1
 }
 
 wait_ready() {
@@ -187,6 +229,10 @@ cmd_env() {
 export FLOE_HARNESS_DIR='$DIR'
 export FLOE_KAFKA_BOOTSTRAP='$BOOTSTRAP'
 export FLOE_KAFKA_PORT='$PORT'
+export FLOE_KAFKA_SASL_BOOTSTRAP='$HOST:$SASL_PORT'
+export FLOE_KAFKA_CA='$TLS/ca.pem'
+export FLOE_KAFKA_SCRAM_USER='$SCRAM_USER'
+export FLOE_KAFKA_SCRAM_PASSWORD='$SCRAM_PASSWORD'
 ENV
 }
 
