@@ -1,26 +1,32 @@
-// Proves the config shipped in k8s/configmap.yaml is valid floe config once the StatefulSet's environment is set.
+// Proves the config shipped in k8s/configmap.yaml is valid floe config with the environment the StatefulSet in k8s/statefulset.yaml gives the pod (MSK IAM, S3 Tables SigV4, static membership from the pod name, metrics port matching the container port).
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/config.js';
 
+interface EnvVar { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }
+interface Container { env: EnvVar[]; ports: { name: string; containerPort: number }[] }
+
 describe('k8s config', () => {
   it('validates with the StatefulSet environment', async () => {
     const cm = parse(await readFile('k8s/configmap.yaml', 'utf8')) as { data: Record<string, string> };
+    const sts = parse(await readFile('k8s/statefulset.yaml', 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } };
+    const container = sts.spec.template.spec.containers[0]!;
+    const env: Record<string, string> = {};
+    for (const e of container.env) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = 'floe-0';
+    }
     const text = cm.data['floe.yaml'];
     assert.ok(text !== undefined);
-    const cfg = validateConfig(parse(text), {
-      FLOE_KAFKA_BROKERS: 'b-1:9096',
-      FLOE_KAFKA_USERNAME: 'u',
-      FLOE_KAFKA_PASSWORD: 'p',
-      AWS_REGION: 'ap-northeast-2',
-      FLOE_TABLE_BUCKET_ARN: 'arn:aws:s3tables:ap-northeast-2:1:bucket/b',
-      FLOE_GROUP_INSTANCE_ID: 'floe-0',
-    });
+    const cfg = validateConfig(parse(text), env);
     assert.equal(cfg.catalog.type, 'rest');
     assert.equal(cfg.catalog.type === 'rest' ? cfg.catalog.uri : '', 'https://s3tables.ap-northeast-2.amazonaws.com/iceberg');
+    assert.deepEqual(cfg.catalog.type === 'rest' ? cfg.catalog.auth : null, { type: 'sigv4', signingName: 's3tables', region: 'ap-northeast-2' });
     assert.equal(cfg.kafka.groupInstanceId, 'floe-0');
-    assert.equal(cfg.kafka.properties['sasl.password'], 'p');
+    assert.deepEqual(cfg.kafka.auth, { type: 'msk-iam', region: 'ap-northeast-2' });
+    assert.equal(cfg.kafka.tls.enabled, true);
+    assert.equal(cfg.metrics.port, container.ports.find((p) => p.name === 'metrics')?.containerPort);
   });
 });
