@@ -256,6 +256,47 @@ function tableOptions(r: Reader, base: string): TableOptionsConfig {
   };
 }
 
+/** S3 Tables names: 1-255 lowercase letters, digits and `_`, starting and ending with a letter or digit. */
+const S3_TABLES_NAME = /^[a-z0-9](?:[a-z0-9_]{0,253}[a-z0-9])?$/;
+const S3_TABLES_ENDPOINT = /^https:\/\/s3tables\.([a-z0-9-]+)\.amazonaws\.com\/iceberg\/?$/;
+const S3_TABLES_BUCKET_ARN = /^arn:aws[a-z-]*:s3tables:([a-z0-9-]+):(\d{12}):bucket\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const GLUE_ENDPOINT = /^https:\/\/glue\.([a-z0-9-]+)\.amazonaws\.com\/iceberg\/?$/;
+
+/**
+ * What the AWS REST catalogs refuse, caught at startup rather than at the first commit:
+ *   S3 Tables (https://s3tables.<region>.amazonaws.com/iceberg, signing name s3tables): the warehouse is the table
+ *   bucket ARN in the endpoint's region; namespaces have one level (no nesting); names are lowercase letters,
+ *   digits and `_` (the router makes routed names legal; overrides must already be), namespaces not starting
+ *   with "aws".
+ *   Glue (https://glue.<region>.amazonaws.com/iceberg, signing name glue): the warehouse is the catalog id (the
+ *   account id, or <account>:s3tablescatalog/<bucket> for S3 Tables through Glue).
+ */
+function awsCatalogRules(r: Reader, catalog: { readonly uri: string; readonly warehouse?: string; readonly auth: RestAuthConfig }, routePattern: string, overrides: readonly string[]): void {
+  const auth = catalog.auth;
+  const s3tables = S3_TABLES_ENDPOINT.exec(catalog.uri);
+  const glue = GLUE_ENDPOINT.exec(catalog.uri);
+  // Only AWS's endpoints: S3-Tables-like servers (SeaweedFS) sign as s3tables with other warehouses.
+  if (s3tables !== null) {
+    if (auth.type !== 'sigv4') r.fail('catalog.auth.type', 'S3 Tables takes SigV4: set catalog.auth.type: sigv4 with signingName s3tables');
+    else if (auth.signingName !== 's3tables') r.fail('catalog.auth.signingName', `S3 Tables signs as "s3tables", got "${auth.signingName}"`);
+    const arn = S3_TABLES_BUCKET_ARN.exec(catalog.warehouse ?? '');
+    if (arn === null) r.fail('catalog.warehouse', `S3 Tables needs the table bucket ARN (arn:aws:s3tables:<region>:<account>:bucket/<name>), got "${catalog.warehouse ?? ''}"`);
+    const endpointRegion = s3tables[1];
+    if (arn !== null && endpointRegion !== undefined && arn[1] !== endpointRegion) r.fail('catalog.warehouse', `the table bucket is in ${arn[1]}, the endpoint in ${endpointRegion}`);
+    if (auth.type === 'sigv4' && endpointRegion !== undefined && auth.region !== '' && auth.region !== endpointRegion) r.fail('catalog.auth.region', `signs for ${auth.region}, the endpoint is in ${endpointRegion}`);
+    if (routePattern.split('.').length !== 2) r.fail('route.pattern', `S3 Tables has one namespace level: the pattern must be "<namespace>.<table>", got "${routePattern}"`);
+    for (const name of overrides) {
+      const [ns, table, ...rest] = name.split('.');
+      if (rest.length > 0 || ns === undefined || table === undefined) r.fail(`tables.overrides.${name}`, 'S3 Tables has one namespace level: "<namespace>.<table>"');
+      else if (!S3_TABLES_NAME.test(ns) || ns.startsWith('aws')) r.fail(`tables.overrides.${name}`, `namespace "${ns}" is not an S3 Tables name (lowercase letters, digits, _; not starting with "aws")`);
+      else if (!S3_TABLES_NAME.test(table)) r.fail(`tables.overrides.${name}`, `table "${table}" is not an S3 Tables name (lowercase letters, digits, _)`);
+    }
+  } else if (glue !== null) {
+    if (auth.type !== 'sigv4' || auth.signingName !== 'glue') r.fail('catalog.auth', 'the Glue Iceberg REST endpoint takes SigV4 with signingName glue');
+    if (!/^\d{12}(?::s3tablescatalog\/[a-z0-9-]+)?$/.test(catalog.warehouse ?? '')) r.fail('catalog.warehouse', `Glue needs the catalog id: the account id, or <account>:s3tablescatalog/<table bucket>, got "${catalog.warehouse ?? ''}"`);
+  }
+}
+
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
@@ -424,6 +465,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   if (cfg.commit.intervalMs >= cfg.shutdown.timeoutMs) r.fail('shutdown.timeoutMs', `must exceed commit.intervalMs (${cfg.commit.intervalMs}) so a final commit fits in a shutdown`);
   if (cfg.kafka.topics?.includes(cfg.kafka.deadLetterTopic) === true) r.fail('kafka.deadLetterTopic', 'must not be one of the consumed topics');
   if (cfg.catalog.type === 'rest' && cfg.catalog.auth.type === 'sigv4' && cfg.catalog.auth.region === '') r.fail('catalog.auth.region', 'is required for sigv4 (or set AWS_REGION)');
+  if (cfg.catalog.type === 'rest') awsCatalogRules(r, cfg.catalog, cfg.route.pattern, Object.keys(cfg.tables.overrides));
   if (cfg.route.pattern.split('.').length < 2) r.fail('route.pattern', 'must name a namespace and a table, e.g. "{db}.{table}"');
   for (const [name, o] of Object.entries(cfg.tables.overrides)) {
     if (o.formatVersion === 1) r.fail(`tables.overrides.${name}.formatVersion`, 'upserts need row-level deletes: format version 2 or 3');

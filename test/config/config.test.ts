@@ -54,7 +54,7 @@ describe('validateConfig', () => {
     const cfg = validateConfig(
       withPatch({
         kafka: { groupId: 'cdc', groupInstanceId: 'floe-0', topics: undefined, topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': 1048576 } },
-        catalog: { type: 'rest', path: undefined, name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4' } },
+        catalog: { type: 'rest', path: undefined, name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/analytics', auth: { type: 'sigv4' } },
         s3: { region: 'us-east-1', endpoint: 'http://localhost:8333' },
         decode: { idColumns: 'id, tenant_id', cdcField: '_cdc.op', timeAs: 'string', outOfRange: 'null' },
         route: { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] },
@@ -67,7 +67,7 @@ describe('validateConfig', () => {
       { AWS_REGION: 'us-east-1' },
     );
     assert.deepEqual(cfg.kafka, { brokers: 'localhost:9092', groupId: 'cdc', groupInstanceId: 'floe-0', topicPattern: '^cdc\\.shop\\..*', deadLetterTopic: 'cdc.dlq', properties: { 'security.protocol': 'SSL', 'fetch.max.bytes': '1048576' }, auth: { type: 'none' }, tls: { enabled: false } });
-    assert.deepEqual(cfg.catalog, { type: 'rest', name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/b', auth: { type: 'sigv4', signingName: 's3tables', region: 'us-east-1' } });
+    assert.deepEqual(cfg.catalog, { type: 'rest', name: 's3tables', uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/analytics', auth: { type: 'sigv4', signingName: 's3tables', region: 'us-east-1' } });
     assert.deepEqual(cfg.s3, { region: 'us-east-1', endpoint: 'http://localhost:8333', pathStyle: true });
     assert.deepEqual(cfg.decode, { idColumns: ['id', 'tenant_id'], cdcField: '_cdc.op', timeAs: 'string', outOfRange: 'null' });
     assert.deepEqual(cfg.route, { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] });
@@ -188,6 +188,21 @@ describe('validateConfig', () => {
       failsOn(withPatch({ kafka: { auth: { type: 'scram', username: 'u' } } }), 'kafka.auth.password', /required/);
       failsOn(withPatch({ kafka: { auth: { type: 'kerberos' } } }), 'kafka.auth.type', /must be one of none, scram, msk-iam, oauthbearer-unsecured/);
       failsOn(withPatch({ kafka: { auth: { type: 'msk-iam', region: 'x' }, properties: { 'sasl.mechanisms': 'PLAIN' } } }), 'kafka.properties.sasl.mechanisms', /set by kafka.auth/);
+    });
+
+    it('AWS catalogs: S3 Tables and Glue endpoints, warehouses, regions, one namespace level and legal names, caught at startup', () => {
+      const s3t = (catalog: Record<string, unknown>, more: Record<string, unknown> = {}) => withPatch({ catalog: { type: 'rest', path: undefined, uri: 'https://s3tables.us-east-1.amazonaws.com/iceberg', warehouse: 'arn:aws:s3tables:us-east-1:111122223333:bucket/analytics', auth: { type: 'sigv4', region: 'us-east-1' }, ...catalog }, ...more });
+      assert.equal(validateConfig(s3t({}), {}).catalog.type, 'rest');
+      failsOn(s3t({ warehouse: 's3://bucket/wh' }), 'catalog.warehouse', /table bucket ARN/);
+      failsOn(s3t({ warehouse: 'arn:aws:s3tables:eu-west-1:111122223333:bucket/analytics' }), 'catalog.warehouse', /bucket is in eu-west-1, the endpoint in us-east-1/);
+      failsOn(s3t({ auth: { type: 'sigv4', region: 'eu-west-1' } }), 'catalog.auth.region', /signs for eu-west-1/);
+      failsOn(s3t({ auth: { type: 'sigv4', region: 'us-east-1', signingName: 'glue' } }), 'catalog.auth.signingName', /signs as "s3tables"/);
+      failsOn(s3t({}, { route: { pattern: 'lake.{db}.{table}' } }), 'route.pattern', /one namespace level/);
+      failsOn(s3t({}, { tables: { overrides: { 'aws_ns.orders': {} } } }), 'tables.overrides.aws_ns.orders', /not starting with "aws"/);
+      const glue = (warehouse: string) => withPatch({ catalog: { type: 'rest', path: undefined, uri: 'https://glue.us-east-1.amazonaws.com/iceberg', warehouse, auth: { type: 'sigv4', region: 'us-east-1', signingName: 'glue' } } });
+      assert.equal(validateConfig(glue('111122223333'), {}).catalog.type, 'rest');
+      assert.equal(validateConfig(glue('111122223333:s3tablescatalog/analytics'), {}).catalog.type, 'rest');
+      failsOn(glue('s3://wh'), 'catalog.warehouse', /catalog id/);
     });
 
     it('delete modes must fit the format version: deletion vectors on v3, position delete files on v2', () => {

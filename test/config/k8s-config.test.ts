@@ -15,7 +15,7 @@ describe('k8s config', () => {
     const container = sts.spec.template.spec.containers[0]!;
     const env: Record<string, string> = {};
     for (const e of container.env) {
-      if (e.value !== undefined) env[e.name] = e.value;
+      if (e.value !== undefined) env[e.name] = e.value.replaceAll('ACCOUNT_ID', '111122223333'); // the manifest's placeholder
       else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = 'floe-0';
     }
     const text = cm.data['floe.yaml'];
