@@ -443,22 +443,7 @@ export class Transaction {
         continue;
       }
       // Rewrite this manifest: removed files become DELETED entries, the rest stay EXISTING with their sequence numbers.
-      const spec = specsById(meta).get(m.partitionSpecId);
-      assert(spec !== undefined, 'manifest spec must exist', { manifest: m.manifestPath });
-      const rewritten: ManifestEntry[] = [];
-      for (const e of entries) {
-        if (e.status === ManifestEntryStatus.DELETED) continue;
-        if (this.removedDataPaths.has(e.dataFile.filePath)) {
-          removedFiles.push(e.dataFile);
-          rewritten.push({ ...e, status: ManifestEntryStatus.DELETED, snapshotId });
-        } else {
-          rewritten.push({ ...e, status: ManifestEntryStatus.EXISTING });
-        }
-      }
-      const path = this.manifestPath();
-      const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId, entries: rewritten });
-      await this.table.io.write(path, w.bytes);
-      kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: minSeq(rewritten) ?? -1n });
+      kept.push(await this.rewriteManifest(m, entries, snapshotId, schema, (e) => this.removedDataPaths.has(e.dataFile.filePath), removedFiles));
     }
     if (needRemove.size > 0) {
       throw new FloeError('commit_conflict', `cannot remove ${needRemove.size} data file(s) that are no longer live (e.g. ${[...needRemove][0]}); rewritten by a concurrent commit?`);
@@ -606,25 +591,39 @@ export class Transaction {
     }
     const removedDvs: DataFile[] = [];
     const replaced = new Set([...oldVectors.values()]);
-    for (const { m, entries } of touched) {
-      const spec = specs.get(m.partitionSpecId);
-      assert(spec !== undefined, 'manifest spec must exist', { manifest: m.manifestPath });
-      const rewritten: ManifestEntry[] = [];
-      for (const e of entries) {
-        if (e.status === ManifestEntryStatus.DELETED) continue;
-        if (replaced.has(e)) {
-          removedDvs.push(e.dataFile);
-          rewritten.push({ ...e, status: ManifestEntryStatus.DELETED, snapshotId });
-        } else {
-          rewritten.push({ ...e, status: ManifestEntryStatus.EXISTING });
-        }
-      }
-      const path = this.manifestPath();
-      const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId, entries: rewritten });
-      await this.table.io.write(path, w.bytes);
-      kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: minSeq(rewritten) ?? -1n });
-    }
+    for (const { m, entries } of touched) kept.push(await this.rewriteManifest(m, entries, snapshotId, schema, (e) => replaced.has(e), removedDvs));
     return { kept, added, addedDvs, removedDvs };
+  }
+
+  /**
+   * Rewrites a manifest for this snapshot: live entries `remove` picks become DELETED (and are collected in
+   * `removed`), the others stay as EXISTING with their sequence numbers; entries deleted earlier are dropped.
+   */
+  private async rewriteManifest(
+    m: ManifestFile,
+    entries: readonly ManifestEntry[],
+    snapshotId: bigint,
+    schema: Schema,
+    remove: (e: ManifestEntry) => boolean,
+    removed: DataFile[],
+  ): Promise<ManifestFile> {
+    const meta = this.table.metadata;
+    const spec = specsById(meta).get(m.partitionSpecId);
+    assert(spec !== undefined, 'manifest spec must exist', { manifest: m.manifestPath });
+    const rewritten: ManifestEntry[] = [];
+    for (const e of entries) {
+      if (e.status === ManifestEntryStatus.DELETED) continue;
+      if (remove(e)) {
+        removed.push(e.dataFile);
+        rewritten.push({ ...e, status: ManifestEntryStatus.DELETED, snapshotId });
+      } else {
+        rewritten.push({ ...e, status: ManifestEntryStatus.EXISTING });
+      }
+    }
+    const path = this.manifestPath();
+    const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId, entries: rewritten });
+    await this.table.io.write(path, w.bytes);
+    return { ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: minSeq(rewritten) ?? -1n };
   }
 
   /**

@@ -14,8 +14,8 @@ import { ManifestContent } from '../../src/iceberg/manifest.js';
 import { scanTable } from '../../src/iceberg/scan.js';
 import { currentSchema, currentSnapshot, defaultSpec } from '../../src/iceberg/table-metadata.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
-import type { SourceMessage } from '../../src/kafka/source.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
+import { changeMessages, cycle } from '../support/window-cycle.js';
 import { DataWriter } from '../../src/writer/partitioned-writer.js';
 
 const TOPIC = 'cdc.shop.t';
@@ -23,7 +23,6 @@ const ID = { namespace: ['shop'], name: 't' };
 
 describe('deletion vectors (v3): committer + worker with the key index', () => {
   let dir = '';
-  let offset = 0;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'floe-dv-'));
   });
@@ -31,30 +30,9 @@ describe('deletion vectors (v3): committer + worker with the key index', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const msg = (op: 'c' | 'u' | 'd', id: number, v: string | null): SourceMessage => ({
-    topic: TOPIC,
-    partition: 0,
-    offset: offset++,
-    key: Buffer.from(JSON.stringify({ id })),
-    value: Buffer.from(JSON.stringify({ before: op === 'c' ? null : { id, v: 'old' }, after: op === 'd' ? null : { id, v }, source: { db: 'shop', table: 't' }, op })),
-    timestamp: undefined,
-  });
+  const msg = changeMessages(TOPIC);
   const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
 
-  async function cycle(committer: Committer, workers: InProcessWorkers, messages: SourceMessage[]) {
-    let rest = messages;
-    for (;;) {
-      const res = await workers.apply(0, rest);
-      assert.deepEqual(res.rejects, []);
-      if (res.need === undefined) break;
-      await workers.openTable(0, await committer.table(res.need.id, res.need.shape));
-      rest = rest.slice(res.done);
-    }
-    const sealed = await workers.seal();
-    const { reports, layouts } = await committer.commit(sealed);
-    await workers.update(layouts);
-    return { sealed, report: reports[0]! };
-  }
 
   const state = async (t: LoadedTable) => (await scanTable(t)).map((r) => `${String(r.id)}=${String(r.v)}`).sort();
 

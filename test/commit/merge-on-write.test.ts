@@ -12,15 +12,14 @@ import { DataFileContent } from '../../src/iceberg/data-file.js';
 import { scanTable } from '../../src/iceberg/scan.js';
 import { currentSchema, defaultSpec } from '../../src/iceberg/table-metadata.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
-import type { SourceMessage } from '../../src/kafka/source.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
+import { changeMessages, cycle } from '../support/window-cycle.js';
 import { DataWriter } from '../../src/writer/partitioned-writer.js';
 
 const TOPIC = 'cdc.shop.t';
 
 describe('merge-on-write: committer + worker with the key index', () => {
   let dir = '';
-  let offset = 0;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'floe-mow-'));
   });
@@ -28,29 +27,8 @@ describe('merge-on-write: committer + worker with the key index', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const msg = (op: 'c' | 'u' | 'd', id: number, v: string | null): SourceMessage => ({
-    topic: TOPIC,
-    partition: 0,
-    offset: offset++,
-    key: Buffer.from(JSON.stringify({ id })),
-    value: Buffer.from(JSON.stringify({ before: op === 'c' ? null : { id, v: 'old' }, after: op === 'd' ? null : { id, v }, source: { db: 'shop', table: 't' }, op })),
-    timestamp: undefined,
-  });
+  const msg = changeMessages(TOPIC);
 
-  async function cycle(committer: Committer, workers: InProcessWorkers, messages: SourceMessage[]) {
-    let rest = messages;
-    for (;;) {
-      const res = await workers.apply(0, rest);
-      assert.deepEqual(res.rejects, []);
-      if (res.need === undefined) break;
-      await workers.openTable(0, await committer.table(res.need.id, res.need.shape));
-      rest = rest.slice(res.done);
-    }
-    const sealed = await workers.seal();
-    const { reports, layouts } = await committer.commit(sealed);
-    await workers.update(layouts);
-    return { sealed, report: reports[0]! };
-  }
 
   const state = async (t: LoadedTable) => (await scanTable(t)).map((r) => `${String(r.id)}=${String(r.v)}`).sort();
   const kinds = async (t: LoadedTable) => [...new Set((await liveEntries(t)).filter((e) => e.dataFile.content !== DataFileContent.DATA).map((e) => e.dataFile.content))].sort();

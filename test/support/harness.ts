@@ -1,4 +1,5 @@
 // Access to the integration harness (SeaweedFS REST catalog + S3, and the Spark/DuckDB/pyiceberg readers) from tests.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +130,13 @@ export async function readWithEngine(
   }
   for (const [k, v] of out.tables) if (Array.isArray(v)) out.tables.set(k, v.sort());
   return out;
+}
+
+/** Asserts an engine read `table` and returned exactly `want` (canonical lines, sorted): count first, for a short message. */
+export function assertEngineRows(engine: string, out: EngineOutput, table: string, want: readonly string[]): void {
+  assert.equal(out.failure, undefined, out.failure);
+  const got = out.tables.get(table);
+  assert.ok(Array.isArray(got), `${engine}: ${JSON.stringify(got)}`);
+  assert.equal(got.length, want.length, `${engine}: row count of ${table}`);
+  assert.deepEqual(got, want);
 }
