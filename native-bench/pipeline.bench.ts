@@ -32,6 +32,7 @@ async function produce(): Promise<{ produced: number; bytes: number; produceMs: 
   for (const t of ['customers', 'orders', 'order_items']) {
     await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}.shop.${t}`, num_partitions: partitions, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
   }
+  await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}-dlq`, num_partitions: 1, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
   admin.disconnect();
   const gen = new DebeziumGenerator({ topicPrefix: prefix, seed: 1, withSchema, keySpace: Math.max(1000, events / 5), tombstones: false });
   const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': 'lz4' });

@@ -114,8 +114,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ ok: boolean }> {
     opts.out(`warehouse: ${dir}`);
     opts.out('query it:');
     opts.out(`  duckdb -c "INSTALL iceberg; LOAD iceberg; SELECT region, count(*) FROM iceberg_scan('${orders.metadataLocation.replace(/^file:\/\//, '')}') GROUP BY 1"`);
-    opts.out(`  python -c "from pyiceberg.catalog.sql import SqlCatalog; c = SqlCatalog('floe', uri='sqlite:///${dir}/catalog.db', warehouse='file://${dir}/data'); print(c.load_table('shop.orders').schema())"`);
-    opts.out('  (the tables use equality deletes for upserts, which pyiceberg 0.12 cannot apply yet: read rows with DuckDB or Spark)');
+    opts.out(`  python -c "from pyiceberg.catalog.sql import SqlCatalog; c = SqlCatalog('floe', uri='sqlite:///${dir}/catalog.db', warehouse='file://${dir}/data'); print(c.load_table('shop.orders').scan().to_arrow().num_rows)"`);
+    opts.out('  (updates and deletes are position deletes through floe\'s key index: DuckDB, Spark and pyiceberg all read them)');
   } finally {
     await catalog.close();
   }

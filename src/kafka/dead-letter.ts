@@ -69,6 +69,23 @@ export class KafkaDeadLetter implements DeadLetterSink {
       const timeout = this.cfg.connectTimeoutMs ?? 30_000;
       this.producer.connect({ timeout }, (err) => (err ? reject(new FloeError('kafka_failed', `dead-letter producer: ${err.message}${this.lastError !== null ? ` (${this.lastError})` : ''}`)) : resolve()));
     });
+    await this.checkTopic();
+  }
+
+  /**
+   * The topic must exist before the first record needs it: a missing one (MSK does not create topics on use)
+   * would otherwise surface only as a flush timeout in the middle of a commit.
+   */
+  private async checkTopic(): Promise<void> {
+    const timeout = this.cfg.connectTimeoutMs ?? 30_000;
+    const md = await new Promise<Kafka.Metadata>((resolve, reject) => {
+      this.producer.getMetadata({ topic: this.cfg.topic, timeout }, (err, m) => (err ? reject(new FloeError('kafka_failed', `dead-letter topic ${this.cfg.topic}: metadata request failed: ${err.message}`)) : resolve(m)));
+    });
+    const t = md.topics.find((x) => x.name === this.cfg.topic);
+    if (t === undefined || t.partitions.length === 0) {
+      await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
+      throw new FloeError('config_invalid', `kafka.deadLetterTopic "${this.cfg.topic}" does not exist on ${this.cfg.brokers}: create it (floe does not create topics)`, { field: 'kafka.deadLetterTopic' });
+    }
   }
 
   send(m: SourceMessage, reason: string): void {

@@ -54,7 +54,7 @@ describe('Prometheus scrapes floe', { skip: integration && kafkaBrokers !== unde
 
   before(async () => {
     const gen = new DebeziumGenerator({ topicPrefix: prefix, seed: 3, withSchema: false, keySpace: 300, clock: Date.now });
-    await createTopics(brokers, tables.map((t) => `${prefix}.shop.${t}`), 3);
+    await createTopics(brokers, [...tables.map((t) => `${prefix}.shop.${t}`), `${prefix}-dlq`], 3);
     await produceEvents(brokers, gen, 20_000); // a backlog: lag is visible at the first scrapes
     const cfg = {
       kafka: { brokers, groupId: `g${run}`, topicPattern: `^${prefix}\\..*`, deadLetterTopic: `${prefix}-dlq` },
