@@ -216,7 +216,12 @@ export class Pipeline implements Probe {
     }
     this.stats.consumed += batch.length;
     this.consumedSinceCommit += batch.length;
-    if (this.metrics !== null) for (const m of batch) this.metrics.eventsConsumed.inc({ topic: m.topic });
+    if (this.metrics !== null) {
+      // One counter update per topic and batch (a labelled inc per record costs more than the record's routing).
+      const perTopic = new Map<string, number>();
+      for (const m of batch) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
+      for (const [topic, n] of perTopic) this.metrics.eventsConsumed.inc({ topic }, n);
+    }
     if (this.failure !== null) throw this.failure;
   }
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# floe's own benchmark, for regressions (`npm run bench`, under 5 minutes on the 2-core machine): builds, starts
+# a private Kafka from the harness jars (its own directory and ports, beside any test harness), then on the
+# default CDC workload (the generator's 3 tables, 30/60/10 % inserts/updates/deletes, hot keys)
+#   1. the stage ceilings (native-bench/stages.bench.ts), without and with the schema block;
+#   2. floe end to end from filled topics to the last snapshot (native-bench/pipeline.bench.ts), both ways;
+# and writes native-bench/results/<date>-floe.md. EVENTS (default 200000) sets the workload size.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+EVENTS="${EVENTS:-200000}"
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build
+bash test/harness/install.sh >/dev/null
+
+export FLOE_HARNESS_DIR="/tmp/floe-bench-$$"
+export FLOE_KAFKA_PORT="${FLOE_BENCH_KAFKA_PORT:-19092}" FLOE_KAFKA_CONTROLLER_PORT=$((${FLOE_BENCH_KAFKA_PORT:-19092} + 1)) FLOE_KAFKA_SASL_PORT=$((${FLOE_BENCH_KAFKA_PORT:-19092} + 2))
+cleanup() {
+  bash test/harness/kafka.sh stop >/dev/null 2>&1 || true
+  rm -rf "$FLOE_HARNESS_DIR"
+}
+trap cleanup EXIT
+bash test/harness/kafka.sh start
+eval "$(bash test/harness/kafka.sh env)"
+
+quiet() { grep -v -e 'NodeVersionSupportWarning' -e 'node >=22' -e 'versions published' -e 'To continue receiving' -e 'security updates' -e 'a.co/' -e 'trace-warnings' -e '^$' || true; }
+out="native-bench/results/$(date -u +%Y-%m-%d)-floe.md"
+mkdir -p native-bench/results
+{
+  echo "# floe benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Node $(node --version), $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
+  echo "Command: \`npm run bench\` (EVENTS=$EVENTS). Medians where repeated; the machine is noisy."
+  echo
+  echo "## Stage ceilings (CPU µs per event)"
+  echo
+  for mode in noschema schema; do
+    node dist/native-bench/stages.bench.js "$EVENTS" "$mode" 2>&1 | quiet
+    echo
+  done
+  echo "## End to end: Kafka (filled topics) → floe → local warehouse"
+  echo
+  echo '```json'
+  for mode in noschema schema; do
+    node dist/native-bench/pipeline.bench.js "$EVENTS" "$mode" local 2>&1 | quiet
+  done
+  echo '```'
+} | tee "$out"
+echo "[bench] wrote $out"
