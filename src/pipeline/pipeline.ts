@@ -158,6 +158,15 @@ export class Pipeline implements Probe {
     }
   }
 
+  private readonly workerOfTopic = new Map<string, number>();
+
+  /** The worker a topic's records go to (cached: hashing the topic name per record showed in profiles). */
+  private workerOf(topic: string): number {
+    let w = this.workerOfTopic.get(topic);
+    if (w === undefined) this.workerOfTopic.set(topic, (w = workerFor(topic, this.workers.count)));
+    return w;
+  }
+
   private totalBuffered(): number {
     let n = 0;
     for (const b of this.bufferedBytes.values()) n += b;
@@ -190,16 +199,37 @@ export class Pipeline implements Probe {
    */
   private async dispatch(batch: readonly SourceMessage[]): Promise<void> {
     const groups = new Map<number, SourceMessage[]>();
-    for (const m of batch) {
-      const tpKey = key(m);
+    // Per record: no string keys or objects; positions are updated once per run of one partition's records.
+    let runTopic = '';
+    let runPartition = -1;
+    let runFirst = -1;
+    let runLast = -1;
+    let group: SourceMessage[] | undefined;
+    const endRun = (): void => {
+      if (runPartition < 0) return;
+      const tpKey = `${runTopic}/${runPartition}`;
       const prev = this.positions.get(tpKey);
-      assert(prev === undefined || m.offset >= prev.offset, 'offsets must not go backwards within an assignment', { partition: tpKey, offset: m.offset, previous: prev?.offset });
-      this.positions.set(tpKey, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
-      const w = workerFor(m.topic, this.workers.count);
-      const g = groups.get(w);
-      if (g === undefined) groups.set(w, [m]);
-      else g.push(m);
+      assert(prev === undefined || runFirst >= prev.offset, 'offsets must not go backwards within an assignment', { partition: tpKey, offset: runFirst, previous: prev?.offset });
+      this.positions.set(tpKey, { topic: runTopic, partition: runPartition, offset: runLast + 1 });
+    };
+    for (const m of batch) {
+      if (m.topic !== runTopic || m.partition !== runPartition) {
+        endRun();
+        if (m.topic !== runTopic) {
+          const w = this.workerOf(m.topic);
+          group = groups.get(w);
+          if (group === undefined) groups.set(w, (group = []));
+        }
+        runTopic = m.topic;
+        runPartition = m.partition;
+        runFirst = m.offset;
+      } else {
+        assert(m.offset > runLast, 'offsets must increase within a partition', { partition: `${m.topic}/${m.partition}`, offset: m.offset, previous: runLast });
+      }
+      runLast = m.offset;
+      (group as SourceMessage[]).push(m);
     }
+    endRun();
     for (const [w, ms] of groups) {
       while ((this.inFlight.get(w) ?? 0) >= this.cfg.inFlightMax) await this.chains.get(w);
       this.inFlight.set(w, (this.inFlight.get(w) ?? 0) + 1);

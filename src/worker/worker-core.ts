@@ -318,9 +318,17 @@ export class WorkerCore {
     let applied = 0;
     let skippedReplayed = 0;
     let skippedIgnored = 0;
+    let lastTopic = '';
+    let lastPartition = -1;
+    let tpKey = '';
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i] as SourceMessage;
-      const tpKey = `${m.topic}/${m.partition}`;
+      if (m.topic !== lastTopic || m.partition !== lastPartition) {
+        // Records come in runs of one partition: build its key once per run.
+        lastTopic = m.topic;
+        lastPartition = m.partition;
+        tpKey = `${m.topic}/${m.partition}`;
+      }
       const decoded = this.decoder.decode(m.topic, m.key, m.value);
       if (decoded.kind === 'skip') {
         skippedIgnored++;
