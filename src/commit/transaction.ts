@@ -521,11 +521,14 @@ export class Transaction {
       else kept.push(m);
     }
     // Positions already deleted by v2 position delete files that apply (delete sequence number >= the file's).
+    // A target that has a vector already carries them (its first vector merged them): only the others need reading.
     const earlier = new Map<string, number[]>();
-    for (const d of positionFiles) {
+    const firstVector = new Set([...targets.keys()].filter((p) => !oldVectors.has(p)));
+    for (const d of firstVector.size === 0 ? [] : positionFiles) {
+      if (d.dataFile.referencedDataFile !== undefined && !firstVector.has(d.dataFile.referencedDataFile)) continue;
       for (const [path, list] of await readPositionDeletes(this.table, d.dataFile.filePath)) {
         const target = targets.get(path);
-        if (target === undefined || (d.sequenceNumber ?? 0n) < (target.sequenceNumber ?? 0n)) continue;
+        if (target === undefined || !firstVector.has(path) || (d.sequenceNumber ?? 0n) < (target.sequenceNumber ?? 0n)) continue;
         earlier.set(path, [...(earlier.get(path) ?? []), ...list]);
       }
     }
