@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { startPipeline } from '../src/cli/run.js';
 import { validateConfig } from '../src/config/config.js';
-import { DebeziumGenerator } from '../src/demo/debezium-generator.js';
+import { DebeziumGenerator, benchTables, shopTables } from '../src/demo/debezium-generator.js';
 import { silentLogger } from '../src/log.js';
 
 const events = Number(process.argv[2] ?? 200_000);
@@ -26,15 +26,19 @@ const partitions = 4;
 const produceOnly = process.argv[5] === '--produce';
 const run = produceOnly ? (process.argv[6] ?? '') : randomBytes(3).toString('hex');
 const prefix = `bench${run}`;
+/** FLOE_BENCH_WORKLOAD: `cdc12` (default: 3 tables of 13 columns, 30/60/10 % c/u/d, Zipf keys) or `shop` (the demo's tables, hot keys). */
+const workload = process.env.FLOE_BENCH_WORKLOAD ?? 'cdc12';
+const tableDefs = workload === 'shop' ? shopTables() : benchTables(3);
+const generatorOptions = workload === 'shop' ? {} : { tables: tableDefs, skew: 'zipf' as const };
 
 async function produce(): Promise<{ produced: number; bytes: number; produceMs: number }> {
   const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
-  for (const t of ['customers', 'orders', 'order_items']) {
-    await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}.shop.${t}`, num_partitions: partitions, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
+  for (const t of tableDefs) {
+    await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}.${t.db}.${t.table}`, num_partitions: partitions, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
   }
   await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}-dlq`, num_partitions: 1, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
   admin.disconnect();
-  const gen = new DebeziumGenerator({ topicPrefix: prefix, seed: 1, withSchema, keySpace: Math.max(1000, events / 5), tombstones: false });
+  const gen = new DebeziumGenerator({ topicPrefix: prefix, seed: 1, withSchema, keySpace: Math.max(1000, events / 5), tombstones: false, ...generatorOptions });
   const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': 'lz4' });
   await new Promise<void>((res, rej) => p.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));
   let bytes = 0;
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
       ? { type: 'rest', uri: env('FLOE_REST_URI'), warehouse: env('FLOE_REST_WAREHOUSE'), auth: { type: 'sigv4', signingName: 's3tables', region: env('FLOE_S3_REGION'), accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } }
       : { type: 'sql', path: `${dir}/catalog.db`, warehouse: `${dir}/data` };
   const cfg = validateConfig({
-    kafka: { brokers, groupId: `bench-${run}`, topicPattern: `^${prefix}\\.shop\\..*`, deadLetterTopic: `${prefix}-dlq` },
+    kafka: { brokers, groupId: `bench-${run}`, topicPattern: `^${prefix}\\..*`, deadLetterTopic: `${prefix}-dlq` },
     catalog,
     s3: target === 'rest' ? { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } : {},
     route: { pattern: `b${run}_{db}.{table}` },
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const out = {
     events: produced,
+    workload,
     withSchema,
     target,
     bytesPerEvent: Math.round(bytes / produced),

@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { SqlCatalog } from '../src/catalog/sql-catalog.js';
 import { Committer } from '../src/commit/committer.js';
 import { DebeziumDecoder } from '../src/decode/debezium.js';
-import { DebeziumGenerator } from '../src/demo/debezium-generator.js';
+import { DebeziumGenerator, benchTables } from '../src/demo/debezium-generator.js';
 import { LocalFileIO } from '../src/io/local-file-io.js';
 import type { SourceMessage } from '../src/kafka/source.js';
 import { PkIndex, type IndexedFile } from '../src/worker/pk-index.js';
@@ -48,7 +48,9 @@ async function cpuMsAsync<T>(f: () => Promise<T>): Promise<{ ms: number; value: 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 function messages(): SourceMessage[] {
-  const gen = new DebeziumGenerator({ topicPrefix: 'stages', seed: 1, withSchema: WITH_SCHEMA, keySpace: Math.max(1000, EVENTS / 5), tombstones: false });
+  // FLOE_BENCH_WORKLOAD as in pipeline.bench.ts: cdc12 (default) or shop.
+  const shop = process.env.FLOE_BENCH_WORKLOAD === 'shop';
+  const gen = new DebeziumGenerator({ topicPrefix: 'stages', seed: 1, withSchema: WITH_SCHEMA, keySpace: Math.max(1000, EVENTS / 5), tombstones: false, ...(shop ? {} : { tables: benchTables(3), skew: 'zipf' as const }) });
   const out: SourceMessage[] = [];
   for (let i = 0; out.length < EVENTS; i++) {
     for (const ev of gen.next(i)) out.push({ topic: ev.topic, partition: 0, offset: out.length, key: ev.key, value: ev.value, timestamp: undefined });
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  process.stdout.write(`stage ceilings: ${EVENTS} events, ${WITH_SCHEMA ? 'with' : 'without'} the schema block, ${result.bytesPerEvent} B/event (CPU µs per event, median of ${RUNS})\n`);
+  process.stdout.write(`stage ceilings: ${EVENTS} events (${process.env.FLOE_BENCH_WORKLOAD ?? 'cdc12'}), ${WITH_SCHEMA ? 'with' : 'without'} the schema block, ${result.bytesPerEvent} B/event (CPU µs per event, median of ${RUNS})\n`);
   process.stdout.write('| stage | µs/event |\n|---|---|\n');
   for (const [k, v] of Object.entries(stages)) process.stdout.write(`| ${k} | ${v} |\n`);
   process.stdout.write(`| sum (decode + window + seal zstd) | ${sum} (= ${sum} CPU s per million events) |\n`);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # floe's own benchmark, for regressions (`npm run bench`, under 5 minutes on the 2-core machine): builds, starts
 # a private Kafka from the harness jars (its own directory and ports, beside any test harness), then on the
-# default CDC workload (the generator's 3 tables, 30/60/10 % inserts/updates/deletes, hot keys)
+# default CDC workload (3 tables of 13 columns: ids, 20-60 character strings, ints, decimals, doubles, booleans,
+# timestamps, a nullable column; 30/60/10 % inserts/updates/deletes; Zipf(1) keys; FLOE_BENCH_WORKLOAD=shop
+# for the demo's tables)
 #   1. the stage ceilings (native-bench/stages.bench.ts), without and with the schema block;
 #   2. floe end to end from filled topics to the last snapshot (native-bench/pipeline.bench.ts), both ways;
 # and writes native-bench/results/<date>-floe.md. EVENTS (default 200000) sets the workload size.

@@ -58,6 +58,31 @@ export class Rng {
   }
 }
 
+/**
+ * Zipf(s) over [0, n): P(k) ∝ 1 / (k + 1)^s, drawn by binary search in the cumulative distribution (built once,
+ * n doubles). s = 1 is the classic web/OLTP skew: the hottest 1 % of keys take about half of the changes at n = 1 M.
+ */
+export class Zipf {
+  private readonly cdf: Float64Array;
+  constructor(n: number, s = 1) {
+    this.cdf = new Float64Array(n);
+    let sum = 0;
+    for (let k = 0; k < n; k++) this.cdf[k] = sum += 1 / (k + 1) ** s;
+    for (let k = 0; k < n; k++) this.cdf[k] = (this.cdf[k] as number) / sum;
+  }
+  pick(rng: Rng): number {
+    const u = rng.next();
+    let lo = 0;
+    let hi = this.cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.cdf[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
 const decimalBase64 = (v: SourceValue): unknown => {
   if (v === null) return null;
   let n = BigInt(v);
@@ -89,6 +114,48 @@ const zonedTs = (name: string) => col(name, { type: 'string', optional: true, na
 const BASE_MICROS = 1_767_225_600_000_000n; // 2026-01-01
 const regions = ['eu', 'us', 'ap', 'sa'];
 const statuses = ['new', 'paid', 'shipped', 'delivered', 'returned'];
+
+const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+/** A string of 20-60 characters (words, so Parquet dictionary and ZSTD see realistic text). */
+function text(rng: Rng, min = 20, max = 60): string {
+  const len = min + rng.int(max - min + 1);
+  let out = '';
+  while (out.length < len) out += `${words[rng.int(words.length)] ?? 'x'} `;
+  return out.slice(0, len);
+}
+const bool = (name: string) => col(name, { type: 'boolean', optional: true });
+const float64 = (name: string) => col(name, { type: 'float64', optional: true });
+
+/**
+ * The benchmark's realistic CDC tables (issue: "~12 columns of ids, strings of 20-60 chars, ints, decimals,
+ * booleans, datetimes, nullable columns"): `count` tables `t0..t<count-1>` of one shape.
+ */
+export function benchTables(count: number, db = 'bench'): TableDef[] {
+  return Array.from({ length: count }, (_, i) => ({
+    db,
+    table: `t${i}`,
+    columns: [
+      int64('id', false), int64('account_id'), str('name'), str('email'), str('city'), str('note'), str('status'),
+      int32('qty'), dec('amount', 12, 2), float64('score'), bool('active'), microTs('created_at'), zonedTs('updated_at'),
+    ],
+    key: ['id'],
+    make: (rng, [id], v) => ({
+      id: id as bigint,
+      account_id: BigInt(rng.int(100_000)),
+      name: text(rng),
+      email: `${text(rng, 10, 20).replace(/ /g, '.')}@example.com`,
+      city: text(rng, 20, 30),
+      note: rng.int(5) === 0 ? null : text(rng), // nullable: 20 % null
+      status: statuses[v % statuses.length] ?? 'new',
+      qty: rng.int(1000),
+      amount: BigInt(rng.int(100_000_000)),
+      score: rng.int(1_000_000) / 1000,
+      active: rng.int(2) === 0,
+      created_at: BASE_MICROS - BigInt(rng.int(1_000_000_000)) * 1_000_000n,
+      updated_at: BASE_MICROS + BigInt(v) * 60_000_000n + BigInt(rng.int(1_000_000)),
+    }),
+  }));
+}
 
 export function shopTables(db = 'shop'): TableDef[] {
   return [
@@ -144,6 +211,10 @@ export interface GeneratorOptions {
   readonly tombstones?: boolean;
   /** Event time (`ts_ms`) source; by default a deterministic clock from 2026-01-01 advancing 1-3 ms per event. */
   readonly clock?: () => number;
+  /** Shares of inserts and deletes (updates take the rest); default 0.3 and 0.1. A key not in the table is inserted. */
+  readonly opMix?: { readonly insert: number; readonly delete: number };
+  /** Key choice: `hot` (default: cubic skew), `uniform`, or `zipf` (s = 1). */
+  readonly skew?: 'hot' | 'uniform' | 'zipf';
 }
 
 export class DebeziumGenerator {
@@ -155,9 +226,20 @@ export class DebeziumGenerator {
   private readonly envelopeSchemas = new Map<string, string>();
   private readonly keySchemas = new Map<string, string>();
   private tsMs = 1_767_225_600_000;
+  private readonly zipf: Zipf | null;
+
+  private pickKey(): number {
+    if (this.zipf !== null) return this.zipf.pick(this.rng);
+    if (this.opts.skew === 'uniform') return this.rng.int(this.opts.keySpace);
+    return this.rng.skewed(this.opts.keySpace);
+  }
 
   constructor(readonly opts: GeneratorOptions) {
     this.tables = opts.tables ?? shopTables();
+    if (opts.opMix !== undefined && !(opts.opMix.insert >= 0 && opts.opMix.delete >= 0 && opts.opMix.insert + opts.opMix.delete <= 1)) {
+      throw new Error(`opMix shares must be in [0, 1] and sum to at most 1: ${JSON.stringify(opts.opMix)}`);
+    }
+    this.zipf = opts.skew === 'zipf' ? new Zipf(opts.keySpace) : null;
     this.rng = new Rng(opts.seed);
     for (const t of this.tables) {
       this.state.set(t.table, new Map());
@@ -230,17 +312,19 @@ export class DebeziumGenerator {
     const t = this.tables[this.rng.int(this.tables.length)] as TableDef;
     const state = this.state.get(t.table) as Map<string, SourceRow>;
     const roll = this.rng.next();
-    const keyVals: SourceValue[] = t.key.length === 1 ? [BigInt(this.rng.skewed(this.opts.keySpace))] : [BigInt(this.rng.skewed(this.opts.keySpace)), this.rng.int(4)];
+    const keyVals: SourceValue[] = t.key.length === 1 ? [BigInt(this.pickKey())] : [BigInt(this.pickKey()), this.rng.int(4)];
     const k = keyVals.map(String).join('|');
     const existing = state.get(k) ?? null;
     const version = (this.versions.get(`${t.table}|${k}`) ?? 0) + 1;
     this.versions.set(`${t.table}|${k}`, version);
-    if (existing === null || roll < 0.3) {
+    const insertShare = this.opts.opMix?.insert ?? 0.3;
+    const deleteShare = this.opts.opMix?.delete ?? 0.1;
+    if (existing === null || roll < insertShare) {
       const row = t.make(this.rng, keyVals, version);
       state.set(k, row);
       return [this.message(t, keyVals, existing === null ? 'c' : 'u', existing, row, seq)];
     }
-    if (roll < 0.9) {
+    if (roll < 1 - deleteShare) {
       const row = t.make(this.rng, keyVals, version);
       state.set(k, row);
       return [this.message(t, keyVals, 'u', existing, row, seq)];
