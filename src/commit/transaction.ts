@@ -56,7 +56,7 @@ export const COMMIT_DEFAULTS = Object.freeze({
   stateCheckAttemptsMax: 5,
 });
 
-/** Deletion vector files a commit uploads at once. */
+/** Deletion vector files a commit reads or uploads at once. */
 const DV_UPLOADS_IN_FLIGHT_MAX = 16;
 
 /** Iceberg's defaults for `commit.manifest.min-count-to-merge` and `commit.manifest.target-size-bytes`. */
@@ -532,11 +532,17 @@ export class Transaction {
         earlier.set(path, [...(earlier.get(path) ?? []), ...list]);
       }
     }
+    // The targets' current vectors, read DV_UPLOADS_IN_FLIGHT_MAX at a time (one small object each).
+    const previousOf = new Map<string, Float64Array>();
+    const puffins = new Map<string, Promise<Uint8Array>>();
+    const olds = [...oldVectors];
+    for (let i = 0; i < olds.length; i += DV_UPLOADS_IN_FLIGHT_MAX) {
+      await Promise.all(olds.slice(i, i + DV_UPLOADS_IN_FLIGHT_MAX).map(async ([path, e]) => previousOf.set(path, await readDeletionVector(this.table.io, e.dataFile, puffins))));
+    }
     const blobs: { path: string; entry: ManifestEntry; blob: Buffer; cardinality: number }[] = [];
     for (const [path, fresh] of this.deletedPositions) {
       const entry = targets.get(path) as ManifestEntry;
-      const old = oldVectors.get(path);
-      const previous = old === undefined ? new Float64Array(0) : await readDeletionVector(this.table.io, old.dataFile);
+      const previous = previousOf.get(path) ?? new Float64Array(0);
       const merged = unionPositions(fresh, previous, normalizePositions(earlier.get(path) ?? []));
       assert(merged.length <= Number(entry.dataFile.recordCount), 'a deletion vector deletes at most the rows of its file', { file: path, deleted: merged.length, rows: entry.dataFile.recordCount });
       blobs.push({ path, entry, blob: serializeDeletionVector(merged), cardinality: merged.length });
