@@ -72,6 +72,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ ok: boolean }> {
     commit: { intervalMs: 1000 },
     shutdown: { timeoutMs: 30_000 },
   });
+  await cluster.createTopic(cfg.kafka.deadLetterTopic);
   const handle = await startPipeline(cfg, opts.verbose === true ? createLogger('info') : silentLogger);
   let failure: unknown = null;
   handle.done.catch((e: unknown) => {

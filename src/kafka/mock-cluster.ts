@@ -7,6 +7,8 @@
 import Kafka from 'node-rdkafka';
 import { FloeError } from '../errors.js';
 
+const TOPIC_CREATE_TIMEOUT_MS = 10_000;
+
 export class MockCluster {
   private constructor(
     private readonly producer: Kafka.Producer,
@@ -32,6 +34,22 @@ export class MockCluster {
         if ((e as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw e;
         this.producer.poll();
       }
+    }
+  }
+
+  /**
+   * Creates `topic` now (the mock cluster creates a topic when a metadata request names it) and waits until
+   * it reports partitions, so a client that checks the topic at startup (the dead-letter producer) finds it.
+   */
+  async createTopic(topic: string, timeoutMs = TOPIC_CREATE_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const md = await new Promise<Kafka.Metadata>((resolve, reject) => {
+        this.producer.getMetadata({ topic, timeout: 5_000 }, (err, m) => (err ? reject(new FloeError('kafka_failed', `embedded Kafka: metadata for ${topic}: ${err.message}`)) : resolve(m)));
+      });
+      if ((md.topics.find((t) => t.name === topic)?.partitions.length ?? 0) > 0) return;
+      if (Date.now() > deadline) throw new FloeError('kafka_failed', `embedded Kafka did not create topic ${topic} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
