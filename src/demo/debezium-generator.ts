@@ -213,8 +213,13 @@ export interface GeneratorOptions {
   readonly clock?: () => number;
   /** Shares of inserts and deletes (updates take the rest); default 0.3 and 0.1. A key not in the table is inserted. */
   readonly opMix?: { readonly insert: number; readonly delete: number };
-  /** Key choice: `hot` (default: cubic skew), `uniform`, or `zipf` (s = 1). */
-  readonly skew?: 'hot' | 'uniform' | 'zipf';
+  /** Key choice: `hot` (default: cubic skew), `uniform`, `zipf` (s = 1), or `sequential` (a new key per event: inserts only, for append-only sinks). */
+  readonly skew?: 'hot' | 'uniform' | 'zipf' | 'sequential';
+  /**
+   * Let a third of the deletes carry only the key (`before` = null, as with a minimal row image); default true.
+   * false: every delete carries its full `before` row, as MySQL's binlog_row_image=FULL always does.
+   */
+  readonly keyOnlyDeletes?: boolean;
 }
 
 export class DebeziumGenerator {
@@ -228,8 +233,11 @@ export class DebeziumGenerator {
   private tsMs = 1_767_225_600_000;
   private readonly zipf: Zipf | null;
 
+  private sequence = 0;
+
   private pickKey(): number {
     if (this.zipf !== null) return this.zipf.pick(this.rng);
+    if (this.opts.skew === 'sequential') return this.sequence++;
     if (this.opts.skew === 'uniform') return this.rng.int(this.opts.keySpace);
     return this.rng.skewed(this.opts.keySpace);
   }
@@ -331,7 +339,8 @@ export class DebeziumGenerator {
     }
     state.delete(k);
     // Some deletes carry only the key (before = null), as with a minimal row image.
-    const del = this.message(t, keyVals, 'd', this.rng.int(3) === 0 ? null : existing, null, seq);
+    const keyOnly = this.rng.int(3) === 0 && this.opts.keyOnlyDeletes !== false; // drawn either way, as above
+    const del = this.message(t, keyVals, 'd', keyOnly ? null : existing, null, seq);
     if (this.opts.tombstones === false) return [del];
     return [del, { table: t, topic: del.topic, key: del.key, value: null, op: 'tombstone' }];
   }

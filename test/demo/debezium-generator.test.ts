@@ -65,4 +65,34 @@ describe('workload generator', () => {
     for (let i = 0; i < 20_000; i++) for (const ev of uniform.next(i)) if (Number(JSON.parse(ev.key.toString()).id) < n / 100) uhot++;
     assert.ok(uhot / 20_000 < 0.02, `uniform hot share ${uhot / 20_000}`);
   });
+
+  it('sequential keys give inserts only (append-only sinks); keyOnlyDeletes: false gives every delete its before row', () => {
+    const seq = new DebeziumGenerator({ topicPrefix: 's', seed: 5, withSchema: false, keySpace: 10, tables: benchTables(2), skew: 'sequential', tombstones: false });
+    const keys = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      for (const ev of seq.next(i)) {
+        assert.equal(ev.op, 'c');
+        keys.add(`${ev.topic}/${ev.key.toString()}`);
+      }
+    }
+    assert.equal(keys.size, 5000);
+    const full = (keyOnlyDeletes: boolean) => {
+      const gen = new DebeziumGenerator({ topicPrefix: 'f', seed: 7, withSchema: false, keySpace: 100, tables: benchTables(1), tombstones: false, keyOnlyDeletes });
+      let deletes = 0;
+      let withoutBefore = 0;
+      for (let i = 0; i < 10_000; i++) {
+        for (const ev of gen.next(i)) {
+          if (ev.op !== 'd') continue;
+          deletes++;
+          if ((JSON.parse(ev.value?.toString() ?? '{}') as { before: unknown }).before === null) withoutBefore++;
+        }
+      }
+      return { deletes, withoutBefore };
+    };
+    const minimal = full(true);
+    assert.ok(minimal.withoutBefore > minimal.deletes / 5, JSON.stringify(minimal));
+    const rowImage = full(false);
+    assert.equal(rowImage.withoutBefore, 0);
+    assert.equal(rowImage.deletes, minimal.deletes); // the same changes either way: only the before image differs
+  });
 });

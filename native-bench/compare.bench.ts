@@ -1,0 +1,441 @@
+/**
+ * The side-by-side comparison (issue 7): the same Debezium topics, on the same broker and machine, loaded into
+ * Iceberg tables on the same REST catalog and S3 by floe and by its peers, each measured as the OS sees it
+ * (CPU seconds and peak RSS of the process tree, wall time from launch to the last committed snapshot), and each
+ * final table checked against the source state by an independent reader, so a fast wrong answer cannot win.
+ *
+ *   node dist/native-bench/compare.bench.js [--events N] [--systems floe,flink,kafka-connect] [--out FILE.md]
+ * (scripts/compare.sh starts the services and installs the peers; `npm run bench:compare`).
+ *
+ * Workloads: `cdc` (30/60/10 % c/u/d, Zipf keys: floe and Flink SQL) and `insert` (new keys only: floe and the
+ * Iceberg Kafka Connect sink, which cannot upsert). Messages carry the JsonConverter schema block.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Kafka from 'node-rdkafka';
+import { readWithEngine, restCatalog, harnessCatalogSections } from '../test/support/harness.js';
+import { currentSnapshot } from '../src/iceberg/table-metadata.js';
+import { loadWorkload, type Workload, type WorkloadTable } from './workload.js';
+import { measure, type TreeUsage } from './measure.js';
+
+const execFileP = promisify(execFile);
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const EVENTS = Number(arg('events', '300000'));
+const SYSTEMS = arg('systems', 'floe,flink,kafka-connect').split(',');
+const OUT = arg('out', `native-bench/results/${new Date().toISOString().slice(0, 10)}.md`);
+const RUN_TIMEOUT_S = Number(arg('timeout', '900'));
+const JUDGE = arg('judge', 'duckdb') as 'duckdb' | 'spark';
+const OFFSET_POLL_MS = 500;
+const STOP_TIMEOUT_MS = 60_000;
+const brokers = process.env.FLOE_KAFKA_BOOTSTRAP ?? '';
+if (brokers === '') throw new Error('set FLOE_KAFKA_BOOTSTRAP and the catalog env (scripts/compare.sh does)');
+
+interface PeerReport {
+  readonly system: string;
+  readonly version?: string;
+  readonly config?: string;
+  readonly columns?: Record<string, string>;
+  readonly notes?: string;
+}
+
+interface TableStats {
+  readonly snapshots: number;
+  readonly dataFiles: number;
+  readonly deleteFiles: number;
+  readonly bytes: number;
+}
+
+interface RunResult {
+  readonly system: string;
+  readonly mix: Workload['mix'];
+  readonly namespace: string;
+  readonly ok: boolean;
+  readonly failure?: string;
+  readonly wallSeconds: number;
+  readonly usage: TreeUsage;
+  readonly report: PeerReport;
+  readonly tables: Record<string, TableStats>;
+  correct?: { passed: boolean; detail: string };
+}
+
+const run = Date.now().toString(36).slice(-5);
+const work = join(tmpdir(), `floe-compare-${run}`);
+
+/** High watermarks of every partition of the workload's topics. */
+async function endOffsets(w: Workload): Promise<{ topic: string; partition: number; offset: number }[]> {
+  const c = new Kafka.KafkaConsumer({ 'group.id': `compare-probe-${run}`, 'metadata.broker.list': brokers, 'enable.auto.commit': false }, {});
+  await new Promise<void>((res, rej) => c.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));
+  const out: { topic: string; partition: number; offset: number }[] = [];
+  for (const t of w.tables) {
+    for (let p = 0; p < w.partitions; p++) {
+      const wm = await new Promise<{ highOffset: number }>((res, rej) => {
+        c.queryWatermarkOffsets(t.topic, p, 10_000, (e, o: { highOffset: number }) => {
+          if (e) rej(new Error(e.message));
+          else res(o);
+        });
+      });
+      out.push({ topic: t.topic, partition: p, offset: wm.highOffset });
+    }
+  }
+  await new Promise<void>((res) => c.disconnect(() => res()));
+  return out;
+}
+
+/**
+ * True once `group` has committed every partition's end offset: floe commits Kafka offsets only after the Iceberg
+ * snapshot holding them landed, so this is "everything is in the tables". The probe only reads offsets (it assigns
+ * nothing and never joins the group), so it cannot trigger a rebalance.
+ */
+async function groupCaughtUp(probe: Kafka.KafkaConsumer, ends: readonly { topic: string; partition: number; offset: number }[]): Promise<boolean> {
+  const committed = await new Promise<Kafka.TopicPartitionOffset[]>((res, rej) =>
+    probe.committed(ends.map((e) => ({ topic: e.topic, partition: e.partition })), 10_000, (e, tp) => (e ? rej(new Error(e.message)) : res(tp))),
+  );
+  return ends.every((e) => (committed.find((c) => c.topic === e.topic && c.partition === e.partition)?.offset ?? -1) >= e.offset);
+}
+
+async function createTopic(topic: string): Promise<void> {
+  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
+  await new Promise<void>((res, rej) => admin.createTopic({ topic, num_partitions: 1, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
+  admin.disconnect();
+}
+
+async function runFloe(w: Workload, ns: string, dir: string): Promise<Omit<RunResult, 'tables'>> {
+  const group = `floe-${ns}`;
+  const dlq = `${ns}-dlq`;
+  await createTopic(dlq);
+  const cfgFile = join(dir, 'floe.json');
+  await writeFile(
+    cfgFile,
+    JSON.stringify({
+      kafka: { brokers, groupId: group, topics: w.tables.map((t) => t.topic), deadLetterTopic: dlq },
+      ...harnessCatalogSections(),
+      route: { pattern: `${ns}.{table}` },
+      commit: { intervalMs: 10_000 },
+      metrics: { enabled: false },
+    }),
+  );
+  const ends = await endOffsets(w);
+  const probe = new Kafka.KafkaConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false }, {});
+  await new Promise<void>((res, rej) => probe.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));
+  const m = measure(process.execPath, [resolve('dist/src/cli/main.js'), 'run', '--config', cfgFile], { env: { ...process.env, FLOE_LOG_LEVEL: 'warn' } });
+  let exited = false;
+  void m.exited.then(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + RUN_TIMEOUT_S * 1000;
+  let caughtUp = false;
+  while (!exited && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, OFFSET_POLL_MS));
+    if (await groupCaughtUp(probe, ends)) {
+      caughtUp = true;
+      break;
+    }
+  }
+  await new Promise<void>((res) => probe.disconnect(() => res()));
+  // the measured span ends at the last commit; the graceful stop after it is still counted in CPU
+  const wallAtCommit = m.exited;
+  const t1 = process.hrtime.bigint();
+  if (!exited) m.signal('SIGTERM');
+  const killer = setTimeout(() => m.kill(), STOP_TIMEOUT_MS);
+  const r = await wallAtCommit;
+  clearTimeout(killer);
+  const stopSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+  const failure = caughtUp ? undefined : exited ? `floe exited (${r.code ?? r.signal}) before committing everything: ${m.stderr().slice(-2000)}` : `timed out after ${RUN_TIMEOUT_S} s`;
+  return {
+    system: 'floe',
+    mix: w.mix,
+    namespace: ns,
+    ok: caughtUp,
+    ...(failure !== undefined ? { failure } : {}),
+    wallSeconds: r.wallSeconds - stopSeconds,
+    usage: r.usage,
+    report: { system: 'floe', version: `floe ${await gitRev()}`, config: 'defaults: 1 process, commit.intervalMs 10 s, merge-on-write position deletes (format v2)' },
+  };
+}
+
+async function gitRev(): Promise<string> {
+  try {
+    return (await execFileP('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
+  } catch (e) {
+    return `(no git: ${(e as Error).message.slice(0, 40)})`;
+  }
+}
+
+async function runPeer(system: string, w: Workload, ns: string, dir: string, workloadFile: string): Promise<Omit<RunResult, 'tables'>> {
+  const script = resolve('native-bench/peers', system, 'run.sh');
+  const pidFile = join(dir, 'pids');
+  const m = measure('bash', [script], {
+    pidFile,
+    env: { ...process.env, BENCH_WORKLOAD: workloadFile, BENCH_KAFKA_BOOTSTRAP: brokers, BENCH_NAMESPACE: ns, BENCH_WORK_DIR: dir, BENCH_TIMEOUT_S: String(RUN_TIMEOUT_S) },
+  });
+  const killer = setTimeout(() => m.kill(), (RUN_TIMEOUT_S + 120) * 1000);
+  const r = await m.exited;
+  clearTimeout(killer);
+  await writeFile(join(dir, 'run.stderr'), m.stderr());
+  const last = m.stdout().trim().split('\n').pop() ?? '';
+  let report: PeerReport = { system };
+  try {
+    report = JSON.parse(last) as PeerReport;
+  } catch {
+    // no report line: the run failed before it could print one; the failure below says why
+  }
+  const ok = r.code === 0;
+  return {
+    system,
+    mix: w.mix,
+    namespace: ns,
+    ok,
+    ...(ok ? {} : { failure: `exit ${r.code ?? r.signal}: ${m.stderr().trim().split('\n').slice(-8).join(' | ')}` }),
+    wallSeconds: r.wallSeconds,
+    usage: r.usage,
+    report,
+  };
+}
+
+async function tableStats(ns: string, tables: readonly WorkloadTable[]): Promise<Record<string, TableStats>> {
+  const catalog = restCatalog();
+  const out: Record<string, TableStats> = {};
+  for (const t of tables) {
+    try {
+      const lt = await catalog.loadTable({ namespace: [ns], name: t.table });
+      let dataFiles = 0;
+      let deleteFiles = 0;
+      for (const s of lt.metadata.snapshots) {
+        dataFiles += Number(s.summary['added-data-files'] ?? 0);
+        deleteFiles += Number(s.summary['added-delete-files'] ?? 0);
+      }
+      out[t.table] = { snapshots: lt.metadata.snapshots.length, dataFiles, deleteFiles, bytes: Number(currentSnapshot(lt.metadata)?.summary['total-files-size'] ?? 0) };
+    } catch (e) {
+      out[t.table] = { snapshots: 0, dataFiles: 0, deleteFiles: 0, bytes: 0 };
+      process.stderr.write(`[compare] ${ns}.${t.table}: ${(e as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ correctness: every row, every column ---
+
+type Kind = { kind: 'int' | 'float' | 'bool' | 'string' | 'micros' } | { kind: 'decimal'; scale: number };
+
+function kindOf(connect: Record<string, unknown>): Kind {
+  const name = connect.name as string | undefined;
+  if (name === 'org.apache.kafka.connect.data.Decimal') return { kind: 'decimal', scale: Number((connect.parameters as Record<string, string>).scale) };
+  if (name === 'io.debezium.time.MicroTimestamp' || name === 'io.debezium.time.ZonedTimestamp') return { kind: 'micros' };
+  const type = connect.type as string;
+  if (type === 'int64' || type === 'int32' || type === 'int16' || type === 'int8') return { kind: 'int' };
+  if (type === 'float64' || type === 'float32') return { kind: 'float' };
+  if (type === 'boolean') return { kind: 'bool' };
+  return { kind: 'string' };
+}
+
+const ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/;
+
+/** ISO-8601 text (UTC or with an offset) → microseconds since the epoch. */
+function isoMicros(s: string): bigint | null {
+  const m = ISO.exec(s);
+  if (m === null) return null;
+  const [, y, mo, d, h, mi, se, frac, zone] = m;
+  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
+  if (zone !== undefined && zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const hh = Number(zone.slice(1, 3));
+    const mm = Number(zone.slice(-2));
+    ms -= sign * (hh * 60 + mm) * 60_000;
+  }
+  return BigInt(ms) * 1000n + BigInt((frac ?? '').padEnd(6, '0').slice(0, 6));
+}
+
+/** Big-endian two's-complement bytes (hex, as the readers print binary) → integer: a decimal stored as binary. */
+function twosComplementHex(hex: string): bigint {
+  if (hex === '') return 0n;
+  const n = BigInt(`0x${hex}`);
+  const bits = BigInt(hex.length * 4);
+  return parseInt(hex[0] ?? '0', 16) >= 8 ? n - (1n << bits) : n;
+}
+
+/** A value in one representation every system can be compared in: the expected file's, or a reader's. */
+function normalize(k: Kind, v: unknown, storedAs: string | undefined): string {
+  if (v === null || v === undefined) return 'null';
+  switch (k.kind) {
+    case 'int':
+      return BigInt(v as string | number).toString();
+    case 'float':
+      return String(Number(v));
+    case 'bool':
+      return String(v === true || v === 'true');
+    case 'string':
+      return String(v);
+    case 'micros': {
+      if (typeof v === 'number') return String(BigInt(v));
+      const s = String(v);
+      if (/^-?\d+$/.test(s)) return s;
+      return isoMicros(s)?.toString() ?? `unparsed:${s}`;
+    }
+    case 'decimal': {
+      if (typeof v === 'number') return String(BigInt(Math.round(v * 10 ** k.scale)));
+      const s = String(v);
+      if (storedAs === 'binary' || storedAs === 'bytes') return twosComplementHex(s).toString();
+      if (s.includes('.')) {
+        const [i = '0', f = ''] = s.split('.');
+        return BigInt(`${i}${f.padEnd(k.scale, '0').slice(0, k.scale)}`).toString();
+      }
+      return BigInt(s).toString(); // the expected file's unscaled integer
+    }
+  }
+}
+
+async function checkTables(results: RunResult[], workloads: Map<string, Workload>): Promise<void> {
+  const names = results.filter((r) => r.ok).flatMap((r) => (workloads.get(r.mix)?.tables ?? []).map((t) => `${r.namespace}.${t.table}`));
+  const out = names.length > 0 ? await readWithEngine(JUDGE, names) : { tables: new Map<string, string[] | { unsupported: string }>(), sql: [] };
+  for (const r of results) {
+    if (!r.ok) {
+      r.correct = { passed: false, detail: 'did not finish' };
+      continue;
+    }
+    const w = workloads.get(r.mix) as Workload;
+    const problems: string[] = [];
+    let rows = 0;
+    for (const t of w.tables) {
+      const kinds = new Map(t.columns.map((c) => [c.name, kindOf(c.connect)]));
+      const key = (row: Record<string, unknown>, stored: boolean): string => t.key.map((k) => normalize(kinds.get(k) as Kind, row[k], stored ? r.report.columns?.[k] : undefined)).join('|');
+      const want = new Map<string, Record<string, unknown>>();
+      for (const line of (await readFile(t.expectedFile, 'utf8')).split('\n')) {
+        if (line === '') continue;
+        const row = JSON.parse(line) as Record<string, unknown>;
+        want.set(key(row, false), row);
+      }
+      const got = out.tables.get(`${r.namespace}.${t.table}`);
+      if (out.failure !== undefined || !Array.isArray(got)) {
+        problems.push(`${t.table}: ${out.failure ?? (got === undefined ? 'not read' : (got as { unsupported: string }).unsupported)}`);
+        continue;
+      }
+      rows += got.length;
+      let missing = want.size;
+      let wrong = 0;
+      let extra = 0;
+      let example = '';
+      const seen = new Set<string>();
+      for (const line of got) {
+        const row = JSON.parse(line) as Record<string, unknown>;
+        const k = key(row, true);
+        const w0 = want.get(k);
+        if (w0 === undefined || seen.has(k)) {
+          extra++; // a row the source does not have, or a duplicate of a key
+          continue;
+        }
+        seen.add(k);
+        missing--;
+        for (const c of t.columns) {
+          const kind = kinds.get(c.name) as Kind;
+          const a = normalize(kind, row[c.name], r.report.columns?.[c.name]);
+          const e = normalize(kind, w0[c.name], undefined);
+          if (a !== e) {
+            wrong++;
+            if (example === '') example = `${c.name} of key ${k}: got ${a}, want ${e}`;
+            break;
+          }
+        }
+      }
+      if (missing + wrong + extra > 0) problems.push(`${t.table}: ${missing} missing, ${extra} extra or duplicate, ${wrong} differing${example !== '' ? ` (${example})` : ''}`);
+    }
+    r.correct = { passed: problems.length === 0, detail: problems.length === 0 ? `${rows} rows equal the source (${JUDGE})` : problems.join('; ') };
+  }
+}
+
+// ------------------------------------------------------------------------------------------ report ---
+
+const perM = (cpu: number, events: number): number => (cpu / events) * 1e6;
+
+function markdown(results: RunResult[], workloads: Map<string, Workload>, stages: string): string {
+  const lines: string[] = [];
+  lines.push(`# floe vs peers, ${new Date().toISOString().slice(0, 16)}Z`, '');
+  lines.push(`Command: \`npm run bench:compare\` (EVENTS=${EVENTS}). One broker (Kafka 3.9, KRaft), one REST catalog + S3 (SeaweedFS), one machine: ${process.env.BENCH_MACHINE ?? ''}.`);
+  lines.push('Each system is measured as a process tree from launch (startup included) to its last committed snapshot: CPU = user + system seconds of every process, RSS = the tree\'s peak. Every final table is read back by an independent reader and compared, row by row and column by column, with the source state.', '');
+  for (const [mix, w] of workloads) {
+    lines.push(`- \`${mix}\` workload: ${w.events.toLocaleString('en-US')} Debezium events (c/u/d ${w.ops.c ?? 0}/${w.ops.u ?? 0}/${w.ops.d ?? 0}) into 3 tables of 13 columns, ${(w.bytes / w.events).toFixed(0)} bytes per event with the schema block, ${w.partitions} partitions per topic.`);
+  }
+  lines.push('', '| system | workload | events/s | MB/s | CPU s per M events | peak RSS MB | wall s | snapshots | files written (data + delete) | correct |', '|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const w = workloads.get(r.mix) as Workload;
+    const snaps = Object.values(r.tables).reduce((a, t) => a + t.snapshots, 0);
+    const data = Object.values(r.tables).reduce((a, t) => a + t.dataFiles, 0);
+    const del = Object.values(r.tables).reduce((a, t) => a + t.deleteFiles, 0);
+    const cells = r.ok
+      ? [(w.events / r.wallSeconds).toFixed(0), (w.bytes / 1e6 / r.wallSeconds).toFixed(1), perM(r.usage.cpuSeconds, w.events).toFixed(1), (r.usage.peakRssBytes / 1048576).toFixed(0), r.wallSeconds.toFixed(1), String(snaps), `${data} + ${del}`]
+      : ['—', '—', '—', '—', '—', '—', '—'];
+    lines.push(`| ${r.system} | ${r.mix} | ${cells.join(' | ')} | ${r.correct?.passed === true ? 'yes' : `**no**: ${r.correct?.detail ?? r.failure ?? ''}`} |`);
+  }
+  const find = (s: string, mix: string) => results.find((r) => r.system === s && r.mix === mix && r.ok && r.correct?.passed === true);
+  const ratios: string[] = [];
+  for (const [peer, mix] of [['flink', 'cdc'], ['kafka-connect', 'insert'], ['spark', 'cdc']] as const) {
+    const f = find('floe', mix);
+    const p = find(peer, mix);
+    const w = workloads.get(mix);
+    if (f === undefined || p === undefined || w === undefined) continue;
+    ratios.push(`- ${mix}: floe uses ${(p.usage.cpuSeconds / f.usage.cpuSeconds).toFixed(1)}× less CPU than ${peer} (${perM(f.usage.cpuSeconds, w.events).toFixed(1)} vs ${perM(p.usage.cpuSeconds, w.events).toFixed(1)} CPU s per M events) and is ${(p.wallSeconds / f.wallSeconds).toFixed(1)}× faster end to end.`);
+  }
+  if (ratios.length > 0) lines.push('', '## Ratios', '', ...ratios);
+  lines.push('', '## How each system was configured', '');
+  for (const r of results) lines.push(`- **${r.system}** (${r.mix}): ${r.report.version ?? ''}. ${r.report.config ?? ''}${r.report.notes !== undefined ? ` ${r.report.notes}` : ''}${r.failure !== undefined ? ` Failure: ${r.failure}` : ''}`);
+  lines.push('', '## floe\'s stage ceilings on the same messages (CPU µs per event)', '', stages.trim(), '');
+  lines.push('![chart](' + OUT.replace(/^.*\//, '').replace(/\.md$/, '.png') + ')', '');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  await mkdir(work, { recursive: true });
+  const mixes = new Map<Workload['mix'], string[]>([
+    ['cdc', SYSTEMS.filter((s) => s === 'floe' || s === 'flink' || s === 'spark')],
+    ['insert', SYSTEMS.filter((s) => s === 'floe' || s === 'kafka-connect')],
+  ]);
+  const workloads = new Map<string, Workload>();
+  const results: RunResult[] = [];
+  for (const [mix, systems] of mixes) {
+    if (systems.length === 0) continue;
+    const dir = join(work, mix);
+    const t0 = Date.now();
+    const w = await loadWorkload({ brokers, prefix: `cmp${run}${mix}`, events: EVENTS, mix, withSchema: true, out: dir });
+    workloads.set(mix, w);
+    process.stderr.write(`[compare] ${mix}: loaded ${w.events} events (${(w.bytes / 1e6).toFixed(0)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    for (const system of systems) {
+      const ns = `${system.replace(/-/g, '_')}_${mix}_${run}`;
+      const runDir = join(work, `${system}-${mix}`);
+      await mkdir(runDir, { recursive: true });
+      if (system !== 'floe' && !existsSync(resolve('native-bench/peers', system, 'run.sh'))) throw new Error(`no peer ${system}: native-bench/peers/${system}/run.sh`);
+      process.stderr.write(`[compare] ${system} × ${mix} → ${ns} ...\n`);
+      const r = system === 'floe' ? await runFloe(w, ns, runDir) : await runPeer(system, w, ns, runDir, join(dir, 'workload.json'));
+      const full: RunResult = { ...r, tables: await tableStats(ns, w.tables) };
+      results.push(full);
+      process.stderr.write(`[compare] ${system} × ${mix}: ${r.ok ? 'done' : `FAILED: ${r.failure ?? ''}`} in ${r.wallSeconds.toFixed(1)} s, ${r.usage.cpuSeconds.toFixed(1)} CPU s, ${(r.usage.peakRssBytes / 1048576).toFixed(0)} MB\n`);
+    }
+  }
+  await checkTables(results, workloads);
+  const stages = process.env.BENCH_STAGES_FILE !== undefined && existsSync(process.env.BENCH_STAGES_FILE) ? await readFile(process.env.BENCH_STAGES_FILE, 'utf8') : '(not measured in this run)';
+  await mkdir(resolve(OUT, '..'), { recursive: true });
+  await writeFile(OUT, markdown(results, workloads, stages));
+  const json = OUT.replace(/\.md$/, '.json');
+  await writeFile(
+    json,
+    JSON.stringify(
+      results.map((r) => {
+        const w = workloads.get(r.mix) as Workload;
+        return { system: r.system, mix: r.mix, ok: r.ok, correct: r.correct?.passed ?? false, events: w.events, wallSeconds: r.wallSeconds, eventsPerSecond: w.events / r.wallSeconds, cpuSecondsPerMillion: perM(r.usage.cpuSeconds, w.events), peakRssMB: r.usage.peakRssBytes / 1048576 };
+      }),
+      null,
+      2,
+    ),
+  );
+  process.stdout.write(`${await readFile(OUT, 'utf8')}\n[compare] wrote ${OUT} and ${json}\n`);
+  if (results.some((r) => r.system === 'floe' && r.correct?.passed !== true)) process.exitCode = 1;
+}
+
+await main();
