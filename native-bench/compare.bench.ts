@@ -21,6 +21,7 @@ import { readWithEngine, restCatalog, harnessCatalogSections } from '../test/sup
 import { currentSnapshot } from '../src/iceberg/table-metadata.js';
 import { loadWorkload, type Workload, type WorkloadTable } from './workload.js';
 import { measure, type TreeUsage } from './measure.js';
+import { fetchCeiling } from './fetch.bench.js';
 
 const execFileP = promisify(execFile);
 
@@ -355,7 +356,13 @@ async function checkTables(results: RunResult[], workloads: Map<string, Workload
 
 const perM = (cpu: number, events: number): number => (cpu / events) * 1e6;
 
-function markdown(results: RunResult[], workloads: Map<string, Workload>, stages: string): string {
+interface Stages {
+  readonly withSchema: boolean;
+  readonly usPerEvent: Record<string, number>;
+  readonly stageSumUsPerEvent: number;
+}
+
+function markdown(results: RunResult[], workloads: Map<string, Workload>, stages: Stages | null, fetchUs: number | null): string {
   const lines: string[] = [];
   lines.push(`# floe vs peers, ${new Date().toISOString().slice(0, 16)}Z`, '');
   lines.push(`Command: \`npm run bench:compare\` (EVENTS=${EVENTS}). One broker (Kafka 3.9, KRaft), one REST catalog + S3 (SeaweedFS), one machine: ${process.env.BENCH_MACHINE ?? ''}.`);
@@ -386,7 +393,23 @@ function markdown(results: RunResult[], workloads: Map<string, Workload>, stages
   if (ratios.length > 0) lines.push('', '## Ratios', '', ...ratios);
   lines.push('', '## How each system was configured', '');
   for (const r of results) lines.push(`- **${r.system}** (${r.mix}): ${r.report.version ?? ''}. ${r.report.config ?? ''}${r.report.notes !== undefined ? ` ${r.report.notes}` : ''}${r.failure !== undefined ? ` Failure: ${r.failure}` : ''}`);
-  lines.push('', '## floe\'s stage ceilings on the same messages (CPU µs per event)', '', stages.trim(), '');
+  lines.push('', '## Where floe\'s time goes', '');
+  if (stages !== null) {
+    lines.push(`Stage ceilings (\`native-bench/stages.bench.ts\`, the same generator and column mix, ${stages.withSchema ? 'with' : 'without'} the schema block; CPU µs per event, median of 3), and the Kafka fetch ceiling (\`native-bench/fetch.bench.ts\`: floe's KafkaSource reading the cdc topics and doing nothing else):`, '');
+    lines.push('| stage | CPU µs per event |', '|---|---|');
+    for (const [k, v] of Object.entries(stages.usPerEvent)) lines.push(`| ${k} | ${v} |`);
+    lines.push(`| **stage sum** (decode + window + seal zstd) | **${stages.stageSumUsPerEvent}** |`);
+    if (fetchUs !== null) lines.push(`| kafka fetch (node-rdkafka) | ${fetchUs.toFixed(2)} |`);
+    const f = results.find((r) => r.system === 'floe' && r.mix === 'cdc' && r.ok);
+    const w = workloads.get('cdc');
+    if (f !== undefined && w !== undefined) {
+      const e2e = perM(f.usage.cpuSeconds, w.events);
+      lines.push('', `floe end to end on the cdc workload: ${e2e.toFixed(1)} CPU µs per event = ${(e2e / stages.stageSumUsPerEvent).toFixed(2)}× the stage sum${fetchUs !== null ? `; stage sum + fetch = ${(stages.stageSumUsPerEvent + fetchUs).toFixed(1)} µs, leaving ${(e2e - stages.stageSumUsPerEvent - fetchUs).toFixed(1)} µs for startup, routing, thread hand-off, commits and garbage collection of the long-lived heap` : ''}.`);
+    }
+  } else {
+    lines.push('(stage ceilings not measured in this run)');
+  }
+  lines.push('');
   lines.push('![chart](' + OUT.replace(/^.*\//, '').replace(/\.md$/, '.png') + ')', '');
   return lines.join('\n');
 }
@@ -419,9 +442,15 @@ async function main(): Promise<void> {
     }
   }
   await checkTables(results, workloads);
-  const stages = process.env.BENCH_STAGES_FILE !== undefined && existsSync(process.env.BENCH_STAGES_FILE) ? await readFile(process.env.BENCH_STAGES_FILE, 'utf8') : '(not measured in this run)';
+  const stagesFile = process.env.BENCH_STAGES_JSON;
+  const stages = stagesFile !== undefined && existsSync(stagesFile) ? (JSON.parse((await readFile(stagesFile, 'utf8')).trim().split('\n').pop() ?? 'null') as Stages | null) : null;
+  const cdc = workloads.get('cdc');
+  let fetchUs: number | null = null;
+  if (cdc !== undefined && SYSTEMS.includes('floe')) {
+    fetchUs = (await fetchCeiling(brokers, cdc.tables.map((t) => t.topic), cdc.events)).cpuMicrosPerEvent;
+  }
   await mkdir(resolve(OUT, '..'), { recursive: true });
-  await writeFile(OUT, markdown(results, workloads, stages));
+  await writeFile(OUT, markdown(results, workloads, stages, fetchUs));
   const json = OUT.replace(/\.md$/, '.json');
   await writeFile(
     json,

@@ -159,10 +159,14 @@ export function measure(cmd: string, args: readonly string[], opts: { env?: Node
     }
   };
   const kill = (): void => {
-    try {
-      process.kill(-root, 'SIGKILL');
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ESRCH') throw e; // ESRCH: the group is already gone
+    // the process group, and any worker a script started in a session of its own (listed in pidFile)
+    const targets = [-root, ...(opts.pidFile !== undefined && existsSync(opts.pidFile) ? readFileSync(opts.pidFile, 'utf8').split(/\s+/).filter((x) => /^\d+$/.test(x)).map(Number) : [])];
+    for (const t of targets) {
+      try {
+        process.kill(t, 'SIGKILL');
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ESRCH') throw e; // ESRCH: already gone
+      }
     }
   };
   return { child, stdout: () => out, stderr: () => err, signal, kill, exited };

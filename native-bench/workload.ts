@@ -8,6 +8,8 @@
  *
  * `cdc`: 30 % inserts, 60 % updates, 10 % deletes on Zipf(1) keys, every delete carrying its before row (MySQL's
  * binlog_row_image=FULL). `insert`: a new key per event (what an append-only sink can load correctly).
+ * Batches are uncompressed by default, as a Kafka Connect worker's producer writes them (compression.type=none);
+ * --compression lz4|zstd|snappy|gzip to load them compressed (every consumer then pays the decompression).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ export interface Workload {
   readonly mix: 'cdc' | 'insert';
   readonly withSchema: boolean;
   readonly partitions: number;
+  readonly compression: string;
   readonly events: number;
   readonly bytes: number;
   readonly ops: Record<string, number>;
@@ -49,7 +52,7 @@ function arg(name: string, fallback?: string): string {
 
 const jsonRow = (r: SourceRow): string => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
-export async function loadWorkload(opts: { brokers: string; prefix: string; events: number; mix: 'cdc' | 'insert'; withSchema: boolean; out: string }): Promise<Workload> {
+export async function loadWorkload(opts: { brokers: string; prefix: string; events: number; mix: 'cdc' | 'insert'; withSchema: boolean; out: string; compression?: string }): Promise<Workload> {
   const tables = benchTables(TABLES);
   const gen = new DebeziumGenerator({
     topicPrefix: opts.prefix,
@@ -68,7 +71,7 @@ export async function loadWorkload(opts: { brokers: string; prefix: string; even
     );
   }
   admin.disconnect();
-  const p = new Kafka.Producer({ 'metadata.broker.list': opts.brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': 'lz4' });
+  const p = new Kafka.Producer({ 'metadata.broker.list': opts.brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': (opts.compression ?? 'none') as 'none' | 'lz4' | 'zstd' | 'snappy' | 'gzip' });
   await new Promise<void>((res, rej) => p.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));
   let bytes = 0;
   let events = 0;
@@ -101,7 +104,7 @@ export async function loadWorkload(opts: { brokers: string; prefix: string; even
     await writeFile(expectedFile, rows.map(jsonRow).join('\n') + (rows.length > 0 ? '\n' : ''));
     described.push({ topic: gen.topicOf(t), db: t.db, table: t.table, key: t.key, columns: t.columns.map((c) => ({ name: c.name, connect: c.schema })), expectedRows: rows.length, expectedFile });
   }
-  const w: Workload = { prefix: opts.prefix, mix: opts.mix, withSchema: opts.withSchema, partitions: PARTITIONS, events, bytes, ops, tables: described };
+  const w: Workload = { prefix: opts.prefix, mix: opts.mix, withSchema: opts.withSchema, partitions: PARTITIONS, compression: opts.compression ?? 'none', events, bytes, ops, tables: described };
   await writeFile(join(opts.out, 'workload.json'), JSON.stringify(w, null, 2));
   return w;
 }
@@ -109,6 +112,6 @@ export async function loadWorkload(opts: { brokers: string; prefix: string; even
 if (process.argv[1]?.endsWith('workload.js') === true) {
   const mix = arg('mix', 'cdc');
   if (mix !== 'cdc' && mix !== 'insert') throw new Error(`--mix must be cdc or insert, not ${mix}`);
-  const w = await loadWorkload({ brokers: arg('brokers', process.env.FLOE_KAFKA_BOOTSTRAP), prefix: arg('prefix'), events: Number(arg('events', '200000')), mix, withSchema: !process.argv.includes('--noschema'), out: arg('out') });
+  const w = await loadWorkload({ brokers: arg('brokers', process.env.FLOE_KAFKA_BOOTSTRAP), prefix: arg('prefix'), events: Number(arg('events', '200000')), mix, withSchema: !process.argv.includes('--noschema'), out: arg('out'), compression: arg('compression', 'none') });
   console.log(JSON.stringify({ prefix: w.prefix, events: w.events, bytes: w.bytes, ops: w.ops, rows: w.tables.map((t) => t.expectedRows) }));
 }

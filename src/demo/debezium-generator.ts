@@ -124,7 +124,9 @@ function text(rng: Rng, min = 20, max = 60): string {
   return out.slice(0, len);
 }
 const bool = (name: string) => col(name, { type: 'boolean', optional: true });
-const float64 = (name: string) => col(name, { type: 'float64', optional: true });
+// JsonConverter's schema names (JsonSchema): "float" and "double", not the Schema.Type enum names FLOAT32/FLOAT64;
+// Kafka Connect itself refuses "float64" (DataException: Unknown schema type).
+const float64 = (name: string) => col(name, { type: 'double', optional: true });
 
 /**
  * The benchmark's realistic CDC tables (issue: "~12 columns of ids, strings of 20-60 chars, ints, decimals,
