@@ -30,7 +30,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-const EVENTS = Number(arg('events', '300000'));
+const EVENTS = Number(arg('events', '400000'));
 const SYSTEMS = arg('systems', 'floe,flink,kafka-connect').split(',');
 const OUT = arg('out', `native-bench/results/${new Date().toISOString().slice(0, 10)}.md`);
 const RUN_TIMEOUT_S = Number(arg('timeout', '900'));
@@ -58,6 +58,8 @@ interface TableStats {
 interface RunResult {
   readonly system: string;
   readonly mix: Workload['mix'];
+  /** `small` runs (a quarter of the events) give, with the `full` run, the steady-state cost: ΔCPU / Δevents. */
+  readonly size: 'small' | 'full';
   readonly namespace: string;
   readonly ok: boolean;
   readonly failure?: string;
@@ -109,7 +111,7 @@ async function createTopic(topic: string): Promise<void> {
   admin.disconnect();
 }
 
-async function runFloe(w: Workload, ns: string, dir: string): Promise<Omit<RunResult, 'tables'>> {
+async function runFloe(w: Workload, ns: string, dir: string): Promise<Omit<RunResult, 'tables' | 'size'>> {
   const group = `floe-${ns}`;
   const dlq = `${ns}-dlq`;
   await createTopic(dlq);
@@ -171,7 +173,7 @@ async function gitRev(): Promise<string> {
   }
 }
 
-async function runPeer(system: string, w: Workload, ns: string, dir: string, workloadFile: string): Promise<Omit<RunResult, 'tables'>> {
+async function runPeer(system: string, w: Workload, ns: string, dir: string, workloadFile: string): Promise<Omit<RunResult, 'tables' | 'size'>> {
   const script = resolve('native-bench/peers', system, 'run.sh');
   const pidFile = join(dir, 'pids');
   const m = measure('bash', [script], {
@@ -295,14 +297,14 @@ function normalize(k: Kind, v: unknown, storedAs: string | undefined): string {
 }
 
 async function checkTables(results: RunResult[], workloads: Map<string, Workload>): Promise<void> {
-  const names = results.filter((r) => r.ok).flatMap((r) => (workloads.get(r.mix)?.tables ?? []).map((t) => `${r.namespace}.${t.table}`));
+  const names = results.filter((r) => r.ok).flatMap((r) => (workloads.get(`${r.mix}/${r.size}`)?.tables ?? []).map((t) => `${r.namespace}.${t.table}`));
   const out = names.length > 0 ? await readWithEngine(JUDGE, names) : { tables: new Map<string, string[] | { unsupported: string }>(), sql: [] };
   for (const r of results) {
     if (!r.ok) {
       r.correct = { passed: false, detail: 'did not finish' };
       continue;
     }
-    const w = workloads.get(r.mix) as Workload;
+    const w = workloads.get(`${r.mix}/${r.size}`) as Workload;
     const problems: string[] = [];
     let rows = 0;
     for (const t of w.tables) {
@@ -356,6 +358,14 @@ async function checkTables(results: RunResult[], workloads: Map<string, Workload
 
 const perM = (cpu: number, events: number): number => (cpu / events) * 1e6;
 
+/** CPU seconds per million events once started: the difference between the full and the small run. */
+function steady(full: RunResult, small: RunResult | undefined, workloads: Map<string, Workload>): number | null {
+  const wf = workloads.get(`${full.mix}/full`);
+  const ws = workloads.get(`${full.mix}/small`);
+  if (small === undefined || !small.ok || !full.ok || wf === undefined || ws === undefined || wf.events <= ws.events) return null;
+  return ((full.usage.cpuSeconds - small.usage.cpuSeconds) / (wf.events - ws.events)) * 1e6;
+}
+
 interface Stages {
   readonly withSchema: boolean;
   readonly usPerEvent: Record<string, number>;
@@ -366,33 +376,42 @@ function markdown(results: RunResult[], workloads: Map<string, Workload>, stages
   const lines: string[] = [];
   lines.push(`# floe vs peers, ${new Date().toISOString().slice(0, 16)}Z`, '');
   lines.push(`Command: \`npm run bench:compare\` (EVENTS=${EVENTS}). One broker (Kafka 3.9, KRaft), one REST catalog + S3 (SeaweedFS), one machine: ${process.env.BENCH_MACHINE ?? ''}.`);
-  lines.push('Each system is measured as a process tree from launch (startup included) to its last committed snapshot: CPU = user + system seconds of every process, RSS = the tree\'s peak. Every final table is read back by an independent reader and compared, row by row and column by column, with the source state.', '');
-  for (const [mix, w] of workloads) {
-    lines.push(`- \`${mix}\` workload: ${w.events.toLocaleString('en-US')} Debezium events (c/u/d ${w.ops.c ?? 0}/${w.ops.u ?? 0}/${w.ops.d ?? 0}) into 3 tables of 13 columns, ${(w.bytes / w.events).toFixed(0)} bytes per event with the schema block, ${w.partitions} partitions per topic.`);
+  lines.push('Each system is measured as a process tree from launch (startup included) to its last committed snapshot: CPU = user + system seconds of every process, RSS = the tree\'s peak. Each system runs the workload twice, at a quarter of the events and at all of them (separate topics, the same generator): **steady-state CPU** = (CPU of the full run − CPU of the small run) / (the difference in events), the cost per event once started, which is what a long-running deployment pays; **total** includes startup (JVM, planning, connector start). Every final table of both runs is read back by an independent reader and compared, row by row and column by column, with the source state.', '');
+  for (const [key, w] of workloads) {
+    if (!key.endsWith('/full')) continue;
+    lines.push(`- \`${w.mix}\` workload: ${w.events.toLocaleString('en-US')} Debezium events (c/u/d ${w.ops.c ?? 0}/${w.ops.u ?? 0}/${w.ops.d ?? 0}) into 3 tables of 13 columns, ${(w.bytes / w.events).toFixed(0)} bytes per event with the schema block, ${w.partitions} partitions per topic, uncompressed batches.`);
   }
-  lines.push('', '| system | workload | events/s | MB/s | CPU s per M events | peak RSS MB | wall s | snapshots | files written (data + delete) | correct |', '|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('', '| system | workload | events/s | MB/s | CPU s per M events, steady state | CPU s per M events, total | peak RSS MB | wall s | snapshots | files written (data + delete) | correct |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const w = workloads.get(r.mix) as Workload;
+    if (r.size !== 'full') continue;
+    const w = workloads.get(`${r.mix}/full`) as Workload;
+    const small = results.find((x) => x.system === r.system && x.mix === r.mix && x.size === 'small');
+    const marginal = steady(r, small, workloads);
     const snaps = Object.values(r.tables).reduce((a, t) => a + t.snapshots, 0);
     const data = Object.values(r.tables).reduce((a, t) => a + t.dataFiles, 0);
     const del = Object.values(r.tables).reduce((a, t) => a + t.deleteFiles, 0);
     const cells = r.ok
-      ? [(w.events / r.wallSeconds).toFixed(0), (w.bytes / 1e6 / r.wallSeconds).toFixed(1), perM(r.usage.cpuSeconds, w.events).toFixed(1), (r.usage.peakRssBytes / 1048576).toFixed(0), r.wallSeconds.toFixed(1), String(snaps), `${data} + ${del}`]
-      : ['—', '—', '—', '—', '—', '—', '—'];
-    lines.push(`| ${r.system} | ${r.mix} | ${cells.join(' | ')} | ${r.correct?.passed === true ? 'yes' : `**no**: ${r.correct?.detail ?? r.failure ?? ''}`} |`);
+      ? [(w.events / r.wallSeconds).toFixed(0), (w.bytes / 1e6 / r.wallSeconds).toFixed(1), marginal !== null ? marginal.toFixed(1) : '—', perM(r.usage.cpuSeconds, w.events).toFixed(1), (r.usage.peakRssBytes / 1048576).toFixed(0), r.wallSeconds.toFixed(1), String(snaps), `${data} + ${del}`]
+      : ['—', '—', '—', '—', '—', '—', '—', '—'];
+    const bad = [r, small].filter((x) => x !== undefined && x.correct?.passed !== true).map((x) => `${x?.size ?? ''} run: ${x?.correct?.detail ?? x?.failure ?? ''}`);
+    lines.push(`| ${r.system} | ${r.mix} | ${cells.join(' | ')} | ${bad.length === 0 ? 'yes' : `**no**: ${bad.join('; ')}`} |`);
   }
-  const find = (s: string, mix: string) => results.find((r) => r.system === s && r.mix === mix && r.ok && r.correct?.passed === true);
+  const find = (s: string, mix: string) => results.find((r) => r.system === s && r.mix === mix && r.size === 'full' && r.ok && r.correct?.passed === true);
   const ratios: string[] = [];
   for (const [peer, mix] of [['flink', 'cdc'], ['kafka-connect', 'insert'], ['spark', 'cdc']] as const) {
     const f = find('floe', mix);
     const p = find(peer, mix);
-    const w = workloads.get(mix);
+    const w = workloads.get(`${mix}/full`);
     if (f === undefined || p === undefined || w === undefined) continue;
-    ratios.push(`- ${mix}: floe uses ${(p.usage.cpuSeconds / f.usage.cpuSeconds).toFixed(1)}× less CPU than ${peer} (${perM(f.usage.cpuSeconds, w.events).toFixed(1)} vs ${perM(p.usage.cpuSeconds, w.events).toFixed(1)} CPU s per M events) and is ${(p.wallSeconds / f.wallSeconds).toFixed(1)}× faster end to end.`);
+    const fs = steady(f, results.find((x) => x.system === 'floe' && x.mix === mix && x.size === 'small'), workloads);
+    const ps = steady(p, results.find((x) => x.system === peer && x.mix === mix && x.size === 'small'), workloads);
+    ratios.push(
+      `- ${mix}: ${peer} uses ${fs !== null && ps !== null ? `${(ps / fs).toFixed(1)}× floe's CPU per event in steady state (${ps.toFixed(1)} vs ${fs.toFixed(1)} CPU s per M events) and ` : ''}${(p.usage.cpuSeconds / f.usage.cpuSeconds).toFixed(1)}× in total for ${w.events.toLocaleString('en-US')} events (${perM(p.usage.cpuSeconds, w.events).toFixed(1)} vs ${perM(f.usage.cpuSeconds, w.events).toFixed(1)}); floe finished ${(p.wallSeconds / f.wallSeconds).toFixed(1)}× sooner.`,
+    );
   }
   if (ratios.length > 0) lines.push('', '## Ratios', '', ...ratios);
   lines.push('', '## How each system was configured', '');
-  for (const r of results) lines.push(`- **${r.system}** (${r.mix}): ${r.report.version ?? ''}. ${r.report.config ?? ''}${r.report.notes !== undefined ? ` ${r.report.notes}` : ''}${r.failure !== undefined ? ` Failure: ${r.failure}` : ''}`);
+  for (const r of results.filter((x) => x.size === 'full')) lines.push(`- **${r.system}** (${r.mix}): ${r.report.version ?? ''}. ${r.report.config ?? ''}${r.report.notes !== undefined ? ` ${r.report.notes}` : ''}${r.failure !== undefined ? ` Failure: ${r.failure}` : ''}`);
   lines.push('', '## Where floe\'s time goes', '');
   if (stages !== null) {
     lines.push(`Stage ceilings (\`native-bench/stages.bench.ts\`, the same generator and column mix, ${stages.withSchema ? 'with' : 'without'} the schema block; CPU µs per event, median of 3), and the Kafka fetch ceiling (\`native-bench/fetch.bench.ts\`: floe's KafkaSource reading the cdc topics and doing nothing else):`, '');
@@ -400,11 +419,10 @@ function markdown(results: RunResult[], workloads: Map<string, Workload>, stages
     for (const [k, v] of Object.entries(stages.usPerEvent)) lines.push(`| ${k} | ${v} |`);
     lines.push(`| **stage sum** (decode + window + seal zstd) | **${stages.stageSumUsPerEvent}** |`);
     if (fetchUs !== null) lines.push(`| kafka fetch (node-rdkafka) | ${fetchUs.toFixed(2)} |`);
-    const f = results.find((r) => r.system === 'floe' && r.mix === 'cdc' && r.ok);
-    const w = workloads.get('cdc');
-    if (f !== undefined && w !== undefined) {
-      const e2e = perM(f.usage.cpuSeconds, w.events);
-      lines.push('', `floe end to end on the cdc workload: ${e2e.toFixed(1)} CPU µs per event = ${(e2e / stages.stageSumUsPerEvent).toFixed(2)}× the stage sum${fetchUs !== null ? `; stage sum + fetch = ${(stages.stageSumUsPerEvent + fetchUs).toFixed(1)} µs, leaving ${(e2e - stages.stageSumUsPerEvent - fetchUs).toFixed(1)} µs for startup, routing, thread hand-off, commits and garbage collection of the long-lived heap` : ''}.`);
+    const f = results.find((r) => r.system === 'floe' && r.mix === 'cdc' && r.size === 'full' && r.ok);
+    const e2e = f !== undefined ? steady(f, results.find((x) => x.system === 'floe' && x.mix === 'cdc' && x.size === 'small'), workloads) : null;
+    if (e2e !== null) {
+      lines.push('', `floe end to end on the cdc workload, steady state: ${e2e.toFixed(1)} CPU µs per event = ${(e2e / stages.stageSumUsPerEvent).toFixed(2)}× the stage sum${fetchUs !== null ? `; stage sum + fetch = ${(stages.stageSumUsPerEvent + fetchUs).toFixed(1)} µs, leaving ${(e2e - stages.stageSumUsPerEvent - fetchUs).toFixed(1)} µs for routing, commits (uploads, manifests) and garbage collection of the long-lived heap` : ''}.`);
     }
   } else {
     lines.push('(stage ceilings not measured in this run)');
@@ -424,27 +442,29 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const [mix, systems] of mixes) {
     if (systems.length === 0) continue;
-    const dir = join(work, mix);
-    const t0 = Date.now();
-    const w = await loadWorkload({ brokers, prefix: `cmp${run}${mix}`, events: EVENTS, mix, withSchema: true, out: dir });
-    workloads.set(mix, w);
-    process.stderr.write(`[compare] ${mix}: loaded ${w.events} events (${(w.bytes / 1e6).toFixed(0)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    for (const system of systems) {
-      const ns = `${system.replace(/-/g, '_')}_${mix}_${run}`;
-      const runDir = join(work, `${system}-${mix}`);
-      await mkdir(runDir, { recursive: true });
-      if (system !== 'floe' && !existsSync(resolve('native-bench/peers', system, 'run.sh'))) throw new Error(`no peer ${system}: native-bench/peers/${system}/run.sh`);
-      process.stderr.write(`[compare] ${system} × ${mix} → ${ns} ...\n`);
-      const r = system === 'floe' ? await runFloe(w, ns, runDir) : await runPeer(system, w, ns, runDir, join(dir, 'workload.json'));
-      const full: RunResult = { ...r, tables: await tableStats(ns, w.tables) };
-      results.push(full);
-      process.stderr.write(`[compare] ${system} × ${mix}: ${r.ok ? 'done' : `FAILED: ${r.failure ?? ''}`} in ${r.wallSeconds.toFixed(1)} s, ${r.usage.cpuSeconds.toFixed(1)} CPU s, ${(r.usage.peakRssBytes / 1048576).toFixed(0)} MB\n`);
+    for (const size of ['small', 'full'] as const) {
+      const dir = join(work, `${mix}-${size}`);
+      const t0 = Date.now();
+      const events = size === 'full' ? EVENTS : Math.max(1000, Math.floor(EVENTS / 4));
+      const w = await loadWorkload({ brokers, prefix: `cmp${run}${mix}${size}`, events, mix, withSchema: true, out: dir });
+      workloads.set(`${mix}/${size}`, w);
+      process.stderr.write(`[compare] ${mix}/${size}: loaded ${w.events} events (${(w.bytes / 1e6).toFixed(0)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      for (const system of systems) {
+        const ns = `${system.replace(/-/g, '_')}_${mix}_${size}_${run}`;
+        const runDir = join(work, `${system}-${mix}-${size}`);
+        await mkdir(runDir, { recursive: true });
+        if (system !== 'floe' && !existsSync(resolve('native-bench/peers', system, 'run.sh'))) throw new Error(`no peer ${system}: native-bench/peers/${system}/run.sh`);
+        process.stderr.write(`[compare] ${system} × ${mix}/${size} → ${ns} ...\n`);
+        const r = system === 'floe' ? await runFloe(w, ns, runDir) : await runPeer(system, w, ns, runDir, join(dir, 'workload.json'));
+        results.push({ ...r, size, tables: await tableStats(ns, w.tables) });
+        process.stderr.write(`[compare] ${system} × ${mix}/${size}: ${r.ok ? 'done' : `FAILED: ${r.failure ?? ''}`} in ${r.wallSeconds.toFixed(1)} s, ${r.usage.cpuSeconds.toFixed(1)} CPU s, ${(r.usage.peakRssBytes / 1048576).toFixed(0)} MB\n`);
+      }
     }
   }
   await checkTables(results, workloads);
   const stagesFile = process.env.BENCH_STAGES_JSON;
   const stages = stagesFile !== undefined && existsSync(stagesFile) ? (JSON.parse((await readFile(stagesFile, 'utf8')).trim().split('\n').pop() ?? 'null') as Stages | null) : null;
-  const cdc = workloads.get('cdc');
+  const cdc = workloads.get('cdc/full');
   let fetchUs: number | null = null;
   if (cdc !== undefined && SYSTEMS.includes('floe')) {
     fetchUs = (await fetchCeiling(brokers, cdc.tables.map((t) => t.topic), cdc.events)).cpuMicrosPerEvent;
@@ -455,10 +475,24 @@ async function main(): Promise<void> {
   await writeFile(
     json,
     JSON.stringify(
-      results.map((r) => {
-        const w = workloads.get(r.mix) as Workload;
-        return { system: r.system, mix: r.mix, ok: r.ok, correct: r.correct?.passed ?? false, events: w.events, wallSeconds: r.wallSeconds, eventsPerSecond: w.events / r.wallSeconds, cpuSecondsPerMillion: perM(r.usage.cpuSeconds, w.events), peakRssMB: r.usage.peakRssBytes / 1048576 };
-      }),
+      results
+        .filter((r) => r.size === 'full')
+        .map((r) => {
+          const w = workloads.get(`${r.mix}/full`) as Workload;
+          const small = results.find((x) => x.system === r.system && x.mix === r.mix && x.size === 'small');
+          return {
+            system: r.system,
+            mix: r.mix,
+            ok: r.ok,
+            correct: r.correct?.passed === true && small?.correct?.passed === true,
+            events: w.events,
+            wallSeconds: r.wallSeconds,
+            eventsPerSecond: w.events / r.wallSeconds,
+            cpuSecondsPerMillion: perM(r.usage.cpuSeconds, w.events),
+            steadyCpuSecondsPerMillion: steady(r, small, workloads),
+            peakRssMB: r.usage.peakRssBytes / 1048576,
+          };
+        }),
       null,
       2,
     ),

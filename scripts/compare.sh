@@ -3,10 +3,11 @@
 # same broker, topics, catalog and machine. Installs what it needs (harness, peers, a chart venv; all cached),
 # starts a private Kafka and SeaweedFS on their own ports (beside any test harness), runs floe's stage ceilings
 # on the same messages, then native-bench/compare.bench.ts, and writes native-bench/results/<date>.md, .json
-# and .png. EVENTS (default 200000) sets each workload's size; SYSTEMS (default floe,flink,kafka-connect).
+# and .png. EVENTS (default 400000) sets each workload's full size (every system also runs a quarter of it, for the
+# steady-state cost per event); SYSTEMS (default floe,flink,kafka-connect).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-EVENTS="${EVENTS:-200000}"
+EVENTS="${EVENTS:-400000}"
 SYSTEMS="${SYSTEMS:-floe,flink,kafka-connect}"
 T0=$(date +%s)
 
@@ -44,7 +45,7 @@ eval "$(bash test/harness/seaweed.sh env)"
 date_="$(date -u +%Y-%m-%d)"
 out="native-bench/results/$date_.md"
 stages="$FLOE_HARNESS_DIR/stages.json"
-node dist/native-bench/stages.bench.js "$EVENTS" schema --json 2>/dev/null > "$stages" || echo "[compare] stage ceilings failed; the results will say so" >&2
+node dist/native-bench/stages.bench.js 200000 schema --json 2>/dev/null > "$stages" || echo "[compare] stage ceilings failed; the results will say so" >&2
 export BENCH_STAGES_JSON="$stages"
 export BENCH_MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Node $(node --version), $(java -version 2>&1 | head -1)"
 status=0
