@@ -297,8 +297,6 @@ function normalize(k: Kind, v: unknown, storedAs: string | undefined): string {
 }
 
 async function checkTables(results: RunResult[], workloads: Map<string, Workload>): Promise<void> {
-  const names = results.filter((r) => r.ok).flatMap((r) => (workloads.get(`${r.mix}/${r.size}`)?.tables ?? []).map((t) => `${r.namespace}.${t.table}`));
-  const out = names.length > 0 ? await readWithEngine(JUDGE, names) : { tables: new Map<string, string[] | { unsupported: string }>(), sql: [] };
   for (const r of results) {
     if (!r.ok) {
       r.correct = { passed: false, detail: 'did not finish' };
@@ -316,7 +314,10 @@ async function checkTables(results: RunResult[], workloads: Map<string, Workload
         const row = JSON.parse(line) as Record<string, unknown>;
         want.set(key(row, false), row);
       }
-      const got = out.tables.get(`${r.namespace}.${t.table}`);
+      // one reader process per table: a whole run's rows in one process outgrew the reader's output buffer
+      const name = `${r.namespace}.${t.table}`;
+      const out = await readWithEngine(JUDGE, [name]);
+      const got = out.tables.get(name);
       if (out.failure !== undefined || !Array.isArray(got)) {
         problems.push(`${t.table}: ${out.failure ?? (got === undefined ? 'not read' : (got as { unsupported: string }).unsupported)}`);
         continue;

@@ -96,7 +96,8 @@ export async function readWithEngine(
     ({ stdout } = await run(python(), args, { maxBuffer: 256 * 1024 * 1024, timeout: 300_000 }));
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    return { tables: new Map(), sql: [], failure: `${engine} reader failed: ${(err.stderr ?? err.message).split('\n').slice(-15).join('\n')}` };
+    // stderr may be empty (a timeout, or stdout past maxBuffer): the message says which
+    return { tables: new Map(), sql: [], failure: `${engine} reader failed: ${(err.stderr !== undefined && err.stderr !== '' ? err.stderr : err.message).split('\n').slice(-15).join('\n')}` };
   }
   const out: EngineOutput = { tables: new Map(), sql: [] };
   let current: string[] | null = null;
