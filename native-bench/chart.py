@@ -35,7 +35,7 @@ for row, mix in zip(axes, mixes):
     ax.set_title(f"{mix}: CPU s per million events, steady / total (lower is better)", fontsize=10)
     ax.invert_yaxis()
     ax.margins(x=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper right")
     ax = row[1]
     vals = [r["eventsPerSecond"] for r in rs]
     bars = ax.barh(names, vals, color=[colors.get(n, "#7f7f7f") for n in names])
