@@ -22,6 +22,7 @@ import { currentSnapshot } from '../src/iceberg/table-metadata.js';
 import { loadWorkload, type Workload, type WorkloadTable } from './workload.js';
 import { measure, type TreeUsage } from './measure.js';
 import { fetchCeiling } from './fetch.bench.js';
+import { compareTable } from './correctness.js';
 
 const execFileP = promisify(execFile);
 
@@ -225,77 +226,6 @@ async function tableStats(ns: string, tables: readonly WorkloadTable[]): Promise
   return out;
 }
 
-// ------------------------------------------------------------------ correctness: every row, every column ---
-
-type Kind = { kind: 'int' | 'float' | 'bool' | 'string' | 'micros' } | { kind: 'decimal'; scale: number };
-
-function kindOf(connect: Record<string, unknown>): Kind {
-  const name = connect.name as string | undefined;
-  if (name === 'org.apache.kafka.connect.data.Decimal') return { kind: 'decimal', scale: Number((connect.parameters as Record<string, string>).scale) };
-  if (name === 'io.debezium.time.MicroTimestamp' || name === 'io.debezium.time.ZonedTimestamp') return { kind: 'micros' };
-  const type = connect.type as string;
-  if (type === 'int64' || type === 'int32' || type === 'int16' || type === 'int8') return { kind: 'int' };
-  if (type === 'float64' || type === 'float32') return { kind: 'float' };
-  if (type === 'boolean') return { kind: 'bool' };
-  return { kind: 'string' };
-}
-
-const ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/;
-
-/** ISO-8601 text (UTC or with an offset) → microseconds since the epoch. */
-function isoMicros(s: string): bigint | null {
-  const m = ISO.exec(s);
-  if (m === null) return null;
-  const [, y, mo, d, h, mi, se, frac, zone] = m;
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
-  if (zone !== undefined && zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const hh = Number(zone.slice(1, 3));
-    const mm = Number(zone.slice(-2));
-    ms -= sign * (hh * 60 + mm) * 60_000;
-  }
-  return BigInt(ms) * 1000n + BigInt((frac ?? '').padEnd(6, '0').slice(0, 6));
-}
-
-/** Big-endian two's-complement bytes (hex, as the readers print binary) → integer: a decimal stored as binary. */
-function twosComplementHex(hex: string): bigint {
-  if (hex === '') return 0n;
-  const n = BigInt(`0x${hex}`);
-  const bits = BigInt(hex.length * 4);
-  return parseInt(hex[0] ?? '0', 16) >= 8 ? n - (1n << bits) : n;
-}
-
-/** A value in one representation every system can be compared in: the expected file's, or a reader's. */
-function normalize(k: Kind, v: unknown, storedAs: string | undefined): string {
-  if (v === null || v === undefined) return 'null';
-  switch (k.kind) {
-    case 'int':
-      return BigInt(v as string | number).toString();
-    case 'float':
-      return String(Number(v));
-    case 'bool':
-      return String(v === true || v === 'true');
-    case 'string':
-      return String(v);
-    case 'micros': {
-      if (typeof v === 'number') return String(BigInt(v));
-      const s = String(v);
-      if (/^-?\d+$/.test(s)) return s;
-      return isoMicros(s)?.toString() ?? `unparsed:${s}`;
-    }
-    case 'decimal': {
-      if (typeof v === 'number') return String(BigInt(Math.round(v * 10 ** k.scale)));
-      const s = String(v);
-      if (storedAs === 'binary' || storedAs === 'bytes') return twosComplementHex(s).toString();
-      if (s.includes('.')) {
-        const [i = '0', f = ''] = s.split('.');
-        return BigInt(`${i}${f.padEnd(k.scale, '0').slice(0, k.scale)}`).toString();
-      }
-      return BigInt(s).toString(); // the expected file's unscaled integer
-    }
-  }
-}
-
 async function checkTables(results: RunResult[], workloads: Map<string, Workload>): Promise<void> {
   for (const r of results) {
     if (!r.ok) {
@@ -306,14 +236,6 @@ async function checkTables(results: RunResult[], workloads: Map<string, Workload
     const problems: string[] = [];
     let rows = 0;
     for (const t of w.tables) {
-      const kinds = new Map(t.columns.map((c) => [c.name, kindOf(c.connect)]));
-      const key = (row: Record<string, unknown>, stored: boolean): string => t.key.map((k) => normalize(kinds.get(k) as Kind, row[k], stored ? r.report.columns?.[k] : undefined)).join('|');
-      const want = new Map<string, Record<string, unknown>>();
-      for (const line of (await readFile(t.expectedFile, 'utf8')).split('\n')) {
-        if (line === '') continue;
-        const row = JSON.parse(line) as Record<string, unknown>;
-        want.set(key(row, false), row);
-      }
       // one reader process per table: a whole run's rows in one process outgrew the reader's output buffer
       const name = `${r.namespace}.${t.table}`;
       const out = await readWithEngine(JUDGE, [name]);
@@ -323,33 +245,9 @@ async function checkTables(results: RunResult[], workloads: Map<string, Workload
         continue;
       }
       rows += got.length;
-      let missing = want.size;
-      let wrong = 0;
-      let extra = 0;
-      let example = '';
-      const seen = new Set<string>();
-      for (const line of got) {
-        const row = JSON.parse(line) as Record<string, unknown>;
-        const k = key(row, true);
-        const w0 = want.get(k);
-        if (w0 === undefined || seen.has(k)) {
-          extra++; // a row the source does not have, or a duplicate of a key
-          continue;
-        }
-        seen.add(k);
-        missing--;
-        for (const c of t.columns) {
-          const kind = kinds.get(c.name) as Kind;
-          const a = normalize(kind, row[c.name], r.report.columns?.[c.name]);
-          const e = normalize(kind, w0[c.name], undefined);
-          if (a !== e) {
-            wrong++;
-            if (example === '') example = `${c.name} of key ${k}: got ${a}, want ${e}`;
-            break;
-          }
-        }
-      }
-      if (missing + wrong + extra > 0) problems.push(`${t.table}: ${missing} missing, ${extra} extra or duplicate, ${wrong} differing${example !== '' ? ` (${example})` : ''}`);
+      const expected = (await readFile(t.expectedFile, 'utf8')).split('\n').filter((l) => l !== '');
+      const d = compareTable(t, expected, got, r.report.columns ?? {});
+      if (d.missing + d.wrong + d.extra > 0) problems.push(`${t.table}: ${d.missing} missing, ${d.extra} extra or duplicate, ${d.wrong} differing${d.example !== '' ? ` (${d.example})` : ''}`);
     }
     r.correct = { passed: problems.length === 0, detail: problems.length === 0 ? `${rows} rows equal the source (${JUDGE})` : problems.join('; ') };
   }

@@ -38,6 +38,7 @@ function readStat(pid: number): ProcStat | null {
 export interface TreeUsage {
   cpuSeconds: number;
   peakRssBytes: number;
+  /** Processes of the tree that used CPU. */
   processes: number;
 }
 
