@@ -6,6 +6,9 @@
 # for the demo's tables)
 #   1. the stage ceilings (native-bench/stages.bench.ts), without and with the schema block;
 #   2. floe end to end from filled topics to the last snapshot (native-bench/pipeline.bench.ts), both ways;
+#   3. a CPU profile of the schema run split by stage (native-bench/profile-split.ts);
+#   4. a steady produce rate (STEADY_RATE events/s for STEADY_SECONDS, default 5000 for 60 s): commit cycle
+#      latency p50/p99, files and bytes per commit, freshness as a query sees it (native-bench/steady.bench.ts);
 # and writes native-bench/results/<date>-floe.md. EVENTS (default 200000) sets the workload size.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -49,5 +52,15 @@ mkdir -p native-bench/results
     node dist/native-bench/pipeline.bench.js "$EVENTS" "$mode" local 2>&1 | quiet
   done
   echo '```'
+  echo
+  echo "## Where the main thread's time goes (CPU profile of the schema run, by stage)"
+  echo
+  prof="$FLOE_HARNESS_DIR/profile"
+  node --cpu-prof --cpu-prof-dir="$prof" dist/native-bench/pipeline.bench.js "$EVENTS" schema local >/dev/null 2>&1
+  node dist/native-bench/profile-split.js "$(ls -S "$prof"/*.cpuprofile | head -1)" "$EVENTS" 2>&1 | quiet
+  echo
+  echo "## Under a steady produce rate (commit latency, files per commit, freshness)"
+  echo
+  node dist/native-bench/steady.bench.js "${STEADY_RATE:-5000}" "${STEADY_SECONDS:-60}" local 2>&1 | quiet
 } | tee "$out"
 echo "[bench] wrote $out"

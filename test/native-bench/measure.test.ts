@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measure } from '../../native-bench/measure.js';
 
-// ~0.4 s of CPU in each of two child processes of the shell (node's spin loop: no dependence on shell builtins)
-const SPIN = `const t = Date.now(); while (Date.now() - t < 400);`;
+// 0.4 s of CPU in each of two child processes of the shell, by CPU time (a loaded machine only makes it take longer)
+const SPIN = `while (process.cpuUsage().user < 400000);`;
 
 describe('process-tree measurement', () => {
   it('counts the CPU of every descendant, and of a detached process named in the pid file', async () => {
