@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { startPipeline } from '../src/cli/run.js';
 import { validateConfig } from '../src/config/config.js';
+import { benchTarget } from './targets.js';
 import { DebeziumGenerator, benchTables, shopTables } from '../src/demo/debezium-generator.js';
 import { silentLogger } from '../src/log.js';
 
@@ -70,15 +71,9 @@ async function main(): Promise<void> {
   const child = execFileSync(process.execPath, [process.argv[1] ?? '', String(events), withSchema ? 'schema' : 'noschema', target, '--produce', run], { env: process.env, maxBuffer: 1 << 20 });
   const { produced, bytes, produceMs } = JSON.parse(child.toString()) as { produced: number; bytes: number; produceMs: number };
   const dir = await mkdtemp(join(tmpdir(), 'floe-bench-'));
-  const env = (k: string): string => process.env[k] ?? '';
-  const catalog =
-    target === 'rest'
-      ? { type: 'rest', uri: env('FLOE_REST_URI'), warehouse: env('FLOE_REST_WAREHOUSE'), auth: { type: 'sigv4', signingName: 's3tables', region: env('FLOE_S3_REGION'), accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } }
-      : { type: 'sql', path: `${dir}/catalog.db`, warehouse: `${dir}/data` };
   const cfg = validateConfig({
     kafka: { brokers, groupId: `bench-${run}`, topicPattern: `^${prefix}\\..*`, deadLetterTopic: `${prefix}-dlq` },
-    catalog,
-    s3: target === 'rest' ? { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } : {},
+    ...benchTarget(target, dir),
     route: { pattern: `b${run}_{db}.{table}` },
     // FLOE_DELETE_MODE=equality compares with equality deletes (default: position, through the key index)
     tables: {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { startPipeline } from '../src/cli/run.js';
 import { validateConfig } from '../src/config/config.js';
+import { benchTarget } from './targets.js';
 import { DebeziumGenerator, benchTables } from '../src/demo/debezium-generator.js';
 import type { Logger } from '../src/log.js';
 import { Metrics } from '../src/metrics/metrics.js';
@@ -50,15 +51,9 @@ async function main(): Promise<void> {
   admin.disconnect();
 
   const dir = await mkdtemp(join(tmpdir(), 'floe-steady-'));
-  const env = (k: string): string => process.env[k] ?? '';
-  const catalog =
-    TARGET === 'rest'
-      ? { type: 'rest', uri: env('FLOE_REST_URI'), warehouse: env('FLOE_REST_WAREHOUSE'), auth: { type: 'sigv4', signingName: 's3tables', region: env('FLOE_S3_REGION'), accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } }
-      : { type: 'sql', path: `${dir}/catalog.db`, warehouse: `${dir}/data` };
   const cfg = validateConfig({
     kafka: { brokers, groupId: `steady-${run}`, topicPattern: `^${prefix}\\..*`, deadLetterTopic: `${prefix}-dlq` },
-    catalog,
-    s3: TARGET === 'rest' ? { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: env('AWS_ACCESS_KEY_ID'), secretAccessKey: env('AWS_SECRET_ACCESS_KEY') } : {},
+    ...benchTarget(TARGET, dir),
     route: { pattern: `s${run}_{db}.{table}` },
     commit: { intervalMs: INTERVAL_MS },
     metrics: { enabled: false },
