@@ -10,7 +10,7 @@
  * Workloads: `cdc` (30/60/10 % c/u/d, Zipf keys: floe and Flink SQL) and `insert` (new keys only: floe and the
  * Iceberg Kafka Connect sink, which cannot upsert). Messages carry the JsonConverter schema block.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import Kafka from 'node-rdkafka';
 import { readWithEngine, restCatalog, harnessCatalogSections } from '../test/support/harness.js';
 import { currentSnapshot } from '../src/iceberg/table-metadata.js';
-import { loadWorkload, type Workload, type WorkloadTable } from './workload.js';
+import { createTopics, loadWorkload, type Workload, type WorkloadTable } from './workload.js';
 import { measure, type TreeUsage } from './measure.js';
 import { fetchCeiling } from './fetch.bench.js';
 import { compareTable } from './correctness.js';
@@ -106,16 +106,10 @@ async function groupCaughtUp(probe: Kafka.KafkaConsumer, ends: readonly { topic:
   return ends.every((e) => (committed.find((c) => c.topic === e.topic && c.partition === e.partition)?.offset ?? -1) >= e.offset);
 }
 
-async function createTopic(topic: string): Promise<void> {
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
-  await new Promise<void>((res, rej) => admin.createTopic({ topic, num_partitions: 1, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
-  admin.disconnect();
-}
-
 async function runFloe(w: Workload, ns: string, dir: string): Promise<Omit<RunResult, 'tables' | 'size'>> {
   const group = `floe-${ns}`;
   const dlq = `${ns}-dlq`;
-  await createTopic(dlq);
+  await createTopics(brokers, [{ topic: dlq, partitions: 1 }]);
   const cfgFile = join(dir, 'floe.json');
   await writeFile(
     cfgFile,
@@ -145,14 +139,14 @@ async function runFloe(w: Workload, ns: string, dir: string): Promise<Omit<RunRe
     }
   }
   await new Promise<void>((res) => probe.disconnect(() => res()));
-  // the measured span ends at the last commit; the graceful stop after it is still counted in CPU
-  const wallAtCommit = m.exited;
+  // the wall time ends at the last commit; the graceful stop after it is still counted in CPU
   const t1 = process.hrtime.bigint();
   if (!exited) m.signal('SIGTERM');
   const killer = setTimeout(() => m.kill(), STOP_TIMEOUT_MS);
-  const r = await wallAtCommit;
+  const r = await m.exited;
   clearTimeout(killer);
   const stopSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+  await writeFile(join(dir, 'floe.stderr'), m.stderr());
   const failure = caughtUp ? undefined : exited ? `floe exited (${r.code ?? r.signal}) before committing everything: ${m.stderr().slice(-2000)}` : `timed out after ${RUN_TIMEOUT_S} s`;
   return {
     system: 'floe',
@@ -397,6 +391,9 @@ async function main(): Promise<void> {
     ),
   );
   process.stdout.write(`${await readFile(OUT, 'utf8')}\n[compare] wrote ${OUT} and ${json}\n`);
+  // ~200 MB of state per run (expected rows, Flink checkpoints, worker logs): kept only when a run needs a look
+  if (results.every((r) => r.ok && r.correct?.passed === true)) await rm(work, { recursive: true, force: true });
+  else process.stderr.write(`[compare] logs and state of the runs kept in ${work}\n`);
   if (results.some((r) => r.system === 'floe' && r.correct?.passed !== true)) process.exitCode = 1;
 }
 

@@ -14,14 +14,15 @@ import Kafka from 'node-rdkafka';
 import { startPipeline } from '../src/cli/run.js';
 import { validateConfig } from '../src/config/config.js';
 import { benchTarget } from './targets.js';
+import { createTopics } from './workload.js';
 import { DebeziumGenerator, benchTables, shopTables } from '../src/demo/debezium-generator.js';
 import { silentLogger } from '../src/log.js';
 
 const events = Number(process.argv[2] ?? 200_000);
 const withSchema = (process.argv[3] ?? 'noschema') === 'schema';
 const target = process.argv[4] ?? 'local';
-const brokers = process.env.FLOE_KAFKA_BOOTSTRAP;
-if (brokers === undefined) throw new Error('set FLOE_KAFKA_BOOTSTRAP (bash test/harness/kafka.sh start; eval "$(bash test/harness/kafka.sh env)")');
+const brokers = process.env.FLOE_KAFKA_BOOTSTRAP ?? '';
+if (brokers === '') throw new Error('set FLOE_KAFKA_BOOTSTRAP (bash test/harness/kafka.sh start; eval "$(bash test/harness/kafka.sh env)")');
 const partitions = 4;
 // The producer runs in a child process so floe's peak RSS and CPU are measured alone.
 const produceOnly = process.argv[5] === '--produce';
@@ -33,12 +34,7 @@ const tableDefs = workload === 'shop' ? shopTables() : benchTables(3);
 const generatorOptions = workload === 'shop' ? {} : { tables: tableDefs, skew: 'zipf' as const };
 
 async function produce(): Promise<{ produced: number; bytes: number; produceMs: number }> {
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
-  for (const t of tableDefs) {
-    await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}.${t.db}.${t.table}`, num_partitions: partitions, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
-  }
-  await new Promise<void>((res, rej) => admin.createTopic({ topic: `${prefix}-dlq`, num_partitions: 1, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
-  admin.disconnect();
+  await createTopics(brokers, [...tableDefs.map((t) => ({ topic: `${prefix}.${t.db}.${t.table}`, partitions })), { topic: `${prefix}-dlq`, partitions: 1 }]);
   const gen = new DebeziumGenerator({ topicPrefix: prefix, seed: 1, withSchema, keySpace: Math.max(1000, events / 5), tombstones: false, ...generatorOptions });
   const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': 'lz4' });
   await new Promise<void>((res, rej) => p.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));

@@ -15,6 +15,7 @@ import Kafka from 'node-rdkafka';
 import { startPipeline } from '../src/cli/run.js';
 import { validateConfig } from '../src/config/config.js';
 import { benchTarget } from './targets.js';
+import { createTopics } from './workload.js';
 import { DebeziumGenerator, benchTables } from '../src/demo/debezium-generator.js';
 import type { Logger } from '../src/log.js';
 import { Metrics } from '../src/metrics/metrics.js';
@@ -26,8 +27,8 @@ const JSON_OUT = process.argv.includes('--json');
 const INTERVAL_MS = Number(process.env.FLOE_COMMIT_INTERVAL_MS ?? 5000);
 const TICK_MS = 20;
 const SAMPLE_MS = 100;
-const brokers = process.env.FLOE_KAFKA_BOOTSTRAP;
-if (brokers === undefined) throw new Error('set FLOE_KAFKA_BOOTSTRAP');
+const brokers = process.env.FLOE_KAFKA_BOOTSTRAP ?? '';
+if (brokers === '') throw new Error('set FLOE_KAFKA_BOOTSTRAP');
 
 const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,11 +45,7 @@ async function main(): Promise<void> {
   const run = Date.now().toString(36).slice(-5);
   const prefix = `steady${run}`;
   const tables = benchTables(3);
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
-  for (const topic of [...tables.map((t) => `${prefix}.${t.db}.${t.table}`), `${prefix}-dlq`]) {
-    await new Promise<void>((res, rej) => admin.createTopic({ topic, num_partitions: topic.endsWith('-dlq') ? 1 : 4, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(e.message)) : res())));
-  }
-  admin.disconnect();
+  await createTopics(brokers, [...tables.map((t) => ({ topic: `${prefix}.${t.db}.${t.table}`, partitions: 4 })), { topic: `${prefix}-dlq`, partitions: 1 }]);
 
   const dir = await mkdtemp(join(tmpdir(), 'floe-steady-'));
   const cfg = validateConfig({

@@ -50,6 +50,22 @@ function arg(name: string, fallback?: string): string {
   return v;
 }
 
+const TOPIC_CREATE_TIMEOUT_MS = 30_000;
+
+/** Creates topics on the benchmark broker (replication 1), naming the topic a failure is about. */
+export async function createTopics(brokers: string, topics: readonly { readonly topic: string; readonly partitions: number }[]): Promise<void> {
+  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers });
+  try {
+    for (const { topic, partitions } of topics) {
+      await new Promise<void>((res, rej) =>
+        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, TOPIC_CREATE_TIMEOUT_MS, (e) => (e ? rej(new Error(`create ${topic}: ${e.message}`)) : res())),
+      );
+    }
+  } finally {
+    admin.disconnect();
+  }
+}
+
 const jsonRow = (r: SourceRow): string => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 export async function loadWorkload(opts: { brokers: string; prefix: string; events: number; mix: 'cdc' | 'insert'; withSchema: boolean; out: string; compression?: string }): Promise<Workload> {
@@ -64,13 +80,7 @@ export async function loadWorkload(opts: { brokers: string; prefix: string; even
     keyOnlyDeletes: false,
     ...(opts.mix === 'insert' ? { skew: 'sequential' as const, opMix: { insert: 1, delete: 0 } } : { skew: 'zipf' as const }),
   });
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': opts.brokers });
-  for (const t of tables) {
-    await new Promise<void>((res, rej) =>
-      admin.createTopic({ topic: gen.topicOf(t), num_partitions: PARTITIONS, replication_factor: 1 }, 30_000, (e) => (e ? rej(new Error(`create ${gen.topicOf(t)}: ${e.message}`)) : res())),
-    );
-  }
-  admin.disconnect();
+  await createTopics(opts.brokers, tables.map((t) => ({ topic: gen.topicOf(t), partitions: PARTITIONS })));
   const p = new Kafka.Producer({ 'metadata.broker.list': opts.brokers, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 2_000_000, 'compression.type': (opts.compression ?? 'none') as 'none' | 'lz4' | 'zstd' | 'snappy' | 'gzip' });
   await new Promise<void>((res, rej) => p.connect({}, (e) => (e ? rej(new Error(e.message)) : res())));
   let bytes = 0;

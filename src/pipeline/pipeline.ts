@@ -49,6 +49,28 @@ export interface PipelineStats {
   lastCommit: TableCommitReport[];
 }
 
+/**
+ * The messages of partitions still assigned (a revoke may land between librdkafka's fetch and this batch),
+ * checked once per run of one partition's messages rather than per message; the batch itself when all are.
+ */
+export function assignedOnly(batch: readonly SourceMessage[], isAssigned: (t: TopicPartition) => boolean): readonly SourceMessage[] {
+  let topic = '';
+  let partition = -1;
+  let ok = true;
+  let kept: SourceMessage[] | null = null; // copied only once a message has to be dropped
+  for (let i = 0; i < batch.length; i++) {
+    const m = batch[i] as SourceMessage;
+    if (m.topic !== topic || m.partition !== partition) {
+      topic = m.topic;
+      partition = m.partition;
+      ok = isAssigned(m);
+    }
+    if (!ok) kept ??= batch.slice(0, i);
+    else kept?.push(m);
+  }
+  return kept ?? batch;
+}
+
 export class Pipeline implements Probe {
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
   private stopping = false;
@@ -133,7 +155,7 @@ export class Pipeline implements Probe {
         this.metrics?.ready.set(1);
         this.log.info('ready: joined the group, offsets restored from the tables', { partitions: this.source.assignment().length });
       }
-      const mine = this.assignedOnly(batch);
+      const mine = assignedOnly(batch, (t) => this.source.isAssigned(t));
       if (mine.length > 0) await this.dispatch(mine);
       const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
       if ((due && this.consumedSinceCommit > 0) || this.totalBuffered() >= this.cfg.bufferBytesMax) await this.commitCycle();
@@ -142,42 +164,6 @@ export class Pipeline implements Probe {
     await this.settleRebalance();
     await this.commitCycle();
     await this.saveIndexes();
-  }
-
-  /**
-   * The messages of partitions still assigned (a revoke may land between librdkafka's fetch and this batch),
-   * checked once per run of one partition's messages rather than per message; the batch itself when all are.
-   */
-  private assignedOnly(batch: readonly SourceMessage[]): readonly SourceMessage[] {
-    let topic = '';
-    let partition = -1;
-    let ok = true;
-    let firstOut = -1;
-    for (let i = 0; i < batch.length; i++) {
-      const m = batch[i] as SourceMessage;
-      if (m.topic !== topic || m.partition !== partition) {
-        topic = m.topic;
-        partition = m.partition;
-        ok = this.source.isAssigned(m);
-      }
-      if (!ok) {
-        firstOut = i;
-        break;
-      }
-    }
-    if (firstOut < 0) return batch;
-    const out = batch.slice(0, firstOut);
-    topic = '';
-    for (let i = firstOut; i < batch.length; i++) {
-      const m = batch[i] as SourceMessage;
-      if (m.topic !== topic || m.partition !== partition) {
-        topic = m.topic;
-        partition = m.partition;
-        ok = this.source.isAssigned(m);
-      }
-      if (ok) out.push(m);
-    }
-    return out;
   }
 
   /** Saves the tables' key indexes as of the last commit, so the next start loads them instead of reading key columns. */
