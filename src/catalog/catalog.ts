@@ -60,13 +60,56 @@ export interface Catalog {
   close(): Promise<void>;
 }
 
-/** Creates the namespace if it is missing (idempotent; a concurrent create by someone else is fine). */
+/** Attempts at a namespace or table create whose failures are transient (5xx, timeouts) before giving up. */
+export const CREATE_ATTEMPTS_MAX = 5;
+/** First pause between create attempts; doubled each attempt, with jitter. */
+const CREATE_BACKOFF_BASE_MS = 200;
+
+function transient(e: unknown): boolean {
+  return e instanceof FloeError && e.retry === 'transient';
+}
+
+function createBackoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, CREATE_BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random())));
+}
+
+/**
+ * Creates the namespace if it is missing (idempotent; a concurrent create by someone else is fine). A create
+ * that failed transiently may have landed, or may have raced another replica's create of the same namespace
+ * (SeaweedFS answers 500 "failed to check namespace: attribute not found" while that create is half done), so
+ * existence is checked again before each retry, never a blind re-create.
+ */
 export async function ensureNamespace(catalog: Catalog, namespace: readonly string[]): Promise<void> {
-  if (await catalog.namespaceExists(namespace)) return;
-  try {
-    await catalog.createNamespace(namespace);
-  } catch (e) {
-    if (e instanceof FloeError && e.code === 'catalog_already_exists') return;
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    if (await catalog.namespaceExists(namespace)) return;
+    try {
+      await catalog.createNamespace(namespace);
+      return;
+    } catch (e) {
+      if (e instanceof FloeError && e.code === 'catalog_already_exists') return;
+      if (!transient(e) || attempt >= CREATE_ATTEMPTS_MAX) throw e;
+      await createBackoff(attempt);
+    }
+  }
+}
+
+/**
+ * Creates the table, or loads it when another replica created it first (409). After a transient failure the
+ * table is looked up before the create is retried: the failed request may have created it.
+ */
+export async function createOrLoadTable(catalog: Catalog, id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await catalog.createTable(id, opts);
+    } catch (e) {
+      if (e instanceof FloeError && e.code === 'catalog_already_exists') return catalog.loadTable(id);
+      if (!transient(e) || attempt >= CREATE_ATTEMPTS_MAX) throw e;
+      await createBackoff(attempt);
+    }
+    try {
+      return await catalog.loadTable(id);
+    } catch (e) {
+      if (!(e instanceof FloeError && e.code === 'catalog_not_found')) throw e;
+    }
   }
 }

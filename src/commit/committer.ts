@@ -6,7 +6,7 @@
  * table of the cycle has committed.
  */
 import { FloeError, assert } from '../errors.js';
-import { ensureNamespace, identifierToString, type Catalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.js';
+import { createOrLoadTable, ensureNamespace, identifierToString, type Catalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.js';
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { currentSchema, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
@@ -412,19 +412,14 @@ export class Committer {
       throw e;
     }
     await ensureNamespace(this.catalog, id.namespace);
-    try {
-      return await this.catalog.createTable(id, {
-        schema,
-        spec,
-        sortOrder,
-        properties: { 'write.parquet.compression-codec': this.cfg.codec, 'write.upsert.enabled': 'true', ...(opts.properties ?? {}) },
-        formatVersion: opts.formatVersion ?? 2,
-      });
-    } catch (e) {
-      // Another replica created it first.
-      if (e instanceof FloeError && e.code === 'catalog_already_exists') return this.catalog.loadTable(id);
-      throw e;
-    }
+    // Another replica may create it first (409: load it instead).
+    return createOrLoadTable(this.catalog, id, {
+      schema,
+      spec,
+      sortOrder,
+      properties: { 'write.parquet.compression-codec': this.cfg.codec, 'write.upsert.enabled': 'true', ...(opts.properties ?? {}) },
+      formatVersion: opts.formatVersion ?? 2,
+    });
   }
 
   /**
