@@ -4,7 +4,9 @@
 # default CDC workload (3 tables of 13 columns: ids, 20-60 character strings, ints, decimals, doubles, booleans,
 # timestamps, a nullable column; 30/60/10 % inserts/updates/deletes; Zipf(1) keys; FLOE_BENCH_WORKLOAD=shop
 # for the demo's tables)
-#   1. the stage ceilings (native-bench/stages.bench.ts), without and with the schema block;
+#   1. the stage ceilings (native-bench/stages.bench.ts), without and with the schema block, and the Kafka fetch
+#      both ways: floe's node-rdkafka source against the Fetch protocol spoken in TypeScript
+#      (native-bench/fetch-protocol.bench.ts, the measured next step for the fetch);
 #   2. floe end to end from filled topics to the last snapshot (native-bench/pipeline.bench.ts), both ways;
 #   3. a CPU profile of the schema run split by stage (native-bench/profile-split.ts);
 #   4. a steady produce rate (STEADY_RATE events/s for STEADY_SECONDS, default 5000 for 60 s): commit cycle
@@ -43,6 +45,17 @@ mkdir -p native-bench/results
   echo
   for mode in noschema schema; do
     node dist/native-bench/stages.bench.js "$EVENTS" "$mode" 2>&1 | quiet
+    echo
+  done
+  echo "## Kafka fetch: node-rdkafka against one Buffer per Fetch response"
+  echo
+  for mode in noschema schema; do
+    echo "With$([ "$mode" = noschema ] && echo "out") the schema block:"
+    echo
+    flag=$([ "$mode" = noschema ] && echo "--noschema" || true)
+    # shellcheck disable=SC2086
+    node dist/native-bench/workload.js --prefix "fetch$mode" --events "$EVENTS" --mix cdc $flag --out "$FLOE_HARNESS_DIR/fetch-$mode" >/dev/null 2>&1
+    node dist/native-bench/fetch-protocol.bench.js "fetch$mode.bench.t0,fetch$mode.bench.t1,fetch$mode.bench.t2" "$EVENTS" 2>&1
     echo
   done
   echo "## End to end: Kafka (filled topics) → floe → local warehouse"
