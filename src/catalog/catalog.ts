@@ -95,7 +95,9 @@ export async function ensureNamespace(catalog: Catalog, namespace: readonly stri
 
 /**
  * Creates the table, or loads it when another replica created it first (409). After a transient failure the
- * table is looked up before the create is retried: the failed request may have created it.
+ * table is looked up before the create is retried: the failed request may have created it. A catalog that
+ * answers racing creates with 200 each (SeaweedFS does, with a different table-uuid for each loser) is set right
+ * by the first commit: its `assert-table-uuid` fails with 409, and the committer reloads the table.
  */
 export async function createOrLoadTable(catalog: Catalog, id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
   for (let attempt = 1; ; attempt++) {
