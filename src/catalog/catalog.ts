@@ -69,8 +69,9 @@ function transient(e: unknown): boolean {
   return e instanceof FloeError && e.retry === 'transient';
 }
 
-function createBackoff(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, CREATE_BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random())));
+/** Waits before retry `attempt` + 1: `baseMs` doubled per attempt, times a jitter of 0.5 to 1.5. */
+export function backoffSleep(attempt: number, baseMs: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, baseMs * 2 ** (attempt - 1) * (0.5 + Math.random())));
 }
 
 /**
@@ -88,7 +89,7 @@ export async function ensureNamespace(catalog: Catalog, namespace: readonly stri
     } catch (e) {
       if (e instanceof FloeError && e.code === 'catalog_already_exists') return;
       if (!transient(e) || attempt >= CREATE_ATTEMPTS_MAX) throw e;
-      await createBackoff(attempt);
+      await backoffSleep(attempt, CREATE_BACKOFF_BASE_MS);
     }
   }
 }
@@ -106,7 +107,7 @@ export async function createOrLoadTable(catalog: Catalog, id: TableIdentifier, o
     } catch (e) {
       if (e instanceof FloeError && e.code === 'catalog_already_exists') return catalog.loadTable(id);
       if (!transient(e) || attempt >= CREATE_ATTEMPTS_MAX) throw e;
-      await createBackoff(attempt);
+      await backoffSleep(attempt, CREATE_BACKOFF_BASE_MS);
     }
     try {
       return await catalog.loadTable(id);

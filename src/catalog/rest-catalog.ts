@@ -13,7 +13,7 @@ import { tableMetadataFromJSON, updateToJSON, type TableRequirement, type TableU
 import type { FileIO } from '../io/file-io.js';
 import { createRestAuth, type RestAuth, type RestAuthConfig } from './rest-auth.js';
 import type { Catalog, CreateTableOptions, LoadedTable, TableIdentifier } from './catalog.js';
-import { identifierToString } from './catalog.js';
+import { backoffSleep, identifierToString } from './catalog.js';
 
 export interface RestCatalogConfig {
   readonly name: string;
@@ -158,7 +158,7 @@ export class RestCatalog implements Catalog {
       } catch (e) {
         const retryable = e instanceof FloeError && e.retry === 'transient';
         if (!retryable || attempt >= attempts) throw e;
-        await sleep(REST_DEFAULTS.backoffBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+        await backoffSleep(attempt, REST_DEFAULTS.backoffBaseMs);
       }
     }
   }
@@ -211,8 +211,4 @@ export class RestCatalog implements Catalog {
 function causeText(e: unknown): string {
   const c = (e as { cause?: { code?: string; message?: string } }).cause;
   return c === undefined ? '' : ` (${c.code ?? c.message ?? ''})`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
