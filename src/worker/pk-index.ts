@@ -3,10 +3,15 @@
  * delete becomes a position delete (spec: "Position Delete Files": `file_path`, `pos`) instead of an equality
  * delete that every reader must join against.
  *
- * Memory: a single int/long key lives in an open-addressing table on typed arrays (BigInt64 key, Int32 file
- * id, Uint32 position, 16 bytes a slot, load ≤ 0.7: about 23 bytes a key). Other keys (strings, composite
- * keys) are exact too, in a Map from the key's canonical text to the packed location (about 60 bytes plus the
- * key text). Files are interned: each location holds a file id, not a path.
+ * Memory: a single integer key whose value fits a signed 64-bit integer lives in an open-addressing table on
+ * typed arrays (BigInt64 key, Int32 file id, Uint32 position, 16 bytes a slot, load ≤ 0.7: about 23 bytes a
+ * key). Every other key is exact too, in a Map from the key's canonical text (`valuesKey`) to the packed
+ * location (about 60 bytes plus the key text): strings, binary, composite keys, and integer values the
+ * typed array cannot hold, which floe's type mapping does produce: a BIGINT UNSIGNED key in Debezium's
+ * precise mode is decimal(20,0) up to 2^64 − 1, a DECIMAL(38,s) key's unscaled value reaches ±(10^38 − 1).
+ * A BigInt64Array would wrap those (2^63 reads back as −2^63), and the key would never be found again: its
+ * updates and deletes would be lost. Which side a key lives on depends only on its value, so a key is
+ * always looked up where it was stored. Files are interned: each location holds a file id, not a path.
  * Bounded: `keysMax` keys; beyond it `set` throws and the table falls back to equality deletes.
  */
 import { FloeError, assert } from '../errors.js';
@@ -35,6 +40,21 @@ const CAPACITY_START = 1024;
 /** Positions are u32 and file ids < 2^21 so a location packs into one exact double (2^21 · 2^32 = 2^53). */
 const FILES_MAX = 2 ** 21;
 const POS_MAX = 2 ** 32 - 1;
+/** The values a BigInt64Array slot holds exactly. */
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * The key as a 64-bit integer when the typed-array table can hold it exactly: one integer column whose value
+ * is in [−2^63, 2^63). Null for every other key (they go to the exact text map).
+ */
+export function int64Key(key: Values): bigint | null {
+  if (key.length !== 1) return null;
+  const v = key[0];
+  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? v : null;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  return null;
+}
 
 /**
  * A 32-bit hash of a 64-bit key: its two halves mixed with murmur3's fmix32 in plain int32 arithmetic
@@ -72,14 +92,6 @@ export class PkIndex {
     for (const k of this.other.keys()) n += 60 + k.length * 2;
     for (const f of this.files) n += 64 + f.path.length * 2;
     return n;
-  }
-
-  private numeric(key: Values): bigint | null {
-    if (key.length !== 1) return null;
-    const v = key[0];
-    if (typeof v === 'bigint') return v;
-    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-    return null;
   }
 
   private fileId(file: IndexedFile): number {
@@ -125,6 +137,7 @@ export class PkIndex {
       const f = oldFiles[i] as number;
       if (f < 0) continue;
       const at = -this.probe(oldKeys[i] as bigint) - 1;
+      assert(at >= 0, 'a key is stored once', { key: String(oldKeys[i]) });
       this.keys[at] = oldKeys[i] as bigint;
       this.fileIds[at] = f;
       this.positions[at] = oldPos[i] as number;
@@ -134,7 +147,7 @@ export class PkIndex {
   }
 
   get(key: Values): Location | undefined {
-    const k = this.numeric(key);
+    const k = int64Key(key);
     if (k !== null) {
       const at = this.probe(k);
       if (at < 0) return undefined;
@@ -148,7 +161,7 @@ export class PkIndex {
   set(key: Values, file: IndexedFile, pos: number): void {
     assert(pos >= 0 && pos <= POS_MAX, 'row position fits u32', { pos });
     const id = this.fileId(file);
-    const k = this.numeric(key);
+    const k = int64Key(key);
     if (k !== null) {
       let at = this.probe(k);
       if (at < 0) {
@@ -157,6 +170,7 @@ export class PkIndex {
         if (this.fileIds[at] === EMPTY) this.used++;
         this.live++;
         this.keys[at] = k;
+        assert(this.keys[at] === k, 'the typed-array table holds the key exactly', { key: String(k) });
       }
       this.fileIds[at] = id;
       this.positions[at] = pos;
@@ -169,7 +183,7 @@ export class PkIndex {
   }
 
   delete(key: Values): boolean {
-    const k = this.numeric(key);
+    const k = int64Key(key);
     if (k !== null) {
       const at = this.probe(k);
       if (at < 0) return false;
@@ -286,7 +300,12 @@ export interface IndexSnapshotMeta {
 }
 
 const MAGIC = Buffer.from('FLPK');
-const FORMAT_VERSION = 1;
+/**
+ * 2: integer keys outside [−2^63, 2^63) are in the text section. Version 1 files were written by floe
+ * versions that stored such keys wrapped in the int64 section; they are refused, so the index is rebuilt
+ * from the table (which also finds and repairs the duplicate rows those versions left).
+ */
+const FORMAT_VERSION = 2;
 
 /** Partition values as exact JSON (bigint as bare integers, bytes as {"$hex": …}). */
 function partitionToJson(values: readonly (IcebergValue | null)[]): unknown[] {
