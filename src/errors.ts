@@ -26,6 +26,7 @@ export type FloeErrorCode =
   | 'commit_fenced'
   | 'commit_targets_gone'
   | 'index_full'
+  | 'duplicate_keys'
   | 'kafka_failed'
   | 'record_invalid'
   | 'io_not_found'
@@ -57,6 +58,8 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   // the same deletes cannot help. The window is replayed against a rebuilt index.
   commit_targets_gone: 'never',
   index_full: 'never',
+  // A key with several live rows in a table under `onDuplicateKeys: fail`: the user asked to stop and look.
+  duplicate_keys: 'never',
   kafka_failed: 'transient',
   record_invalid: 'never',
   io_not_found: 'never',

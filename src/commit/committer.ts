@@ -19,6 +19,7 @@ import type { WriterSettings } from '../writer/file-writer.js';
 import { scanLive } from '../iceberg/scan.js';
 import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
+import { isNewerRow, type RowAt } from '../worker/index-build.js';
 import { usesKeyIndex, type SealedTable, type ShapeMsg, type TableLayoutMsg } from '../worker/worker-core.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
@@ -67,6 +68,9 @@ export interface TableCommitReport {
   readonly fellBackToEquality?: boolean;
   /** Data files that got a (new or merged) deletion vector. */
   readonly deletionVectors?: number;
+  /** Duplicate-key repair: rows deleted so each of `repairedKeys` keys has one live row (see index-build.ts). */
+  readonly repairedRows?: number;
+  readonly repairedKeys?: number;
 }
 
 interface OpenTable {
@@ -242,28 +246,25 @@ export class Committer {
   /**
    * A concurrent commit (compaction) rewrote files the window's position deletes point at: find the same keys'
    * rows in the table as it is now (only committed rows: this window's new rows are not in it) and delete them
-   * by position there. Returns the position delete files (or, for deletion vectors, the positions) and the data
+   * by position there. Every live row of a key the window wrote or deleted goes (a key with several rows loses
+   * them all: the window holds its state); of a key the window only repairs (index-build.ts), every row but
+   * the newest goes. Returns the position delete files (or, for deletion vectors, the positions) and the data
    * files they target.
    */
-  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; positions: [string, Float64Array][]; targets: string[] } | null> {
+  private async repositionDeletes(t: OpenTable, parts: readonly SealedTable[]): Promise<{ files: DataFile[]; positions: [string, Float64Array][]; targets: string[] }> {
     t.loaded = await this.catalog.loadTable(t.id);
     const meta = t.loaded.metadata;
     const wanted = new Set(parts.flatMap((p) => p.positionDeletedKeys ?? []).map((k) => valuesKey(k)));
+    const repairOnly = new Set(parts.flatMap((p) => p.repairedKeys ?? []).map((k) => valuesKey(k)).filter((k) => !wanted.has(k)));
     const schema = currentSchema(meta);
     const keyFields = t.keyIds.map((id) => schema.fieldOrThrow(id));
     const specs = specsById(meta);
     const settings = this.writerSettings(t);
     const writers = new Map<number, PositionDeleteWriter>();
     const targets = new Set<string>();
-    const found = new Set<string>();
     const vectors = this.deleteMode(t) === 'dv';
     const positions = new Map<string, number[]>();
-    let duplicate = false;
-    await scanLive(t.loaded, keyFields, (file, pos, key) => {
-      const k = valuesKey(key);
-      if (!wanted.has(k)) return;
-      if (found.has(k)) duplicate = true; // a key with several live rows: only an equality delete removes them all
-      found.add(k);
+    const deleteAt = (file: DataFile, pos: number): void => {
       targets.add(file.filePath);
       if (vectors) {
         positions.set(file.filePath, [...(positions.get(file.filePath) ?? []), pos]);
@@ -277,9 +278,29 @@ export class Committer {
         writers.set(file.specId, w);
       }
       w.delete(file.filePath, BigInt(pos), file.partition);
+    };
+    /** Newest row so far of each repair-only key; a row it displaces is deleted. */
+    const newest = new Map<string, { file: DataFile; row: RowAt }>();
+    await scanLive(t.loaded, keyFields, (file, pos, key, sequenceNumber) => {
+      const k = valuesKey(key);
+      if (wanted.has(k)) {
+        deleteAt(file, pos);
+        return;
+      }
+      if (!repairOnly.has(k)) return;
+      const row: RowAt = { file: { path: file.filePath, specId: file.specId, partition: file.partition }, pos, sequenceNumber };
+      const held = newest.get(k);
+      if (held === undefined) {
+        newest.set(k, { file, row });
+      } else if (isNewerRow(row, held.row)) {
+        deleteAt(held.file, held.row.pos);
+        newest.set(k, { file, row });
+      } else {
+        deleteAt(file, pos);
+      }
     });
     const files = (await Promise.all([...writers.values()].map((w) => w.close()))).flat();
-    return duplicate ? null : { files, positions: [...positions].map(([p, list]) => [p, Float64Array.from(list)]), targets: [...targets] };
+    return { files, positions: [...positions].map(([p, list]) => [p, Float64Array.from(list)]), targets: [...targets] };
   }
 
   private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
@@ -307,8 +328,9 @@ export class Committer {
           positions = again.positions;
           targets = again.targets;
         } else {
-          // Compactions keep racing this commit, or a key has several live rows: delete the keys by equality
-          // (always correct, slower to read).
+          // Compactions keep racing this commit: delete the keys by equality (always correct, slower to read).
+          // A duplicate-key repair is dropped here (an equality delete would remove a key's newest row too): the
+          // workers rebuild their index from the new snapshot, find the duplicates again and repair them then.
           fellBack = true;
           deleteFiles = [...others, ...(await this.equalityFallback(t, parts))];
           positions = [];
@@ -344,6 +366,7 @@ export class Committer {
         ...(repositioned > 0 ? { repositioned } : {}),
         ...(fellBack ? { fellBackToEquality: true } : {}),
         ...(positions.length > 0 ? { deletionVectors: positions.length } : {}),
+        ...(!fellBack && parts.some((p) => (p.repairedRows ?? 0) > 0) ? { repairedRows: parts.reduce((a, p) => a + (p.repairedRows ?? 0), 0), repairedKeys: parts.reduce((a, p) => a + (p.repairedKeys?.length ?? 0), 0) } : {}),
       },
       // The workers' index points into the rewritten files: rebuild it from the committed snapshot.
       layout: repositioned > 0 || fellBack ? { ...this.layoutMsg(t, true), rebuildIndex: true } : this.layoutMsg(t),
@@ -360,6 +383,7 @@ export class Committer {
       properties: { ...(d.properties ?? {}), ...(t.properties ?? {}) },
       onIncompatibleChange: t.onIncompatibleChange ?? d.onIncompatibleChange ?? 'fail',
       deleteMode: t.deleteMode ?? d.deleteMode ?? 'position',
+      onDuplicateKeys: t.onDuplicateKeys ?? d.onDuplicateKeys ?? 'repair',
     };
   }
 
@@ -471,6 +495,7 @@ export class Committer {
       codec: meta.properties[PROP_CODEC] !== undefined ? parseCodec(meta.properties[PROP_CODEC], `table ${t.name} property ${PROP_CODEC}`) : this.cfg.codec,
       ...(targetSize(meta.properties[PROP_TARGET_FILE_SIZE], this.cfg.targetFileSizeBytes) ?? {}),
       onIncompatibleChange: this.optionsFor(t.name).onIncompatibleChange ?? 'fail',
+      onDuplicateKeys: this.optionsFor(t.name).onDuplicateKeys ?? 'repair',
       deleteMode,
       specs: meta.specs.map((s) => s.toJSON()),
       ...(forOpen && usesKeyIndex(deleteMode) ? { metadata: tableMetadataToJSON(meta) } : {}),

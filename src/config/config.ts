@@ -91,9 +91,17 @@ export interface TableOptionsConfig {
    * deletion vectors (`dv`, v3), or as equality deletes. Unset: `position` on v2 tables, `dv` on v3 tables.
    */
   readonly deleteMode?: DeleteMode;
+  /**
+   * A key with several live rows, found when floe reads the table's keys (a writer that appended without
+   * upserting, or floe before keys beyond int64 were exact): `repair` (the default) keeps each key's newest row
+   * and deletes the others by position in the table's next commit; `fail` stops with an error naming the table
+   * and a key.
+   */
+  readonly onDuplicateKeys?: DuplicateKeyPolicy;
 }
 
 export type DeleteMode = 'position' | 'dv' | 'equality';
+export type DuplicateKeyPolicy = 'repair' | 'fail';
 
 /**
  * Where deletion vectors are written: Puffin files next to the data (`data/*.puffin`, as Iceberg's writers do), or
@@ -253,6 +261,7 @@ function tableOptions(r: Reader, base: string): TableOptionsConfig {
     ...(properties !== undefined ? { properties } : {}),
     ...(has('onIncompatibleChange') ? { onIncompatibleChange: oneOf(r, `${base}.onIncompatibleChange`, ['fail', 'new-column'] as const, 'fail') } : {}),
     ...(has('deleteMode') ? { deleteMode: oneOf(r, `${base}.deleteMode`, ['position', 'dv', 'equality'] as const, 'position') } : {}),
+    ...(has('onDuplicateKeys') ? { onDuplicateKeys: oneOf(r, `${base}.onDuplicateKeys`, ['repair', 'fail'] as const, 'repair') } : {}),
   };
 }
 
@@ -438,6 +447,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
         properties: defaults.properties ?? {},
         onIncompatibleChange: defaults.onIncompatibleChange ?? 'fail',
         deleteMode: defaults.deleteMode ?? ((defaults.formatVersion ?? 2) >= 3 ? 'dv' : 'position'),
+        onDuplicateKeys: defaults.onDuplicateKeys ?? 'repair',
       },
       overrides,
     },

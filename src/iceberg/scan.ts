@@ -58,12 +58,14 @@ export async function readPositionDeletes(table: LoadedTable, path: string): Pro
 
 /**
  * Visits every live row of the table's current snapshot (deletes applied): its data file, its position in
- * that file, and the values of `fields` (the table's columns, or a subset such as the key columns).
+ * that file, the values of `fields` (the table's columns, or a subset such as the key columns), and the data
+ * sequence number of its file (spec: "Sequence Numbers": the commit that added the row; a later commit has a
+ * higher one).
  */
 export async function scanLive(
   table: LoadedTable,
   fields: readonly NestedField[],
-  visit: (file: DataFile, pos: number, values: readonly (IcebergValue | null)[]) => void,
+  visit: (file: DataFile, pos: number, values: readonly (IcebergValue | null)[], sequenceNumber: bigint) => void,
 ): Promise<void> {
   const schema = currentSchema(table.metadata);
   const specs = specsById(table.metadata);
@@ -119,7 +121,7 @@ export async function scanLive(
         const idx = idIndex[k] as number[];
         if ((applicableEq[k] as (typeof eq)[number]).keys.has(valuesKey(idx.map((j) => values[j] ?? null)))) return;
       }
-      visit(e.dataFile, i, values.length === fields.length ? values : values.slice(0, fields.length));
+      visit(e.dataFile, i, values.length === fields.length ? values : values.slice(0, fields.length), seq);
     });
   }
 }

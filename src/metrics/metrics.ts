@@ -26,6 +26,8 @@ export class Metrics {
   readonly commitConflicts = new Counter({ name: 'floe_commit_conflicts_total', help: 'Commit attempts that lost a race (409) and were re-applied on the new snapshot', labelNames: ['table'] as const, registers: [this.registry] });
   readonly commitRepositions = new Counter({ name: 'floe_commit_repositions_total', help: 'Commits whose position deletes were re-found after a compaction rewrote their files', labelNames: ['table'] as const, registers: [this.registry] });
   readonly commitEqualityFallbacks = new Counter({ name: 'floe_commit_equality_fallbacks_total', help: 'Commits that deleted keys by equality because compactions kept racing them', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly duplicateKeys = new Counter({ name: 'floe_duplicate_keys_total', help: 'Keys found with several live rows when the table\'s keys were read, and repaired (all rows but the newest deleted)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly duplicateRowsDeleted = new Counter({ name: 'floe_duplicate_rows_deleted_total', help: 'Rows deleted by duplicate-key repairs (every row of a duplicate key but its newest)', labelNames: ['table'] as const, registers: [this.registry] });
   readonly commitCycles = new Counter({ name: 'floe_commit_cycles_total', help: 'Commit cycles (tables, dead letters, then group offsets)', registers: [this.registry] });
   readonly flushSeconds = new Histogram({ name: 'floe_flush_duration_seconds', help: 'Sealing the windows into uploaded files, per commit cycle', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly commitSeconds = new Histogram({ name: 'floe_commit_duration_seconds', help: 'One table snapshot commit through the catalog, retries included', labelNames: ['table'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
@@ -80,6 +82,10 @@ export class Metrics {
       if (r.attempts > 1) this.commitConflicts.inc({ table: r.table }, r.attempts - 1);
       if (r.repositioned !== undefined) this.commitRepositions.inc({ table: r.table }, r.repositioned);
       if (r.fellBackToEquality === true) this.commitEqualityFallbacks.inc({ table: r.table });
+      if (r.repairedRows !== undefined) {
+        this.duplicateKeys.inc({ table: r.table }, r.repairedKeys ?? 0);
+        this.duplicateRowsDeleted.inc({ table: r.table }, r.repairedRows);
+      }
       if (r.deletionVectors !== undefined) this.filesWritten.inc({ table: r.table, content: 'deletion_vectors' }, r.deletionVectors);
     }
   }

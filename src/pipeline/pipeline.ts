@@ -361,6 +361,11 @@ export class Pipeline implements Probe {
       this.metrics?.commitCycles.inc();
       this.metrics?.cycleSeconds.observe((Date.now() - t0) / 1000);
       for (const r of reports) {
+        if (r.repairedRows !== undefined) {
+          // An invariant breach found and fixed: say which keys, so the writer that caused it can be found.
+          const examples = sealed.filter((s) => s.name === r.table).flatMap((s) => s.repairExamples ?? []);
+          this.log.warn('duplicate keys repaired: each key kept its newest row, the others were deleted by position', { table: r.table, snapshot: r.snapshotId, keys: r.repairedKeys, rowsDeleted: r.repairedRows, examples });
+        }
         if (r.fellBackToEquality === true) this.log.warn('compactions kept rewriting the files this commit deleted from: deleted those keys by equality instead', { table: r.table, snapshot: r.snapshotId });
       }
       if (reports.length > 0) {

@@ -13,13 +13,14 @@ import { Schema } from '../iceberg/schema.js';
 import type { SortOrder } from '../iceberg/sort-order.js';
 import { applyTransform, transformResultType } from '../iceberg/transform.js';
 import { typeToString, type IcebergType, type NestedField, type PrimitiveType } from '../iceberg/types.js';
-import { compareValues, valueMatchesType, type IcebergValue } from '../iceberg/values.js';
+import { compareValues, valueMatchesType, valuesKey, type IcebergValue } from '../iceberg/values.js';
 import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { DataWriter, EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
 import { normalizePositions } from '../iceberg/deletion-vector.js';
 import type { IndexedFile, PkIndex } from './pk-index.js';
+import type { Repair } from './index-build.js';
 import { TableBuffer, type Slot, type Values } from './table-buffer.js';
 
 export interface TableLayout {
@@ -61,6 +62,21 @@ export interface SealedWindow {
    * file's deletion vector at commit time (it needs the table's current vectors, which only it sees).
    */
   readonly deletedPositions: [string, Float64Array][];
+  /**
+   * Duplicate-key repair done by this window (see index-build.ts): the keys that had several live rows, whose
+   * older rows this window deletes by position, and how many rows that is. Empty when the table had none.
+   */
+  readonly repairedKeys: Values[];
+  readonly repairedRows: number;
+  /** The duplicates as text, a few of them, for the log line of the commit that repairs them. */
+  readonly repairExamples: string[];
+}
+
+/** Rows an index build found beyond one per key, deleted by the next window (see index-build.ts). */
+export interface PendingRepair {
+  readonly repairs: readonly Repair[];
+  readonly keys: number;
+  readonly examples: readonly string[];
 }
 
 /** Where a table column's values come from: the source column and its converter into the column's type. */
@@ -130,6 +146,8 @@ export class TableState {
   nulledValues = 0;
   /** Key → live row location, when the table deletes by position; null: equality deletes. */
   private index: PkIndex | null = null;
+  /** Rows to delete so every key has one live row, found when `index` was built; deleted by the next seal. */
+  private repair: PendingRepair | null = null;
 
   constructor(layout: TableLayout) {
     this.layout = layout;
@@ -151,9 +169,19 @@ export class TableState {
     return this.failedReason;
   }
 
-  /** Deletes by position from now on, with `index` covering every live row of the table. */
-  useIndex(index: PkIndex | null): void {
+  /**
+   * Deletes by position from now on, with `index` covering every live row of the table (for a duplicate key,
+   * its newest row), and `repair` listing the other rows of duplicate keys, deleted by the next window. A new
+   * index replaces any repair still pending: the positions it names were read from an older snapshot.
+   */
+  useIndex(index: PkIndex | null, repair: PendingRepair | null = null): void {
     this.index = index;
+    this.repair = index !== null && repair !== null && repair.repairs.length > 0 ? repair : null;
+  }
+
+  /** A duplicate-key repair waits for the next seal (the table must seal even with an empty window). */
+  get repairPending(): boolean {
+    return this.repair !== null;
   }
 
   get pkIndex(): PkIndex | null {
@@ -379,26 +407,36 @@ export class TableState {
     let deletedKeys = 0;
     let overflow: FloeError | null = null;
     let lastFile: IndexedFile | null = null;
+    /** Deletes the row at (file, pos): a position delete, or a position of the file's deletion vector. */
+    const deleteAt = (file: IndexedFile, pos: number): void => {
+      targets.add(file.path);
+      if (asVectors) {
+        let list = vectorPositions.get(file.path);
+        if (list === undefined) vectorPositions.set(file.path, (list = []));
+        list.push(pos);
+        return;
+      }
+      let w = positionWriters.get(file.specId);
+      if (w === undefined) {
+        const targetSpec = this.layout.specs?.get(file.specId) ?? (file.specId === spec.specId ? spec : undefined);
+        if (targetSpec === undefined) throw new FloeError('metadata_invalid', `data file ${file.path} has partition spec ${file.specId}, which the table does not have`);
+        w = new PositionDeleteWriter(settings, schema, targetSpec);
+        positionWriters.set(file.specId, w);
+      }
+      w.delete(file.path, BigInt(pos), file.partition);
+    };
+    const repair = truncated || index === null ? null : this.repair;
+    this.repair = null;
+    const repairedKeys = new Map<string, Values>();
+    for (const r of repair?.repairs ?? []) {
+      deleteAt(r.file, r.pos);
+      repairedKeys.set(valuesKey(r.key), [...r.key]);
+    }
     for (const slot of slots) {
       if (!truncated && index !== null) {
         const at = index.get(slot.key);
-        if (at !== undefined && asVectors) {
-          let list = vectorPositions.get(at.file.path);
-          if (list === undefined) vectorPositions.set(at.file.path, (list = []));
-          list.push(at.pos);
-          targets.add(at.file.path);
-          positionDeletedKeys.push(slot.key);
-          index.delete(slot.key);
-        } else if (at !== undefined) {
-          let w = positionWriters.get(at.file.specId);
-          if (w === undefined) {
-            const targetSpec = this.layout.specs?.get(at.file.specId) ?? (at.file.specId === spec.specId ? spec : undefined);
-            if (targetSpec === undefined) throw new FloeError('metadata_invalid', `data file ${at.file.path} has partition spec ${at.file.specId}, which the table does not have`);
-            w = new PositionDeleteWriter(settings, schema, targetSpec);
-            positionWriters.set(at.file.specId, w);
-          }
-          w.delete(at.file.path, BigInt(at.pos), at.file.partition);
-          targets.add(at.file.path);
+        if (at !== undefined) {
+          deleteAt(at.file, at.pos);
           positionDeletedKeys.push(slot.key);
           index.delete(slot.key);
         }
@@ -438,6 +476,10 @@ export class TableState {
     ]);
     if (overflow !== null) this.index = null;
     const deletedPositions: [string, Float64Array][] = [...vectorPositions].map(([path, list]) => [path, normalizePositions(list)]);
-    return { dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys, indexOverflow: overflow?.message ?? null, deletedPositions };
+    return {
+      dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys,
+      indexOverflow: overflow?.message ?? null, deletedPositions,
+      repairedKeys: [...repairedKeys.values()], repairedRows: repair?.repairs.length ?? 0, repairExamples: [...(repair?.examples ?? [])],
+    };
   }
 }

@@ -18,15 +18,14 @@ import { typeToJson, type TypeJson } from '../iceberg/types.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
-import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
-import { scanLive } from '../iceberg/scan.js';
+import type { DeleteMode, DuplicateKeyPolicy, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import { tableMetadataFromJSON, type TableMetadata } from '../iceberg/table-metadata.js';
 import { PkIndex, indexFromBytes, indexToBytes } from './pk-index.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
-import { TableState, type TableLayout } from './table-worker.js';
-import type { IndexedFile } from './pk-index.js';
+import { TableState, type PendingRepair, type TableLayout } from './table-worker.js';
+import { buildKeyIndex, describeDuplicate, keyText } from './index-build.js';
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
@@ -62,6 +61,8 @@ export interface TableLayoutMsg {
   readonly metadata?: Record<string, unknown>;
   /** The worker's index of this table is stale (a commit fell back to equality deletes): rebuild it from `metadata`. */
   readonly rebuildIndex?: boolean;
+  /** A key with several live rows found while building the index: delete all but its newest row, or stop. */
+  readonly onDuplicateKeys?: DuplicateKeyPolicy;
   readonly location: string;
   /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
   readonly ioProps: Readonly<Record<string, string>>;
@@ -109,6 +110,10 @@ export interface SealedTable {
   readonly positionDeletedKeys: (IcebergValue | null)[][];
   /** Delete mode `dv`: deleted positions per target data file, for the committer's deletion vectors. */
   readonly deletedPositions: [string, Float64Array][];
+  /** Keys that had several live rows; this window deletes all but each one's newest row (see index-build.ts). */
+  readonly repairedKeys: (IcebergValue | null)[][];
+  readonly repairedRows: number;
+  readonly repairExamples: string[];
   /** Change events applied to the window by Debezium op (c, r, u, d, t), for metrics. */
   readonly ops: Record<string, number>;
   /** Newest event time in the window (Debezium `ts_ms`, else the Kafka timestamp), ms; null if none. */
@@ -187,28 +192,28 @@ export class WorkerCore {
 
   /**
    * The primary-key index of a table from its current snapshot: the key columns of every live row (deletes
-   * applied), with the row's data file and position. Null when a key has several live rows (a table appended
-   * to by a writer that does not upsert): a position delete would remove one copy, an equality delete removes
-   * them all, so such a table keeps equality deletes.
+   * applied), with the row's data file and position (index-build.ts). A key with several live rows (a writer
+   * that appended without upserting, or floe before keys beyond int64 were exact) is an invariant breach:
+   * under `onDuplicateKeys: repair` the index holds each key's newest row and the next window deletes the
+   * others by position; under `fail` the table stops here with an error naming it and a key.
    */
-  private async buildIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<PkIndex | null> {
+  private async buildIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<{ index: PkIndex; repair: PendingRepair | null }> {
     const io = fileIOFromProperties(layout.ioProps, this.init.s3);
     const schema = Schema.fromJSON(layout.schema);
     const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
-    const index = new PkIndex(this.init.indexKeysMax);
-    const files = new Map<string, IndexedFile>();
-    let duplicate = false;
-    await scanLive({ identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io }, keyFields, (file, pos, key) => {
-      if (duplicate) return;
-      let f = files.get(file.filePath);
-      if (f === undefined) {
-        f = { path: file.filePath, specId: file.specId, partition: file.partition };
-        files.set(file.filePath, f);
-      }
-      if (index.get(key) !== undefined) duplicate = true;
-      else index.set(key, f, pos);
-    });
-    return duplicate ? null : index;
+    const built = await buildKeyIndex({ identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io }, keyFields, { ...(this.init.indexKeysMax !== undefined ? { keysMax: this.init.indexKeysMax } : {}) });
+    if (built.duplicateKeys === 0) return { index: built.index, repair: null };
+    const names = keyFields.map((f) => f.name);
+    const examples = built.examples.map((d) => describeDuplicate(names, d));
+    if ((layout.onDuplicateKeys ?? 'repair') === 'fail') {
+      throw new FloeError(
+        'duplicate_keys',
+        `table ${layout.name} has ${built.duplicateKeys} key(s) with several live rows (${built.repairs.length} row(s) too many), e.g. ${examples[0] ?? ''}; ` +
+          `\`floe verify --table ${layout.name}\` lists them; tables.overrides."${layout.name}".onDuplicateKeys: repair keeps each key's newest row and deletes the others`,
+        { table: layout.name, key: built.examples[0] === undefined ? null : keyText(names, built.examples[0].key) },
+      );
+    }
+    return { index: built.index, repair: { repairs: built.repairs, keys: built.duplicateKeys, examples } };
   }
 
   /**
@@ -267,7 +272,8 @@ export class WorkerCore {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
       existing.state.setLayout(this.layoutOf(layout));
       if (layout.rebuildIndex === true && usesKeyIndex(layout.deleteMode) && layout.metadata !== undefined && existing.state.pkIndex !== null) {
-        existing.state.useIndex(await this.buildIndex(layout, tableMetadataFromJSON(layout.metadata)));
+        const built = await this.buildIndex(layout, tableMetadataFromJSON(layout.metadata));
+        existing.state.useIndex(built.index, built.repair);
       }
       existing.location = layout.location;
       existing.ioProps = layout.ioProps;
@@ -282,10 +288,15 @@ export class WorkerCore {
       try {
         const metadata = tableMetadataFromJSON(layout.metadata);
         const saved = await this.loadSavedIndex(layout, metadata);
-        if (saved !== null) loadedFrom = saved.path;
-        const index = saved?.index ?? (await this.buildIndex(layout, metadata));
-        state.useIndex(index);
-        if (index !== null) indexSource = saved !== null ? 'saved' : 'built';
+        if (saved !== null) {
+          loadedFrom = saved.path;
+          state.useIndex(saved.index);
+          indexSource = 'saved';
+        } else {
+          const built = await this.buildIndex(layout, metadata);
+          state.useIndex(built.index, built.repair);
+          indexSource = 'built';
+        }
       } catch (e) {
         // Over budget: this table deletes by equality (correct, slower to read); anything else is a failure.
         if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
@@ -389,7 +400,7 @@ export class WorkerCore {
   async seal(): Promise<SealedTable[]> {
     const out: SealedTable[] = [];
     for (const t of this.tables.values()) {
-      if (t.state.buffer.isEmpty && t.window.size === 0) continue;
+      if (t.state.buffer.isEmpty && t.window.size === 0 && !t.state.repairPending) continue;
       const io = fileIOFromProperties(t.ioProps, this.init.s3);
       const evolved = t.state.pendingSchema;
       const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data` });
@@ -406,6 +417,9 @@ export class WorkerCore {
         targetDataFiles: sealed.targetDataFiles,
         positionDeletedKeys: sealed.positionDeletedKeys,
         deletedPositions: sealed.deletedPositions,
+        repairedKeys: sealed.repairedKeys,
+        repairedRows: sealed.repairedRows,
+        repairExamples: sealed.repairExamples,
         ops: t.ops,
         newestEventMs: t.newestEventMs,
         indexKeys: t.state.pkIndex?.size ?? 0,

@@ -1,4 +1,4 @@
-// Proves merge-on-write through committer and worker: a graceful stop saves the key index and the next start loads it (not after another writer committed); the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files; a replica rebuilds its index when partitions move to it after other replicas wrote.
+// Proves merge-on-write through committer and worker: duplicate keys found by the index build are repaired in the next commit (newest row kept, by position, also across a racing compaction) or stop the table under onDuplicateKeys: fail; a graceful stop saves the key index and the next start loads it (not after another writer committed); the key index bootstraps from a table written before (deletes applied), updates become position deletes, a compaction committed between seal and commit makes the commit re-find those keys' rows in the rewritten files and delete them by position (or, when compactions keep racing, by equality), with no row lost or resurrected, and the rebuilt index deletes by position in the rewritten files; a replica rebuilds its index when partitions move to it after other replicas wrote.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,10 @@ import type { LoadedTable } from '../../src/catalog/catalog.js';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.js';
 import { Committer } from '../../src/commit/committer.js';
 import { Transaction, liveEntries } from '../../src/commit/transaction.js';
+import { FloeError } from '../../src/errors.js';
 import { DataFileContent } from '../../src/iceberg/data-file.js';
-import { scanTable } from '../../src/iceberg/scan.js';
+import { scanLive, scanTable } from '../../src/iceberg/scan.js';
+import type { IcebergValue } from '../../src/iceberg/values.js';
 import { currentSchema, defaultSpec } from '../../src/iceberg/table-metadata.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
@@ -41,6 +43,22 @@ describe('merge-on-write: committer + worker with the key index', () => {
     const data = (await liveEntries(t)).filter((e) => e.dataFile.content === DataFileContent.DATA).map((e) => e.dataFile.filePath);
     const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
     for (const r of rows) w.write(schema.fields.map((f) => (r[f.name] ?? null)));
+    await new Transaction(catalog, t).removeDataFiles(data).addDataFiles(await w.close()).setOperation('replace').commit();
+  }
+
+  /**
+   * Rewrites every live data file into one, keeping rows of duplicate keys in commit order (oldest first): the
+   * rewritten rows share one sequence number, so position is what still says which row is newest.
+   */
+  async function compactKeepingDuplicates(catalog: SqlCatalog): Promise<void> {
+    const t = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+    const schema = currentSchema(t.metadata);
+    const rows: { seq: bigint; path: string; pos: number; values: (IcebergValue | null)[] }[] = [];
+    await scanLive(t, schema.fields, (file, pos, values, seq) => rows.push({ seq, path: file.filePath, pos, values: [...values] }));
+    rows.sort((a, b) => (a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : a.path !== b.path ? (a.path < b.path ? -1 : 1) : a.pos - b.pos));
+    const data = (await liveEntries(t)).filter((e) => e.dataFile.content === DataFileContent.DATA).map((e) => e.dataFile.filePath);
+    const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
+    for (const r of rows) w.write(r.values);
     await new Transaction(catalog, t).removeDataFiles(data).addDataFiles(await w.close()).setOperation('replace').commit();
   }
 
@@ -99,25 +117,79 @@ describe('merge-on-write: committer + worker with the key index', () => {
   });
   }
 
-  it('a table where a key has several live rows (appended by a writer that does not upsert) keeps equality deletes: an update replaces every copy', async () => {
-    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'dup.db'), warehouse: `file://${dir}/whdup`, io: new LocalFileIO() });
+  /** A table `shop.t` with keys 1, 2, 3 written by floe, then keys 1 and 3 appended again by a writer that does not upsert. */
+  async function tableWithDuplicates(name: string): Promise<SqlCatalog> {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, `${name}.db`), warehouse: `file://${dir}/${name}`, io: new LocalFileIO() });
     const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
     const committer = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} });
-    const workers = new InProcessWorkers(init);
-    await cycle(committer, workers, [msg('c', 1, 'a'), msg('c', 2, 'b')]);
-    // Another writer appends key 1 again.
-    const t = await catalog.loadTable({ namespace: ['shop'], name: 't' });
-    const schema = currentSchema(t.metadata);
-    const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
-    w.write(schema.fields.map((f) => (f.name === 'id' ? 1n : 'dup')));
-    await new Transaction(catalog, t).addDataFiles(await w.close()).commit();
-    assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=a', '1=dup', '2=b']);
-    // A new process: the index build finds key 1 twice and the table deletes by equality.
+    await cycle(committer, new InProcessWorkers(init), [msg('c', 1, 'a'), msg('c', 2, 'b'), msg('c', 3, 'c')]);
+    for (const v of ['dup1', 'dup2']) {
+      const t = await catalog.loadTable({ namespace: ['shop'], name: 't' });
+      const schema = currentSchema(t.metadata);
+      const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
+      w.write(schema.fields.map((f) => (f.name === 'id' ? 1n : v)));
+      if (v === 'dup1') w.write(schema.fields.map((f) => (f.name === 'id' ? 3n : v)));
+      await new Transaction(catalog, t).addDataFiles(await w.close()).commit();
+    }
+    assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=a', '1=dup1', '1=dup2', '2=b', '3=c', '3=dup1']);
+    return catalog;
+  }
+
+  it('duplicate keys (rows appended by a writer that does not upsert) are repaired in the next commit: each key keeps its newest row, by position', async () => {
+    const catalog = await tableWithDuplicates('dup');
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+    // A new process: the index build finds keys 1 (three rows) and 3 (two rows).
     const c2 = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} });
     const w2 = new InProcessWorkers(init);
-    const r = await cycle(c2, w2, [msg('u', 1, 'new'), msg('u', 2, 'b2')]);
-    assert.deepEqual(r.sealed[0]!.deleteFiles.map((f) => f.content), [DataFileContent.EQUALITY_DELETES]);
+    const r = await cycle(c2, w2, [msg('u', 2, 'b2')]);
+    assert.deepEqual(r.sealed[0]!.deleteFiles.map((f) => f.content), [DataFileContent.POSITION_DELETES]);
+    assert.equal(r.report.repairedRows, 3);
+    assert.equal(r.report.repairedKeys, 2);
+    const [ex1, ex3] = r.sealed[0]!.repairExamples;
+    assert.match(ex1 ?? '', /^id=1: kept \S+#0 \(sequence 3\), dropped (?=.*#0 \(sequence 1\))(?=.*#0 \(sequence 2\))/);
+    assert.match(ex3 ?? '', /^id=3: kept \S+#1 \(sequence 2\), dropped \S+#2 \(sequence 1\)$/);
+    // Key 1 keeps the row of the latest commit, key 3 its only newer row; nothing by equality.
+    assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=dup2', '2=b2', '3=dup1']);
+    assert.deepEqual(await kinds(await catalog.loadTable({ namespace: ['shop'], name: 't' })), [DataFileContent.POSITION_DELETES]);
+    // The index describes the repaired table: an update of key 1 replaces its one row, no repair is left.
+    const r2 = await cycle(c2, w2, [msg('u', 1, 'new'), msg('d', 3, null)]);
+    assert.equal(r2.report.repairedRows, undefined);
     assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=new', '2=b2']);
+    await catalog.close();
+  });
+
+  it('duplicate keys under onDuplicateKeys: fail stop the table with an error naming it and a key', async () => {
+    const catalog = await tableWithDuplicates('dupfail');
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+    const c2 = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: { 'shop.t': { onDuplicateKeys: 'fail' } } });
+    await assert.rejects(cycle(c2, new InProcessWorkers(init), [msg('u', 2, 'b2')]), (e: unknown) => {
+      assert.ok(e instanceof FloeError);
+      assert.equal(e.code, 'duplicate_keys');
+      assert.match(e.message, /table shop\.t has 2 key\(s\) with several live rows \(3 row\(s\) too many\), e\.g\. id=1: kept/);
+      assert.equal(e.details.key, 'id=1');
+      return true;
+    });
+    await catalog.close();
+  });
+
+  it('a compaction racing a duplicate-key repair: the commit re-finds the rows and still keeps each key\'s newest', async () => {
+    const catalog = await tableWithDuplicates('duprace');
+    const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
+    const c2 = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} });
+    const w2 = new InProcessWorkers(init);
+    let rest = [msg('u', 2, 'b2')];
+    for (;;) {
+      const res = await w2.apply(0, rest);
+      if (res.need === undefined) break;
+      await w2.openTable(0, await c2.table(res.need.id, res.need.shape));
+      rest = rest.slice(res.done);
+    }
+    const sealed = await w2.seal();
+    await compactKeepingDuplicates(catalog);
+    const { reports } = await c2.commit(sealed);
+    assert.equal(reports[0]!.repositioned, 1);
+    assert.equal(reports[0]!.repairedRows, 3);
+    assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=dup2', '2=b2', '3=dup1']);
     await catalog.close();
   });
 

@@ -40,7 +40,7 @@ describe('validateConfig', () => {
       s3: { pathStyle: false },
       decode: { idColumns: [], timeAs: 'time', outOfRange: 'dead-letter' },
       route: { pattern: '{db}.{table}', include: [], exclude: [] },
-      tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position' }, overrides: {} },
+      tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position', onDuplicateKeys: 'repair' }, overrides: {} },
       commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin', deletionVectorsPerFileMax: 1 },
       consume: { batchMax: 10_000, timeoutMs: 200 },
       workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
@@ -73,7 +73,7 @@ describe('validateConfig', () => {
     assert.deepEqual(cfg.route, { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] });
     assert.deepEqual(cfg.tables, {
       autoCreate: false,
-      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail', deleteMode: 'dv' },
+      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail', deleteMode: 'dv', onDuplicateKeys: 'repair' },
       overrides: {
         'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], sortBy: ['truncate(4, region)', 'id asc'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read', 'write.parquet.compression-codec': 'snappy' }, onIncompatibleChange: 'new-column' },
         'analytics.shop_items': { partitionBy: [] },

@@ -1,0 +1,120 @@
+/**
+ * Reads a table's keys into a primary-key index: the key columns of every live row of the current snapshot
+ * (position deletes, deletion vectors and equality deletes applied), with the row's data file and position.
+ * The one place floe reads a table's keys (a worker's bootstrap, `floe verify`), so duplicate keys are found
+ * the same way everywhere.
+ *
+ * A key with several live rows breaks the invariant every upsert relies on (one live row per key). floe's own
+ * writes never produce one, but a writer that only appends (a Spark backfill, a sink without upserts), or
+ * floe before keys beyond int64 were exact, can. Of a key's rows the newest is kept: the highest data sequence
+ * number (spec: "Sequence Numbers": the row was added by a later commit, so it carries the later state); among
+ * rows of one sequence number, which one commit wrote (floe never does), the last by file path and position,
+ * so every replica picks the same one. The others are listed as repairs: position deletes that leave the table
+ * with one row per key.
+ */
+import type { LoadedTable } from '../catalog/catalog.js';
+import { scanLive } from '../iceberg/scan.js';
+import type { NestedField } from '../iceberg/types.js';
+import { valuesKey, type IcebergValue } from '../iceberg/values.js';
+import { PkIndex, type IndexedFile } from './pk-index.js';
+
+type Values = readonly (IcebergValue | null)[];
+
+/** One live row of a table: where it is, and the sequence number of the commit that added it. */
+export interface RowAt {
+  readonly file: IndexedFile;
+  readonly pos: number;
+  readonly sequenceNumber: bigint;
+}
+
+/** A row that must be deleted so its key has one live row again. */
+export interface Repair extends RowAt {
+  readonly key: Values;
+}
+
+export interface DuplicateExample {
+  readonly key: Values;
+  readonly kept: RowAt;
+  readonly dropped: RowAt[];
+}
+
+export interface KeyIndexBuild {
+  readonly index: PkIndex;
+  /** Live rows read. */
+  readonly rows: number;
+  /** Keys with more than one live row. */
+  readonly duplicateKeys: number;
+  /** Every row but the kept one of each duplicate key (rows − distinct keys). */
+  readonly repairs: Repair[];
+  /** The first `examplesMax` duplicate keys, with their rows. */
+  readonly examples: DuplicateExample[];
+}
+
+/** Duplicate keys reported with their rows (in logs, errors and `floe verify`). */
+export const DUPLICATE_EXAMPLES_MAX = 5;
+
+/** Whether row `a` is newer than row `b` (see the module comment: sequence number, then path, then position). */
+export function isNewerRow(a: RowAt, b: RowAt): boolean {
+  if (a.sequenceNumber !== b.sequenceNumber) return a.sequenceNumber > b.sequenceNumber;
+  if (a.file.path !== b.file.path) return a.file.path > b.file.path;
+  return a.pos > b.pos;
+}
+
+/**
+ * The index of `table`'s current snapshot over `keyFields`, and the table's duplicate keys. Throws
+ * FloeError('index_full') when the keys exceed `keysMax`.
+ */
+export async function buildKeyIndex(
+  table: LoadedTable,
+  keyFields: readonly NestedField[],
+  opts: { readonly keysMax?: number; readonly examplesMax?: number } = {},
+): Promise<KeyIndexBuild> {
+  const index = new PkIndex(opts.keysMax);
+  const examplesMax = opts.examplesMax ?? DUPLICATE_EXAMPLES_MAX;
+  const files = new Map<string, IndexedFile>();
+  const sequenceOf = new Map<string, bigint>();
+  const repairs: Repair[] = [];
+  const duplicated = new Set<string>();
+  const examples = new Map<string, DuplicateExample>();
+  let rows = 0;
+  await scanLive(table, keyFields, (file, pos, key, sequenceNumber) => {
+    rows++;
+    let f = files.get(file.filePath);
+    if (f === undefined) {
+      f = { path: file.filePath, specId: file.specId, partition: file.partition };
+      files.set(file.filePath, f);
+      sequenceOf.set(file.filePath, sequenceNumber);
+    }
+    const prev = index.get(key);
+    if (prev === undefined) {
+      index.set(key, f, pos);
+      return;
+    }
+    const row: RowAt = { file: f, pos, sequenceNumber };
+    const held: RowAt = { file: prev.file, pos: prev.pos, sequenceNumber: sequenceOf.get(prev.file.path) ?? 0n };
+    const keep = isNewerRow(row, held) ? row : held;
+    const drop = keep === row ? held : row;
+    if (keep === row) index.set(key, f, pos);
+    repairs.push({ key: [...key], ...drop });
+    const text = valuesKey(key);
+    duplicated.add(text);
+    const ex = examples.get(text);
+    if (ex !== undefined) {
+      examples.set(text, { key: ex.key, kept: keep, dropped: [...ex.dropped, drop] });
+    } else if (examples.size < examplesMax) {
+      examples.set(text, { key: [...key], kept: keep, dropped: [drop] });
+    }
+  });
+  return { index, rows, duplicateKeys: duplicated.size, repairs, examples: [...examples.values()] };
+}
+
+/** A key as `col=value, col=value` for messages (bigints and byte arrays spelled exactly). */
+export function keyText(names: readonly string[], key: Values): string {
+  return key.map((v, i) => `${names[i] ?? `#${i}`}=${v instanceof Uint8Array ? `0x${Buffer.from(v).toString('hex')}` : String(v)}`).join(', ');
+}
+
+/** A duplicate key for a log line or an error: the key and where its rows are. */
+export function describeDuplicate(names: readonly string[], d: DuplicateExample): string {
+  const at = (r: RowAt): string => `${r.file.path}#${r.pos} (sequence ${r.sequenceNumber})`;
+  return `${keyText(names, d.key)}: kept ${at(d.kept)}, dropped ${d.dropped.map(at).join(', ')}`;
+}
