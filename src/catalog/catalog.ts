@@ -5,6 +5,7 @@
  * `commit_state_unknown` (the outcome is unknown: check the table before doing anything else).
  */
 import { FloeError } from '../errors.js';
+import { backoffSleep } from '../retry.js';
 import type { PartitionSpec } from '../iceberg/partition-spec.js';
 import type { Schema } from '../iceberg/schema.js';
 import type { SortOrder } from '../iceberg/sort-order.js';
@@ -69,10 +70,8 @@ function transient(e: unknown): boolean {
   return e instanceof FloeError && e.retry === 'transient';
 }
 
-/** Waits before retry `attempt` + 1: `baseMs` doubled per attempt, times a jitter of 0.5 to 1.5. */
-export function backoffSleep(attempt: number, baseMs: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, baseMs * 2 ** (attempt - 1) * (0.5 + Math.random())));
-}
+/** Catalog retries back off from this, up to `CATALOG_BACKOFF.maxMs`. */
+export const CATALOG_BACKOFF = Object.freeze({ baseMs: CREATE_BACKOFF_BASE_MS, maxMs: 10_000 });
 
 /**
  * Creates the namespace if it is missing (idempotent; a concurrent create by someone else is fine). A create
@@ -89,7 +88,7 @@ export async function ensureNamespace(catalog: Catalog, namespace: readonly stri
     } catch (e) {
       if (e instanceof FloeError && e.code === 'catalog_already_exists') return;
       if (!transient(e) || attempt >= CREATE_ATTEMPTS_MAX) throw e;
-      await backoffSleep(attempt, CREATE_BACKOFF_BASE_MS);
+      await backoffSleep(attempt, CATALOG_BACKOFF);
     }
   }
 }
@@ -107,7 +106,7 @@ export async function createOrLoadTable(catalog: Catalog, id: TableIdentifier, o
     } catch (e) {
       if (e instanceof FloeError && e.code === 'catalog_already_exists') return catalog.loadTable(id);
       if (!transient(e) || attempt >= CREATE_ATTEMPTS_MAX) throw e;
-      await backoffSleep(attempt, CREATE_BACKOFF_BASE_MS);
+      await backoffSleep(attempt, CATALOG_BACKOFF);
     }
     try {
       return await catalog.loadTable(id);

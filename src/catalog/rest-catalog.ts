@@ -13,7 +13,8 @@ import { tableMetadataFromJSON, updateToJSON, type TableRequirement, type TableU
 import type { FileIO } from '../io/file-io.js';
 import { createRestAuth, type RestAuth, type RestAuthConfig } from './rest-auth.js';
 import type { Catalog, CreateTableOptions, LoadedTable, TableIdentifier } from './catalog.js';
-import { backoffSleep, identifierToString } from './catalog.js';
+import { backoffSleep } from '../retry.js';
+import { identifierToString } from './catalog.js';
 
 export interface RestCatalogConfig {
   readonly name: string;
@@ -26,7 +27,7 @@ export interface RestCatalogConfig {
   readonly fileIO: (config: Readonly<Record<string, string>>) => FileIO;
 }
 
-export const REST_DEFAULTS = Object.freeze({ requestTimeoutMs: 30_000, readAttemptsMax: 4, backoffBaseMs: 200 });
+export const REST_DEFAULTS = Object.freeze({ requestTimeoutMs: 30_000, readAttemptsMax: 4, backoffBaseMs: 200, backoffMaxMs: 5_000 });
 
 /** Multi-level namespaces are joined with the unit separator 0x1F in paths (REST spec). */
 const NAMESPACE_SEPARATOR = '\u001f';
@@ -158,7 +159,7 @@ export class RestCatalog implements Catalog {
       } catch (e) {
         const retryable = e instanceof FloeError && e.retry === 'transient';
         if (!retryable || attempt >= attempts) throw e;
-        await backoffSleep(attempt, REST_DEFAULTS.backoffBaseMs);
+        await backoffSleep(attempt, { baseMs: REST_DEFAULTS.backoffBaseMs, maxMs: REST_DEFAULTS.backoffMaxMs });
       }
     }
   }

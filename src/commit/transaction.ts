@@ -14,6 +14,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FloeError, assert } from '../errors.js';
+import { backoffMs, sleep } from '../retry.js';
 import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
 import {
   ManifestContent,
@@ -759,11 +760,5 @@ function minSeq(entries: readonly ManifestEntry[]): bigint | null {
 }
 
 function backoff(n: number, opts: CommitOptions): number {
-  const base = opts.backoffBaseMs ?? COMMIT_DEFAULTS.backoffBaseMs;
-  const max = opts.backoffMaxMs ?? COMMIT_DEFAULTS.backoffMaxMs;
-  return Math.min(max, base * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  return backoffMs(n, { baseMs: opts.backoffBaseMs ?? COMMIT_DEFAULTS.backoffBaseMs, maxMs: opts.backoffMaxMs ?? COMMIT_DEFAULTS.backoffMaxMs });
 }

@@ -4,6 +4,10 @@
  * Writer schemas are immutable per id, so they are cached for the life of the process (bounded).
  */
 import { FloeError } from '../errors.js';
+import { backoffSleep } from '../retry.js';
+
+/** Registry retries back off from 200 ms (then 400, 800 ...), jittered. */
+const REGISTRY_BACKOFF = Object.freeze({ baseMs: 200, maxMs: 5_000 });
 
 export interface SchemaRegistryConfig {
   readonly url: string;
@@ -44,7 +48,7 @@ export class SchemaRegistryClient {
         res = await fetch(url, { headers, signal: AbortSignal.timeout(this.cfg.requestTimeoutMs ?? 10_000) });
       } catch (e) {
         last = new FloeError('catalog_unreachable', `schema registry ${this.cfg.url} unreachable: ${(e as Error).message}`, { url }, e);
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        await backoffSleep(attempt, REGISTRY_BACKOFF);
         continue;
       }
       const text = await res.text();
@@ -52,7 +56,7 @@ export class SchemaRegistryClient {
       if (res.status === 401 || res.status === 403) throw new FloeError('config_invalid', `schema registry ${this.cfg.url} refused the credentials (HTTP ${res.status})`, { field: 'decode.schemaRegistry' });
       if (!res.ok) {
         last = new FloeError('catalog_server_error', `schema registry ${url}: HTTP ${res.status} ${text.slice(0, 200)}`, { url });
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        await backoffSleep(attempt, REGISTRY_BACKOFF);
         continue;
       }
       const schema = (JSON.parse(text) as { schema?: string }).schema;
