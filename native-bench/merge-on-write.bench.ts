@@ -74,7 +74,9 @@ async function build(catalog: SqlCatalog, table: string, mode: 'equality' | 'pos
   const commitMs: number[] = [];
   const commit = async () => {
     const t0 = performance.now();
-    const { layouts } = await committer.commit(await workers.seal());
+    const { reports, layouts, failed } = await committer.commit(await workers.seal());
+    await workers.confirm(reports.map((r) => ({ name: r.table, landed: true })));
+    if (failed.length > 0) throw failed[0]?.error;
     await workers.update(layouts);
     commitMs.push(performance.now() - t0);
   };

@@ -79,6 +79,7 @@ async function applyAndSeal(msgs: readonly SourceMessage[], codec: ParquetCodec)
     for (const m of msgs) if (!firsts.has(m.topic)) firsts.set(m.topic, m);
     await open([...firsts.values()]);
     await workers.seal();
+    await workers.abandonSeals(); // the opening window is not committed here
     let applied = 0;
     const apply = await cpuMsAsync(async () => {
       for (let i = 0; i < msgs.length; i += BATCH) applied += (await workers.apply(0, msgs.slice(i, i + BATCH))).applied;

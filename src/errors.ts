@@ -27,6 +27,7 @@ export type FloeErrorCode =
   | 'commit_targets_gone'
   | 'index_full'
   | 'duplicate_keys'
+  | 'outage_exhausted'
   | 'kafka_failed'
   | 'record_invalid'
   | 'io_not_found'
@@ -60,6 +61,8 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   index_full: 'never',
   // A key with several live rows in a table under `onDuplicateKeys: fail`: the user asked to stop and look.
   duplicate_keys: 'never',
+  // The catalog, S3 or Kafka stayed unreachable longer than commit.retry.maxElapsedMs: floe gives up and exits.
+  outage_exhausted: 'never',
   kafka_failed: 'transient',
   record_invalid: 'never',
   io_not_found: 'never',

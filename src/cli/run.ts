@@ -100,7 +100,10 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
     workersFromConfig(cfg),
     committer,
     deadLetter,
-    { commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, inFlightMax: cfg.workers.queueMax },
+    {
+      commitIntervalMs: cfg.commit.intervalMs, bufferBytesMax: cfg.commit.bufferBytesMax, consumeBatchMax: cfg.consume.batchMax, consumeTimeoutMs: cfg.consume.timeoutMs, inFlightMax: cfg.workers.queueMax,
+      outage: { maxElapsedMs: cfg.commit.retry.maxElapsedMs, backoff: { baseMs: cfg.commit.retry.backoffBaseMs, maxMs: cfg.commit.retry.backoffMaxMs } },
+    },
     log,
     cfg.decode.schemaRegistry !== undefined ? new SchemaRegistryClient(cfg.decode.schemaRegistry) : null,
     metrics,

@@ -73,6 +73,13 @@ export interface TableCommitReport {
   readonly repairedKeys?: number;
 }
 
+/** A table commit of a cycle that failed: its error, and the snapshot ids its attempts committed under. */
+export interface FailedCommit {
+  readonly table: string;
+  readonly error: unknown;
+  readonly snapshotIds: readonly bigint[];
+}
+
 interface OpenTable {
   readonly id: TableIdentifier;
   readonly name: string;
@@ -148,29 +155,51 @@ export class Committer {
     return { stored, rebuild };
   }
 
-  /** Commits the sealed windows of one cycle, one snapshot per table; returns reports and new layouts. */
-  async commit(sealed: readonly SealedTable[]): Promise<{ reports: TableCommitReport[]; layouts: TableLayoutMsg[] }> {
+  /**
+   * Commits the sealed windows of one cycle, one snapshot per table. A table whose commit fails does not stop
+   * the others: it is returned in `failed` with its error and the snapshot ids its attempts used (so whether it
+   * landed after all can be decided later, by id: see `resolve`).
+   */
+  async commit(sealed: readonly SealedTable[]): Promise<{ reports: TableCommitReport[]; layouts: TableLayoutMsg[]; failed: FailedCommit[] }> {
     // One table can be sealed by several workers (several topics routed to it): one snapshot for all.
     const byTable = new Map<string, SealedTable[]>();
     for (const s of sealed) byTable.set(s.name, [...(byTable.get(s.name) ?? []), s]);
     const queue = [...byTable.entries()];
     const reports: TableCommitReport[] = [];
     const layouts: TableLayoutMsg[] = [];
-    const errors: unknown[] = [];
+    const failed: FailedCommit[] = [];
     const run = async (): Promise<void> => {
       for (let e = queue.shift(); e !== undefined; e = queue.shift()) {
+        const attempted: bigint[] = [];
         try {
-          const r = await this.commitTable(e[0], e[1]);
+          const r = await this.commitTable(e[0], e[1], attempted);
           reports.push(r.report);
           layouts.push(r.layout);
         } catch (err) {
-          errors.push(err);
+          failed.push({ table: e[0], error: err, snapshotIds: attempted });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.cfg.tableCommitsInFlightMax, queue.length) }, run));
-    if (errors.length > 0) throw errors[0];
-    return { reports, layouts };
+    return { reports, layouts, failed };
+  }
+
+  /**
+   * Whether a failed commit of `table` landed after all: one of the snapshot ids its attempts used is in the
+   * table now (an attempt whose answer was lost in an outage may have been applied). Reloads the table; a
+   * commit that landed moves the index bookkeeping on as a successful one does.
+   */
+  async resolve(table: string, snapshotIds: readonly bigint[]): Promise<boolean> {
+    const t = this.open.get(table);
+    assert(t !== undefined, 'a failed commit is of an open table', { table });
+    t.loaded = await this.catalog.loadTable(t.id);
+    const ids = new Set(snapshotIds);
+    const landed = t.loaded.metadata.snapshots.find((s) => ids.has(s.snapshotId));
+    if (landed === undefined) return false;
+    // The first attempt's id is the window as sealed; later ids re-found their deletes after a compaction.
+    if (landed.snapshotId === snapshotIds[0] && t.indexExact && (landed.parentSnapshotId ?? null) === t.indexBase) t.indexBase = landed.snapshotId;
+    else t.indexExact = false;
+    return true;
   }
 
   private transaction(
@@ -303,7 +332,7 @@ export class Committer {
     return { files, positions: [...positions].map(([p, list]) => [p, Float64Array.from(list)]), targets: [...targets] };
   }
 
-  private async commitTable(name: string, parts: readonly SealedTable[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
+  private async commitTable(name: string, parts: readonly SealedTable[], attempted: bigint[]): Promise<{ report: TableCommitReport; layout: TableLayoutMsg }> {
     const t0 = Date.now();
     const t = this.open.get(name);
     if (t === undefined) throw new FloeError('assertion_failed', `sealed window for table ${name}, which is not open`);
@@ -317,7 +346,9 @@ export class Committer {
     const others = deleteFiles.filter((f) => f.content !== DataFileContent.POSITION_DELETES);
     while (res === null) {
       try {
-        res = await this.transaction(t, parts, dataFiles, deleteFiles, targets, positions).commit();
+        const tx = this.transaction(t, parts, dataFiles, deleteFiles, targets, positions);
+        attempted.push(tx.snapshotId);
+        res = await tx.commit();
       } catch (e) {
         if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
         const again = repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX) ? await this.repositionDeletes(t, parts) : null;

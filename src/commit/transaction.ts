@@ -131,6 +131,12 @@ export class Transaction {
   private dvFiles: DeletionVectorFiles = 'data/*.puffin';
   private dvsPerFileMax = 1;
 
+  /**
+   * The id every attempt of this transaction commits its snapshot under: whoever sees it in the table later
+   * knows this transaction landed (the way an unknown commit state is resolved, here and after an outage).
+   */
+  readonly snapshotId = newSnapshotId();
+
   constructor(
     private readonly catalog: Catalog,
     private table: LoadedTable,
@@ -252,7 +258,7 @@ export class Transaction {
   async commit(opts: CommitOptions = {}): Promise<CommitResult> {
     assert(!this.committed, 'a transaction commits once');
     const attemptsMax = opts.commitAttemptsMax ?? COMMIT_DEFAULTS.commitAttemptsMax;
-    const snapshotId = newSnapshotId();
+    const snapshotId = this.snapshotId;
     let newManifests: ManifestFile[] | null = null;
     let stateUnknown = false;
     let lastError: unknown = null;

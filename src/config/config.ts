@@ -66,6 +66,12 @@ export interface FloeConfig {
      * later, smaller one). Raise it for fewer files per commit when no reader is affected.
      */
     readonly deletionVectorsPerFileMax: number;
+    /**
+     * Riding out outages (the catalog, S3 or Kafka unreachable, a commit whose outcome is unknown): floe keeps
+     * running, paused, and retries the cycle with backoff (from backoffBaseMs, doubling up to backoffMaxMs,
+     * jittered) for at most maxElapsedMs; then it exits non-zero.
+     */
+    readonly retry: { readonly maxElapsedMs: number; readonly backoffBaseMs: number; readonly backoffMaxMs: number };
   };
   readonly consume: { readonly batchMax: number; readonly timeoutMs: number };
   /** Worker threads holding table windows (0: in the main thread); queue and heap bounds per worker. */
@@ -459,6 +465,11 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       tableCommitsInFlightMax: r.int('commit.tableCommitsInFlightMax', 8, 1, 256),
       deletionVectorFiles: oneOf(r, 'commit.deletionVectorFiles', ['data/*.puffin', 'metadata/*.stats'] as const, 'data/*.puffin'),
       deletionVectorsPerFileMax: r.int('commit.deletionVectorsPerFileMax', 1, 1, 100_000),
+      retry: {
+        maxElapsedMs: r.int('commit.retry.maxElapsedMs', 15 * 60_000, 0, 7 * 24 * 3_600_000),
+        backoffBaseMs: r.int('commit.retry.backoffBaseMs', 1_000, 1, 600_000),
+        backoffMaxMs: r.int('commit.retry.backoffMaxMs', 30_000, 1, 3_600_000),
+      },
     },
     consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
     workers: { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) },
@@ -491,6 +502,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
     r.fail('workers.heapMb', `each worker holds up to commit.bufferBytesMax / workers.count of windows; ${cfg.workers.heapMb} MB is below that`);
   }
   if (cfg.tables.defaults.formatVersion === 1) r.fail('tables.defaults.formatVersion', 'upserts need row-level deletes: format version 2 or 3');
+  if (cfg.commit.retry.backoffBaseMs > cfg.commit.retry.backoffMaxMs) r.fail('commit.retry.backoffBaseMs', `must not exceed commit.retry.backoffMaxMs (${cfg.commit.retry.backoffMaxMs})`);
   return deepFreeze(cfg);
 }
 

@@ -25,7 +25,13 @@ const REASON_LENGTH_MAX = 1000;
 
 export interface DeadLetterSink {
   send(m: SourceMessage, reason: string): void;
+  /** Waits until every record sent is durable in the topic; throws if one was not delivered. */
   flush(): Promise<void>;
+  /**
+   * Forgets delivery failures (after a rewind: the records they were for are consumed again and re-sent; none
+   * of their offsets was committed, since a failed flush fails the cycle before any table commit).
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
   readonly sent: number;
 }
@@ -104,6 +110,10 @@ export class KafkaDeadLetter implements DeadLetterSink {
       this.producer.flush(FLUSH_TIMEOUT_MS, (err) => (err ? reject(new FloeError('kafka_failed', `dead-letter flush failed: ${err.message}`)) : resolve()));
     });
     if (this.failure !== null) throw this.failure;
+  }
+
+  async reset(): Promise<void> {
+    this.failure = null;
   }
 
   async close(): Promise<void> {

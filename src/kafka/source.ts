@@ -7,6 +7,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { FloeError } from '../errors.js';
+import { backoffSleep } from '../retry.js';
 import { TokenRefresher, clientProperties, tokenSource, type KafkaAuthConfig, type KafkaTlsConfig } from './auth.js';
 
 export interface KafkaSourceConfig {
@@ -49,6 +50,8 @@ export interface RebalanceHandlers {
 const CONNECT_TIMEOUT_MS = 30_000;
 const QUEUED_MAX_MESSAGES_KBYTES = 65_536;
 const COMMIT_ATTEMPTS_MAX = 5;
+const COMMIT_BACKOFF = Object.freeze({ baseMs: 200, maxMs: 5_000 });
+const SEEK_TIMEOUT_MS = 10_000;
 const TRANSIENT_ERROR_BACKOFF_MS = 200;
 
 export class KafkaSource {
@@ -191,8 +194,8 @@ export class KafkaSource {
     return this.assigned.has(key(t));
   }
 
-  /** Commits next offsets to the group (synchronously, retried a bounded number of times). */
-  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void {
+  /** Commits next offsets to the group (retried a bounded number of times, with the one backoff). */
+  async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
     const mine = offsets.filter((o) => this.assigned.has(key(o)));
     if (mine.length === 0) return;
     for (let attempt = 1; ; attempt++) {
@@ -201,7 +204,24 @@ export class KafkaSource {
         return;
       } catch (e) {
         if (attempt >= COMMIT_ATTEMPTS_MAX) throw new FloeError('kafka_failed', `offset commit failed after ${attempt} attempts: ${(e as Error).message}`, {}, e);
+        await backoffSleep(attempt, COMMIT_BACKOFF);
       }
+    }
+  }
+
+  /**
+   * Moves assigned partitions' read positions (a rewind to the last commit after a failed cycle); librdkafka
+   * drops what it had prefetched for them.
+   */
+  async seek(positions: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    for (const p of positions) {
+      if (!this.assigned.has(key(p))) continue;
+      await new Promise<void>((resolve, reject) => {
+        this.consumer.seek({ topic: p.topic, partition: p.partition, offset: p.offset }, SEEK_TIMEOUT_MS, (err) => {
+          if (err) reject(new FloeError('kafka_failed', `seek ${key(p)} to ${p.offset} failed: ${err.message}`, { partition: key(p) }));
+          else resolve();
+        });
+      });
     }
   }
 

@@ -28,6 +28,18 @@ export class Metrics {
   readonly commitEqualityFallbacks = new Counter({ name: 'floe_commit_equality_fallbacks_total', help: 'Commits that deleted keys by equality because compactions kept racing them', labelNames: ['table'] as const, registers: [this.registry] });
   readonly duplicateKeys = new Counter({ name: 'floe_duplicate_keys_total', help: 'Keys found with several live rows when the table\'s keys were read, and repaired (all rows but the newest deleted)', labelNames: ['table'] as const, registers: [this.registry] });
   readonly duplicateRowsDeleted = new Counter({ name: 'floe_duplicate_rows_deleted_total', help: 'Rows deleted by duplicate-key repairs (every row of a duplicate key but its newest)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitFailures = new Counter({ name: 'floe_commit_failures_total', help: 'Commit cycles that failed, by reason (the error code): each one is ridden out in-process (see floe_outage_seconds) or ends the process', labelNames: ['reason'] as const, registers: [this.registry] });
+  /** The current outage's start (ms), read at scrape time. */
+  private outageSince: () => number | null = () => null;
+  readonly outageSeconds = new Gauge({
+    name: 'floe_outage_seconds',
+    help: 'How long the current outage has lasted (catalog, S3 or Kafka unreachable; commits retried in-process); 0 when healthy',
+    registers: [this.registry],
+    collect: () => {
+      const since = this.outageSince();
+      this.outageSeconds.set(since === null ? 0 : (Date.now() - since) / 1000);
+    },
+  });
   readonly commitCycles = new Counter({ name: 'floe_commit_cycles_total', help: 'Commit cycles (tables, dead letters, then group offsets)', registers: [this.registry] });
   readonly flushSeconds = new Histogram({ name: 'floe_flush_duration_seconds', help: 'Sealing the windows into uploaded files, per commit cycle', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly commitSeconds = new Histogram({ name: 'floe_commit_duration_seconds', help: 'One table snapshot commit through the catalog, retries included', labelNames: ['table'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
@@ -88,6 +100,11 @@ export class Metrics {
       }
       if (r.deletionVectors !== undefined) this.filesWritten.inc({ table: r.table, content: 'deletion_vectors' }, r.deletionVectors);
     }
+  }
+
+  /** Where the outage gauge reads the current outage's start from (the pipeline). */
+  trackOutage(since: () => number | null): void {
+    this.outageSince = since;
   }
 
   /** Replaces the per-partition lag series (partitions revoked since the last call disappear). */

@@ -5,9 +5,17 @@
  * one snapshot per table with the Kafka offsets it covers, flushes the dead-letter producer, and only then
  * commits the consumer group offsets. A crash anywhere replays from the group offsets, and records a table
  * already holds are skipped by the offsets stored in the table: nothing lost, nothing twice.
+ *
+ * Outages (the catalog, S3 or the brokers unreachable, a commit whose outcome is unknown) do not end the
+ * process. The pipeline rewinds to its last commit, in-process, the way a restart would but without losing the
+ * key index: it waits with backoff while serving the consumer group (partitions paused, so nothing piles up),
+ * decides every commit of the failed cycle by snapshot id (landed or not), drops the windows, seeks the
+ * partitions back to their last committed offsets and consumes them again. /readyz says not ready meanwhile.
+ * Only when the outage outlasts `outage.maxElapsedMs` does it give up (`outage_exhausted`).
  */
 import { FloeError, assert, describeError } from '../errors.js';
-import type { Committer, TableCommitReport } from '../commit/committer.js';
+import type { Committer, FailedCommit, TableCommitReport } from '../commit/committer.js';
+import { backoffMs, type Backoff } from '../retry.js';
 import type { SchemaRegistryClient } from '../decode/schema-registry.js';
 import type { DeadLetterSink } from '../kafka/dead-letter.js';
 import { key, type SourceMessage, type TopicPartition } from '../kafka/source.js';
@@ -19,7 +27,9 @@ import { workerFor, type Workers } from '../worker/pool.js';
 export interface Source {
   connect(): Promise<void>;
   consume(max: number, timeoutMs: number): Promise<SourceMessage[]>;
-  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void;
+  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void>;
+  /** Moves assigned partitions' read positions to these offsets (back to the last commit, after a failed cycle). */
+  seek(positions: readonly { topic: string; partition: number; offset: number }[]): Promise<void>;
   isAssigned(t: TopicPartition): boolean;
   assignment(): TopicPartition[];
   pauseAll(): void;
@@ -37,6 +47,29 @@ export interface PipelineConfig {
   readonly consumeTimeoutMs: number;
   /** Batches handed to one worker and not yet applied, before the main thread waits. */
   readonly inFlightMax: number;
+  /** Riding out an outage: how long at most (then exit), and the backoff between tries. */
+  readonly outage?: OutageConfig;
+}
+
+export interface OutageConfig {
+  readonly maxElapsedMs: number;
+  readonly backoff: Backoff;
+}
+
+/** `commit.retry` defaults: 15 minutes, tries 1 s apart at first, then up to 30 s. */
+export const OUTAGE_DEFAULTS: OutageConfig = Object.freeze({ maxElapsedMs: 15 * 60_000, backoff: Object.freeze({ baseMs: 1_000, maxMs: 30_000 }) });
+
+/** Outage log lines: the first failure, then at most one line this often while it lasts. */
+const OUTAGE_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * Failures an outage causes, ridden out in-process: transient errors (unreachable, 5xx, throttling, Kafka),
+ * a commit whose outcome is unknown, and a commit that ran out of attempts (a conflict storm, or the catalog
+ * going away between attempts). Everything else (bad config, a fence, a broken invariant) ends the process.
+ */
+export function isOutage(e: unknown): boolean {
+  if (!(e instanceof FloeError)) return false;
+  return e.retry === 'transient' || e.code === 'commit_state_unknown' || e.code === 'commit_retries_exhausted';
 }
 
 export interface PipelineStats {
@@ -88,6 +121,19 @@ export class Pipeline implements Probe {
   /** Joined the group (first assignment, possibly empty) and restored the tables' offsets. */
   private joined = false;
   private ready = false;
+  /**
+   * Per partition, the first offset handed to the workers since the last group commit: where a rewind seeks
+   * back to (every record from there on is either in a table, which skips it, or consumed again).
+   */
+  private readonly uncommittedFrom = new Map<string, { topic: string; partition: number; offset: number }>();
+  /** The commits of a failed cycle whose outcome is not known yet (decided by snapshot id in `recover`). */
+  private unresolved: FailedCommit[] = [];
+  /** Tables sealed by the cycle in progress (their index changes wait for their commits' outcome). */
+  private sealedPending = false;
+  /** When the current outage began (ms), or null while healthy. */
+  private outageSince: number | null = null;
+  private lastOutageLogMs = 0;
+  private readonly outage: OutageConfig;
   readonly stats: PipelineStats = { consumed: 0, applied: 0, skippedReplayed: 0, skippedIgnored: 0, deadLettered: 0, commits: 0, lastCommit: [] };
 
   constructor(
@@ -102,6 +148,8 @@ export class Pipeline implements Probe {
     private readonly metrics: Metrics | null = null,
   ) {
     metrics?.bufferBytesMax.set(cfg.bufferBytesMax);
+    this.outage = cfg.outage ?? OUTAGE_DEFAULTS;
+    metrics?.trackOutage(() => this.outageSince);
   }
 
   loopAgeMs(): number {
@@ -109,7 +157,12 @@ export class Pipeline implements Probe {
   }
 
   isReady(): boolean {
-    return this.ready && this.failure === null && !this.stopping;
+    return this.ready && this.failure === null && !this.stopping && this.outageSince === null;
+  }
+
+  /** How long the current outage has lasted (ms), or null while healthy. */
+  outageMs(): number | null {
+    return this.outageSince === null ? null : Date.now() - this.outageSince;
   }
 
   refreshGauges(): void {
@@ -124,7 +177,10 @@ export class Pipeline implements Probe {
   /** Rebalance hooks for the Kafka source. */
   onAssign(tps: readonly TopicPartition[]): void {
     const keys = tps.map(key);
-    for (const k of keys) this.positions.delete(k);
+    for (const k of keys) {
+      this.positions.delete(k);
+      this.uncommittedFrom.delete(k);
+    }
     // Another consumer may have committed these partitions to our tables: re-read before applying.
     this.refreshNeeded = true;
     this.joined = true;
@@ -133,7 +189,10 @@ export class Pipeline implements Probe {
 
   onRevoke(tps: readonly TopicPartition[]): void {
     const keys = tps.map(key);
-    for (const k of keys) this.positions.delete(k);
+    for (const k of keys) {
+      this.positions.delete(k);
+      this.uncommittedFrom.delete(k); // the new owner consumes them from the group offsets
+    }
     // Worker task queues are FIFO: the drop runs before any later apply or seal.
     this.pendingDrops.push(this.workers.drop(keys));
     this.log.info('partitions revoked: uncommitted changes rewound', { partitions: keys });
@@ -147,23 +206,142 @@ export class Pipeline implements Probe {
   async run(): Promise<void> {
     await this.source.connect();
     while (!this.stopping) {
-      this.lastLoopMs = Date.now();
-      const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
-      await this.settleRebalance();
-      if (this.joined && !this.refreshNeeded && !this.ready) {
-        this.ready = true;
-        this.metrics?.ready.set(1);
-        this.log.info('ready: joined the group, offsets restored from the tables', { partitions: this.source.assignment().length });
+      try {
+        await this.turn();
+      } catch (e) {
+        if (!isOutage(e)) throw e;
+        await this.rideOut(e);
       }
-      const mine = assignedOnly(batch, (t) => this.source.isAssigned(t));
-      if (mine.length > 0) await this.dispatch(mine);
-      const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
-      if ((due && this.consumedSinceCommit > 0) || this.totalBuffered() >= this.cfg.bufferBytesMax) await this.commitCycle();
-      else if (due) this.lastCommitMs = Date.now();
     }
-    await this.settleRebalance();
-    await this.commitCycle();
+    try {
+      await this.settleRebalance();
+      await this.commitCycle();
+    } catch (e) {
+      if (!isOutage(e)) throw e;
+      // Stopping during an outage: nothing is lost, the uncommitted records are consumed again at the next start.
+      this.log.warn('could not commit before stopping (outage): uncommitted changes will be consumed again', { error: describeError(e) });
+      return;
+    }
     await this.saveIndexes();
+  }
+
+  /** One turn of the main loop: consume, apply, and commit when due. */
+  private async turn(): Promise<void> {
+    this.lastLoopMs = Date.now();
+    const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
+    await this.settleRebalance();
+    if (this.joined && !this.refreshNeeded && !this.ready) {
+      this.ready = true;
+      this.metrics?.ready.set(1);
+      this.log.info('ready: joined the group, offsets restored from the tables', { partitions: this.source.assignment().length });
+    }
+    const mine = assignedOnly(batch, (t) => this.source.isAssigned(t));
+    if (mine.length > 0) await this.dispatch(mine);
+    const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
+    if ((due && this.consumedSinceCommit > 0) || this.totalBuffered() >= this.cfg.bufferBytesMax) await this.commitCycle();
+    else if (due) this.lastCommitMs = Date.now();
+  }
+
+  /**
+   * An outage: waits with backoff, serving the consumer group, and tries to rewind to the last commit until it
+   * works or the budget is spent. The outage lasts until the next commit cycle succeeds.
+   */
+  private async rideOut(first: unknown): Promise<void> {
+    const now = Date.now();
+    if (this.outageSince === null) {
+      this.outageSince = now;
+      this.lastOutageLogMs = now;
+      this.log.warn('outage: a commit cycle failed; riding it out (partitions paused, uncommitted changes will be consumed again)', { error: describeError(first), budgetMs: this.outage.maxElapsedMs });
+    }
+    this.metrics?.commitFailures.inc({ reason: first instanceof FloeError ? first.code : 'unknown' });
+    this.source.pauseAll();
+    let last = first;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const elapsed = Date.now() - (this.outageSince ?? now);
+      if (elapsed >= this.outage.maxElapsedMs) {
+        throw new FloeError('outage_exhausted', `giving up after ${Math.round(elapsed / 1000)} s of outage (commit.retry.maxElapsedMs = ${this.outage.maxElapsedMs}): ${describeError(last)}; uncommitted changes will be consumed again at the next start`, {}, last);
+      }
+      await this.serveGroup(Math.min(backoffMs(attempt, this.outage.backoff), this.outage.maxElapsedMs - elapsed));
+      if (this.stopping) return;
+      try {
+        await this.recover();
+        return;
+      } catch (e) {
+        if (!isOutage(e)) throw e;
+        last = e;
+        this.metrics?.commitFailures.inc({ reason: e instanceof FloeError ? e.code : 'unknown' });
+        if (Date.now() - this.lastOutageLogMs >= OUTAGE_LOG_INTERVAL_MS) {
+          this.lastOutageLogMs = Date.now();
+          this.log.warn('outage continues', { error: describeError(e), elapsedMs: Date.now() - (this.outageSince ?? now), budgetMs: this.outage.maxElapsedMs });
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits `ms` while calling consume, so the member stays in its group (librdkafka's max.poll.interval.ms) and
+   * rebalance callbacks run. Partitions stay paused; records of partitions assigned meanwhile are not applied,
+   * only remembered as where to seek back to.
+   */
+  private async serveGroup(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    for (let left = ms; left > 0 && !this.stopping; left = until - Date.now()) {
+      this.lastLoopMs = Date.now();
+      const batch = await this.source.consume(this.cfg.consumeBatchMax, Math.min(left, this.cfg.consumeTimeoutMs));
+      for (const m of batch) {
+        const k = `${m.topic}/${m.partition}`;
+        if (!this.uncommittedFrom.has(k) && this.source.isAssigned(m)) this.uncommittedFrom.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
+      }
+      if (batch.length > 0) this.source.pauseAll();
+    }
+  }
+
+  /**
+   * Rewinds to the last commit: decides the failed cycle's commits by snapshot id, drops every window, reloads
+   * the tables (stored offsets, index rebuilds after other writers), seeks the partitions back to the first
+   * offset not committed to the group, and resumes. Throws (an outage error) if a service is still away.
+   */
+  private async recover(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+    this.chains.clear();
+    this.inFlight.clear();
+    this.failure = null;
+    if (this.sealedPending) {
+      // Commits whose answer was lost may have landed: the table says, by snapshot id.
+      const outcomes: { name: string; landed: boolean }[] = [];
+      for (const f of this.unresolved) outcomes.push({ name: f.table, landed: await this.committer.resolve(f.table, f.snapshotIds) });
+      await this.workers.confirm(outcomes);
+      await this.workers.abandonSeals(); // whatever was sealed and not committed
+      const landed = outcomes.filter((o) => o.landed).map((o) => o.name);
+      if (landed.length > 0) this.log.info('outage: commits whose outcome was unknown had landed', { tables: landed });
+      this.unresolved = [];
+      this.sealedPending = false;
+    }
+    const drops = this.pendingDrops;
+    this.pendingDrops = [];
+    await Promise.all(drops);
+    const { stored, rebuild } = await this.committer.refreshAll();
+    this.refreshNeeded = false;
+    await this.workers.refresh(stored);
+    if (rebuild.length > 0) await this.workers.update(rebuild);
+    await this.deadLetter.reset();
+    const rewind = [...this.uncommittedFrom.values()].filter((p) => this.source.isAssigned(p));
+    await this.workers.drop([...new Set([...this.uncommittedFrom.keys(), ...this.positions.keys()])]);
+    await this.source.seek(rewind);
+    this.uncommittedFrom.clear();
+    this.positions.clear();
+    this.bufferedBytes.clear();
+    this.consumedSinceCommit = 0;
+    this.lastCommitMs = Date.now();
+    this.source.resumeAll();
+    this.log.info('outage: rewound to the last commit; consuming again', { partitions: rewind.length, outageMs: this.outageMs() });
+    if (rewind.length === 0) this.endOutage();
+  }
+
+  private endOutage(): void {
+    if (this.outageSince === null) return;
+    this.log.info('outage over', { outageMs: Date.now() - this.outageSince });
+    this.outageSince = null;
   }
 
   /** Saves the tables' key indexes as of the last commit, so the next start loads them instead of reading key columns. */
@@ -233,6 +411,7 @@ export class Pipeline implements Probe {
       const prev = this.positions.get(tpKey);
       assert(prev === undefined || runFirst >= prev.offset, 'offsets must not go backwards within an assignment', { partition: tpKey, offset: runFirst, previous: prev?.offset });
       this.positions.set(tpKey, { topic: runTopic, partition: runPartition, offset: runLast + 1 });
+      if (!this.uncommittedFrom.has(tpKey)) this.uncommittedFrom.set(tpKey, { topic: runTopic, partition: runPartition, offset: runFirst });
     };
     for (const m of batch) {
       if (m.topic !== runTopic || m.partition !== runPartition) {
@@ -284,8 +463,12 @@ export class Pipeline implements Probe {
   }
 
   private async applyOn(w: number, messages: readonly SourceMessage[]): Promise<void> {
-    let rest = messages;
+    const assigned = (t: TopicPartition): boolean => this.source.isAssigned(t);
+    // A partition revoked since this batch was dispatched (or while it waited below for the registry or the
+    // catalog) must not reach the windows: its new owner consumes it, and the revoke already dropped its changes.
+    let rest = assignedOnly(messages, assigned);
     for (;;) {
+      if (rest.length === 0) return;
       const res = await this.workers.apply(w, rest);
       this.stats.applied += res.applied;
       this.stats.skippedReplayed += res.skippedReplayed;
@@ -304,7 +487,7 @@ export class Pipeline implements Probe {
         } else {
           try {
             await this.workers.registerSchema(w, res.needSchema, await this.registry.schema(res.needSchema));
-            rest = rest.slice(res.done);
+            rest = assignedOnly(rest.slice(res.done), assigned);
           } catch (e) {
             if (!(e instanceof FloeError) || e.code !== 'record_invalid') throw e;
             this.reject(blocked, describeError(e));
@@ -320,7 +503,7 @@ export class Pipeline implements Probe {
         const opened = await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
         // The key index: loaded from the file a graceful stop saved, or built by reading the key columns.
         this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms });
-        rest = rest.slice(res.done);
+        rest = assignedOnly(rest.slice(res.done), assigned);
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;
         // The table cannot be opened from this record (e.g. auto-create off, unusable key): dead-letter it.
@@ -338,51 +521,73 @@ export class Pipeline implements Probe {
     this.log.warn('record dead-lettered', { topic: m.topic, partition: m.partition, offset: m.offset, reason });
   }
 
-  /** Seals and commits tables, then flushes dead letters, then commits the group offsets. */
+  /**
+   * Seals the windows, makes their dead letters durable, commits the tables (one snapshot each, with the offsets
+   * they cover), then commits the group offsets. Dead letters go first: a table's stored offsets make a restart
+   * skip the records below them, dead-lettered ones included, so those must be in the dead-letter topic before.
+   * A table whose commit fails does not stop the others; the cycle then fails as a whole and the pipeline rewinds.
+   */
   async commitCycle(): Promise<void> {
     const t0 = Date.now();
     this.source.pauseAll();
+    let ok = false;
     try {
       await this.drain();
       await this.settleRebalance();
       const tSeal = Date.now();
+      this.sealedPending = true;
       const sealed = await this.workers.seal();
       this.metrics?.flushSeconds.observe((Date.now() - tSeal) / 1000);
-      const { reports, layouts } = await this.committer.commit(sealed);
-      this.metrics?.recordCommit(sealed, reports);
-      await this.workers.update(layouts);
       await this.deadLetter.flush();
+      const { reports, layouts, failed } = await this.committer.commit(sealed);
+      this.metrics?.recordCommit(sealed.filter((s) => !failed.some((f) => f.table === s.name)), reports);
+      await this.workers.confirm(reports.map((r) => ({ name: r.table, landed: true })));
+      if (failed.length > 0) {
+        this.unresolved = failed;
+        for (const f of failed) this.log.warn('table commit failed', { table: f.table, error: describeError(f.error) });
+        throw failedCycle(failed);
+      }
+      this.sealedPending = false;
+      await this.workers.update(layouts);
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
-      this.source.commit(offsets);
+      await this.source.commit(offsets);
+      for (const o of offsets) this.uncommittedFrom.delete(`${o.topic}/${o.partition}`);
       this.stats.commits++;
       this.stats.lastCommit = reports;
       this.consumedSinceCommit = 0;
       this.bufferedBytes.clear();
       this.metrics?.commitCycles.inc();
       this.metrics?.cycleSeconds.observe((Date.now() - t0) / 1000);
-      for (const r of reports) {
-        if (r.repairedRows !== undefined) {
-          // An invariant breach found and fixed: say which keys, so the writer that caused it can be found.
-          const examples = sealed.filter((s) => s.name === r.table).flatMap((s) => s.repairExamples ?? []);
-          this.log.warn('duplicate keys repaired: each key kept its newest row, the others were deleted by position', { table: r.table, snapshot: r.snapshotId, keys: r.repairedKeys, rowsDeleted: r.repairedRows, examples });
-        }
-        if (r.fellBackToEquality === true) this.log.warn('compactions kept rewriting the files this commit deleted from: deleted those keys by equality instead', { table: r.table, snapshot: r.snapshotId });
-      }
-      if (reports.length > 0) {
-        this.log.info('committed', {
-          ms: Date.now() - t0,
-          tables: reports.map((r) => ({
-            table: r.table, snapshot: r.snapshotId, rows: r.rows, deletes: r.deletedKeys, files: r.dataFiles + r.deleteFiles, bytes: r.bytes, attempts: r.attempts,
-            // A compaction rewrote files this commit's position deletes pointed into (see README, merge-on-write).
-            ...(r.repositioned !== undefined ? { repositioned: r.repositioned } : {}),
-            ...(r.fellBackToEquality === true ? { fellBackToEquality: true } : {}),
-          })),
-          offsets: offsets.length,
-        });
-      }
+      this.endOutage();
+      this.logCommitted(reports, sealed, offsets.length, Date.now() - t0);
+      ok = true;
     } finally {
       this.lastCommitMs = Date.now();
-      this.source.resumeAll();
+      // A failed cycle leaves the partitions paused: the pipeline rewinds before it consumes again.
+      if (ok) this.source.resumeAll();
+    }
+  }
+
+  private logCommitted(reports: readonly TableCommitReport[], sealed: readonly SealedTableLike[], offsets: number, ms: number): void {
+    for (const r of reports) {
+      if (r.repairedRows !== undefined) {
+        // An invariant breach found and fixed: say which keys, so the writer that caused it can be found.
+        const examples = sealed.filter((s) => s.name === r.table).flatMap((s) => s.repairExamples ?? []);
+        this.log.warn('duplicate keys repaired: each key kept its newest row, the others were deleted by position', { table: r.table, snapshot: r.snapshotId, keys: r.repairedKeys, rowsDeleted: r.repairedRows, examples });
+      }
+      if (r.fellBackToEquality === true) this.log.warn('compactions kept rewriting the files this commit deleted from: deleted those keys by equality instead', { table: r.table, snapshot: r.snapshotId });
+    }
+    if (reports.length > 0) {
+      this.log.info('committed', {
+        ms,
+        tables: reports.map((r) => ({
+          table: r.table, snapshot: r.snapshotId, rows: r.rows, deletes: r.deletedKeys, files: r.dataFiles + r.deleteFiles, bytes: r.bytes, attempts: r.attempts,
+          // A compaction rewrote files this commit's position deletes pointed into (see README, merge-on-write).
+          ...(r.repositioned !== undefined ? { repositioned: r.repositioned } : {}),
+          ...(r.fellBackToEquality === true ? { fellBackToEquality: true } : {}),
+        })),
+        offsets,
+      });
     }
   }
 
@@ -391,4 +596,18 @@ export class Pipeline implements Probe {
     await this.deadLetter.close();
     await this.source.disconnect();
   }
+}
+
+type SealedTableLike = { readonly name: string; readonly repairExamples?: readonly string[] };
+
+/**
+ * The error of a cycle in which some table commits failed: every failed table and its error, classified by the
+ * worst of them (an outage only if every failure is one; anything else ends the process).
+ */
+function failedCycle(failed: readonly FailedCommit[]): FloeError {
+  const fatal = failed.find((f) => !isOutage(f.error));
+  const lead = (fatal ?? failed[0]) as FailedCommit;
+  const code = lead.error instanceof FloeError ? lead.error.code : 'assertion_failed';
+  const text = failed.map((f) => `${f.table}: ${describeError(f.error)}`).join('; ');
+  return new FloeError(code, `${failed.length} table commit(s) failed: ${text}`, { tables: failed.map((f) => f.table) }, lead.error);
 }

@@ -7,12 +7,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { assert } from '../errors.js';
+import { FloeError, assert } from '../errors.js';
+import type { FileIO } from '../io/file-io.js';
 import type { OffsetMap } from '../commit/offsets.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { packBatch } from './wire.js';
 import { WorkerCore, type ApplyResult, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
-import type { Task } from './thread.js';
+import type { Task, TaskResult } from './thread.js';
 
 export interface Workers {
   readonly count: number;
@@ -24,9 +25,18 @@ export interface Workers {
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void>;
   drop(tpKeys: readonly string[]): Promise<void>;
   seal(): Promise<SealedTable[]>;
+  /** The outcome of each sealed table's commit: landed (its index changes apply) or not (the records come again). */
+  confirm(outcomes: readonly SealOutcome[]): Promise<void>;
+  /** A commit cycle failed before its commits: no sealed window landed. */
+  abandonSeals(): Promise<void>;
   /** Saves the key indexes of these tables as of these snapshots (graceful shutdown). */
   saveIndexes(items: readonly IndexSaveItem[]): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface SealOutcome {
+  readonly name: string;
+  readonly landed: boolean;
 }
 
 export interface IndexSaveItem {
@@ -53,8 +63,9 @@ export function defaultWorkerCount(cores = availableParallelism()): number {
 export class InProcessWorkers implements Workers {
   readonly count = 1;
   readonly core: WorkerCore;
-  constructor(init: WorkerInit) {
-    this.core = new WorkerCore(init);
+  /** `fileIO`: where table files go instead of the FileIO the table's properties name (in-process only: tests). */
+  constructor(init: WorkerInit, opts: { readonly fileIO?: (props: Readonly<Record<string, string>>) => FileIO } = {}) {
+    this.core = new WorkerCore(init, opts.fileIO);
   }
   async apply(_w: number, messages: readonly SourceMessage[]): Promise<ApplyResult> {
     return this.core.apply(messages);
@@ -79,6 +90,12 @@ export class InProcessWorkers implements Workers {
   }
   seal(): Promise<SealedTable[]> {
     return this.core.seal();
+  }
+  async confirm(outcomes: readonly SealOutcome[]): Promise<void> {
+    this.core.confirm(outcomes);
+  }
+  async abandonSeals(): Promise<void> {
+    this.core.abandonSeals();
   }
   async close(): Promise<void> {
     // Nothing to release.
@@ -118,10 +135,13 @@ export class ThreadWorkers implements Workers {
     );
   }
 
-  private run<T>(w: number, task: Task, transfer?: ArrayBuffer[]): Promise<T> {
+  private async run<T>(w: number, task: Task, transfer?: ArrayBuffer[]): Promise<T> {
     const pool = this.pools[w];
     assert(pool !== undefined, 'no such worker', { w });
-    return pool.run(task, transfer !== undefined ? { transferList: transfer } : {}) as Promise<T>;
+    const r = (await pool.run(task, transfer !== undefined ? { transferList: transfer } : {})) as TaskResult;
+    // A FloeError crosses the thread as data (structured clone keeps an Error's message, not its code).
+    if (!r.ok) throw new FloeError(r.error.code, r.error.message, r.error.details);
+    return r.value as T;
   }
 
   apply(w: number, messages: readonly SourceMessage[]): Promise<ApplyResult> {
@@ -155,8 +175,22 @@ export class ThreadWorkers implements Workers {
   }
 
   async seal(): Promise<SealedTable[]> {
-    const parts = await Promise.all(this.pools.map((_p, w) => this.run<SealedTable[]>(w, { kind: 'seal' })));
-    return parts.flat();
+    // Every worker seals; if one fails, the others' sealed windows did not land either.
+    const parts = await Promise.allSettled(this.pools.map((_p, w) => this.run<SealedTable[]>(w, { kind: 'seal' })));
+    const failed = parts.find((p) => p.status === 'rejected');
+    if (failed !== undefined) {
+      await this.abandonSeals();
+      throw failed.reason;
+    }
+    return parts.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
+  }
+
+  async confirm(outcomes: readonly SealOutcome[]): Promise<void> {
+    await Promise.all(this.pools.map((_p, w) => this.run(w, { kind: 'confirm', outcomes: [...outcomes] })));
+  }
+
+  async abandonSeals(): Promise<void> {
+    await Promise.all(this.pools.map((_p, w) => this.run(w, { kind: 'abandon' })));
   }
 
   /** Saves only tables one worker holds: several workers' indexes are each exact only for their own keys. */

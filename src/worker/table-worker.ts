@@ -4,7 +4,7 @@
  * seals a window into Parquet data files plus equality delete files.
  * One TableWorker serves the tables routed to it; it does no catalog I/O (the committer opens tables).
  */
-import { FloeError } from '../errors.js';
+import { FloeError, assert } from '../errors.js';
 import { decimalText, type ColumnMapping } from '../decode/connect-schema.js';
 import type { Change, TableShape } from '../decode/debezium.js';
 import type { DataFile } from '../iceberg/data-file.js';
@@ -70,6 +70,20 @@ export interface SealedWindow {
   readonly repairedRows: number;
   /** The duplicates as text, a few of them, for the log line of the commit that repairs them. */
   readonly repairExamples: string[];
+}
+
+/** What a sealed window changes in the key index once its commit lands (see TableState.confirm). */
+interface PendingSeal {
+  /** A truncate: the index starts over. */
+  readonly clear: boolean;
+  /** Keys whose old row this window deletes. */
+  readonly deletes: readonly Values[];
+  /** Rows this window writes: key, file, position. */
+  readonly sets: readonly (readonly [Values, IndexedFile, number])[];
+  /** The index would exceed its budget: the table deletes by equality from the next window on. */
+  readonly overflow: boolean;
+  /** The duplicate-key repair this window carries: pending again if its commit does not land. */
+  readonly repair: PendingRepair | null;
 }
 
 /** Rows an index build found beyond one per key, deleted by the next window (see index-build.ts). */
@@ -148,6 +162,12 @@ export class TableState {
   private index: PkIndex | null = null;
   /** Rows to delete so every key has one live row, found when `index` was built; deleted by the next seal. */
   private repair: PendingRepair | null = null;
+  /**
+   * The index changes of the window sealed last, applied only once its commit has landed (`confirm`): the index
+   * always describes a snapshot that exists, never a commit that may still fail (an outage, a crash point, a
+   * fence). Null when no sealed window waits for its outcome.
+   */
+  private pendingSeal: PendingSeal | null = null;
 
   constructor(layout: TableLayout) {
     this.layout = layout;
@@ -385,6 +405,7 @@ export class TableState {
    * one, every key touched gets an equality delete.
    */
   async seal(where: Pick<WriterSettings, 'io' | 'dataLocation'>): Promise<SealedWindow> {
+    assert(this.pendingSeal === null, 'a sealed window is confirmed (landed or not) before the next seal', {});
     const taken = this.buffer.take();
     const truncated = taken.truncated;
     const schema = this.schema;
@@ -393,7 +414,6 @@ export class TableState {
     const settings: WriterSettings = { ...where, codec, targetFileSizeBytes, sortOrderId: sortOrder.orderId };
     const data = new DataWriter(settings, schema, spec);
     const index = this.index;
-    if (truncated && index !== null) index.clear(); // every earlier file is removed by this commit
     const eq = index === null ? new EqualityDeleteWriter(settings, schema, deleteSpec, keyIds) : null;
     const positionWriters = new Map<number, PositionDeleteWriter>();
     const asVectors = this.layout.deleteMode === 'dv';
@@ -405,8 +425,11 @@ export class TableState {
     const width = schema.fields.length;
     let rows = 0;
     let deletedKeys = 0;
-    let overflow: FloeError | null = null;
     let lastFile: IndexedFile | null = null;
+    /** The index changes, applied when the commit lands. A truncate removes every earlier file: no lookups. */
+    const deletes: Values[] = [];
+    const sets: [Values, IndexedFile, number][] = [];
+    let sizeAfter = truncated ? 0 : (index?.size ?? 0);
     /** Deletes the row at (file, pos): a position delete, or a position of the file's deletion vector. */
     const deleteAt = (file: IndexedFile, pos: number): void => {
       targets.add(file.path);
@@ -426,7 +449,6 @@ export class TableState {
       w.delete(file.path, BigInt(pos), file.partition);
     };
     const repair = truncated || index === null ? null : this.repair;
-    this.repair = null;
     const repairedKeys = new Map<string, Values>();
     for (const r of repair?.repairs ?? []) {
       deleteAt(r.file, r.pos);
@@ -438,7 +460,8 @@ export class TableState {
         if (at !== undefined) {
           deleteAt(at.file, at.pos);
           positionDeletedKeys.push(slot.key);
-          index.delete(slot.key);
+          deletes.push(slot.key);
+          sizeAfter--;
         }
       } else if (!truncated && eq !== null) {
         let partition: (IcebergValue | null)[] = [];
@@ -458,28 +481,56 @@ export class TableState {
       const row = slot.row.length === width ? slot.row : [...slot.row, ...new Array<null>(width - slot.row.length).fill(null)];
       const pos = data.write(row);
       rows++;
-      if (index !== null && overflow === null) {
+      if (index !== null) {
         const w = data.last as NonNullable<typeof data.last>;
         if (lastFile === null || lastFile.path !== w.lastPath) lastFile = { path: w.lastPath, specId: spec.specId, partition: w.partition };
-        try {
-          index.set(slot.key, lastFile, pos);
-        } catch (e) {
-          if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
-          overflow = e; // keep sealing; from the next window this table writes equality deletes
-        }
+        sets.push([slot.key, lastFile, pos]);
+        sizeAfter++;
       }
     }
+    // Over budget after this window: keep sealing; from the next window this table writes equality deletes.
+    const overflow = index !== null && sizeAfter > index.keysMax ? `primary-key index holds ${index.keysMax} keys (its budget); this window would make it ${sizeAfter}` : null;
     const [dataFiles, deleteFiles, positionFiles] = await Promise.all([
       data.close(),
       eq === null ? Promise.resolve([]) : eq.close(),
       Promise.all([...positionWriters.values()].map((w) => w.close())).then((x) => x.flat()),
     ]);
-    if (overflow !== null) this.index = null;
+    this.pendingSeal = { clear: truncated, deletes, sets: overflow === null ? sets : [], overflow: overflow !== null, repair };
+    this.repair = null;
     const deletedPositions: [string, Float64Array][] = [...vectorPositions].map(([path, list]) => [path, normalizePositions(list)]);
     return {
       dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys,
-      indexOverflow: overflow?.message ?? null, deletedPositions,
+      indexOverflow: overflow, deletedPositions,
       repairedKeys: [...repairedKeys.values()], repairedRows: repair?.repairs.length ?? 0, repairExamples: [...(repair?.examples ?? [])],
     };
+  }
+
+  /**
+   * The outcome of the commit of the window sealed last: landed, its changes enter the key index; not landed
+   * (the commit failed and the records will be consumed again), the index stays as it was and a duplicate-key
+   * repair the window carried waits for the next one.
+   */
+  confirm(landed: boolean): void {
+    const p = this.pendingSeal;
+    if (p === null) return;
+    this.pendingSeal = null;
+    if (!landed) {
+      this.repair ??= p.repair;
+      return;
+    }
+    const index = this.index;
+    if (index === null) return;
+    if (p.overflow) {
+      this.index = null;
+      return;
+    }
+    if (p.clear) index.clear();
+    for (const k of p.deletes) index.delete(k);
+    for (const [k, f, pos] of p.sets) index.set(k, f, pos);
+  }
+
+  /** A sealed window waits for its commit's outcome. */
+  get sealPending(): boolean {
+    return this.pendingSeal !== null;
   }
 }

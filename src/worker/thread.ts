@@ -2,7 +2,8 @@
 import { workerData } from 'piscina';
 import type { OffsetMap } from '../commit/offsets.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
-import type { IndexSaveItem } from './pool.js';
+import { FloeError, type FloeErrorCode } from '../errors.js';
+import type { IndexSaveItem, SealOutcome } from './pool.js';
 import { unpackBatch, type PackedBatch } from './wire.js';
 import { WorkerCore, type ApplyResult, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 
@@ -13,13 +14,29 @@ export type Task =
   | { readonly kind: 'drop'; readonly tpKeys: string[] }
   | { readonly kind: 'schema'; readonly id: number; readonly text: string }
   | { readonly kind: 'saveIndex'; readonly item: IndexSaveItem }
-  | { readonly kind: 'seal' };
+  | { readonly kind: 'seal' }
+  | { readonly kind: 'confirm'; readonly outcomes: SealOutcome[] }
+  | { readonly kind: 'abandon' };
+
+/** A task's answer: its value, or the FloeError it threw as data (its code and retry class must survive the thread). */
+export type TaskResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: { readonly code: FloeErrorCode; readonly message: string; readonly details: Record<string, unknown> } };
 
 quietNodeVersionNotice();
 
 let core: WorkerCore | null = null;
 
-export default async function run(task: Task): Promise<ApplyResult | SealedTable[] | OpenedTable | null> {
+export default async function run(task: Task): Promise<TaskResult> {
+  try {
+    return { ok: true, value: await perform(task) };
+  } catch (e) {
+    if (!(e instanceof FloeError)) throw e;
+    return { ok: false, error: { code: e.code, message: e.message, details: { ...e.details } } };
+  }
+}
+
+async function perform(task: Task): Promise<ApplyResult | SealedTable[] | OpenedTable | null> {
   core ??= new WorkerCore(workerData as WorkerInit);
   switch (task.kind) {
     case 'apply':
@@ -40,5 +57,11 @@ export default async function run(task: Task): Promise<ApplyResult | SealedTable
       return null;
     case 'seal':
       return core.seal();
+    case 'confirm':
+      core.confirm(task.outcomes);
+      return null;
+    case 'abandon':
+      core.abandonSeals();
+      return null;
   }
 }

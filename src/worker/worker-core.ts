@@ -16,6 +16,7 @@ import { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { typeToJson, type TypeJson } from '../iceberg/types.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
+import type { FileIO } from '../io/file-io.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
 import type { DeleteMode, DuplicateKeyPolicy, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
@@ -158,9 +159,16 @@ export class WorkerCore {
   private readonly router: Router;
   private readonly tables = new Map<string, WorkerTable>();
 
-  constructor(private readonly init: WorkerInit) {
+  /** Where table files are read and written: from the table's properties, or a FileIO given in-process (tests). */
+  private readonly io: (props: Readonly<Record<string, string>>) => FileIO;
+
+  constructor(
+    private readonly init: WorkerInit,
+    io?: (props: Readonly<Record<string, string>>) => FileIO,
+  ) {
     this.decoder = new DebeziumDecoder(init.decoder);
     this.router = new Router(init.route);
+    this.io = io ?? ((props) => fileIOFromProperties(props, init.s3));
   }
 
   get bufferedBytes(): number {
@@ -198,7 +206,7 @@ export class WorkerCore {
    * others by position; under `fail` the table stops here with an error naming it and a key.
    */
   private async buildIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<{ index: PkIndex; repair: PendingRepair | null }> {
-    const io = fileIOFromProperties(layout.ioProps, this.init.s3);
+    const io = this.io(layout.ioProps);
     const schema = Schema.fromJSON(layout.schema);
     const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
     const built = await buildKeyIndex({ identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io }, keyFields, { ...(this.init.indexKeysMax !== undefined ? { keysMax: this.init.indexKeysMax } : {}) });
@@ -225,7 +233,7 @@ export class WorkerCore {
     const current = metadata.currentSnapshotId;
     if (current === null || current === undefined) return null;
     const path = indexSnapshotPath(layout.location, String(current));
-    const io = fileIOFromProperties(layout.ioProps, this.init.s3);
+    const io = this.io(layout.ioProps);
     let bytes: Uint8Array;
     try {
       bytes = await io.read(path);
@@ -256,7 +264,7 @@ export class WorkerCore {
     const t = this.tables.get(name);
     const index = t?.state.pkIndex ?? null;
     if (t === undefined || index === null) return null;
-    const io = fileIOFromProperties(t.ioProps, this.init.s3);
+    const io = this.io(t.ioProps);
     const path = indexSnapshotPath(t.location, snapshotId);
     await io.write(path, indexToBytes(index, { tableUuid, snapshotId, keyIds: t.state.keyIds }));
     const previous = t.indexFile;
@@ -270,6 +278,7 @@ export class WorkerCore {
     const existing = this.tables.get(layout.name);
     if (existing !== undefined) {
       // After a commit: the table's layout changed (schema ids), its window is already empty.
+      assert(!existing.state.sealPending, 'a table\'s sealed window is confirmed before its layout changes', { table: layout.name });
       existing.state.setLayout(this.layoutOf(layout));
       if (layout.rebuildIndex === true && usesKeyIndex(layout.deleteMode) && layout.metadata !== undefined && existing.state.pkIndex !== null) {
         const built = await this.buildIndex(layout, tableMetadataFromJSON(layout.metadata));
@@ -396,14 +405,39 @@ export class WorkerCore {
     return { done: messages.length, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
   }
 
-  /** Seals every table with a window; the windows start over. */
+  /**
+   * Seals every table with a window; the windows start over. Each sealed table's index changes wait for
+   * `confirm`. If a seal fails (an upload), the windows are gone: every table sealed by this call is confirmed
+   * as not landed, and the caller must have the records consumed again (see Pipeline.recover).
+   */
   async seal(): Promise<SealedTable[]> {
+    const sealed: string[] = [];
+    try {
+      return await this.sealAll(sealed);
+    } catch (e) {
+      for (const name of sealed) this.tables.get(name)?.state.confirm(false);
+      throw e;
+    }
+  }
+
+  /** The outcome of each sealed table's commit (tables this worker did not seal are ignored). */
+  confirm(outcomes: readonly { readonly name: string; readonly landed: boolean }[]): void {
+    for (const o of outcomes) this.tables.get(o.name)?.state.confirm(o.landed);
+  }
+
+  /** Every sealed window waiting for its outcome did not land (a commit cycle failed before its commits). */
+  abandonSeals(): void {
+    for (const t of this.tables.values()) t.state.confirm(false);
+  }
+
+  private async sealAll(sealedNames: string[]): Promise<SealedTable[]> {
     const out: SealedTable[] = [];
     for (const t of this.tables.values()) {
       if (t.state.buffer.isEmpty && t.window.size === 0 && !t.state.repairPending) continue;
-      const io = fileIOFromProperties(t.ioProps, this.init.s3);
+      const io = this.io(t.ioProps);
       const evolved = t.state.pendingSchema;
       const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data` });
+      sealedNames.push(t.name);
       out.push({
         name: t.name,
         dataFiles: sealed.dataFiles,

@@ -15,7 +15,7 @@ import { scanTable } from '../../src/iceberg/scan.js';
 import { currentSchema, currentSnapshot, defaultSpec } from '../../src/iceberg/table-metadata.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
-import { changeMessages, cycle } from '../support/window-cycle.js';
+import { changeMessages, commitSealed, cycle } from '../support/window-cycle.js';
 import { DataWriter } from '../../src/writer/partitioned-writer.js';
 
 const TOPIC = 'cdc.shop.t';
@@ -132,8 +132,7 @@ describe('deletion vectors (v3): committer + worker with the key index', () => {
     const w = new DataWriter({ io: t0.io, dataLocation: `${t0.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t0.metadata));
     for (const r of rows) w.write(schema.fields.map((f) => r[f.name] ?? null));
     await new Transaction(catalog, t0).truncateAll().addDataFiles(await w.close()).setOperation('replace').commit();
-    const { reports, layouts } = await committer.commit(sealed);
-    await workers.update(layouts);
+    const { reports } = await commitSealed(committer, workers, sealed);
     assert.equal(reports[0]!.repositioned, 1);
     const t = await catalog.loadTable(ID);
     assert.deepEqual(await state(t), ['1=b1', '2=c2', '4=a4']);

@@ -15,7 +15,7 @@ import type { IcebergValue } from '../../src/iceberg/values.js';
 import { currentSchema, defaultSpec } from '../../src/iceberg/table-metadata.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
-import { changeMessages, cycle } from '../support/window-cycle.js';
+import { changeMessages, commitSealed, cycle } from '../support/window-cycle.js';
 import { DataWriter } from '../../src/writer/partitioned-writer.js';
 
 const TOPIC = 'cdc.shop.t';
@@ -93,8 +93,7 @@ describe('merge-on-write: committer + worker with the key index', () => {
     const sealed = await workers.seal();
     assert.ok(sealed[0]!.targetDataFiles.length >= 1);
     await compact(catalog);
-    const { reports, layouts } = await committer.commit(sealed);
-    await workers.update(layouts);
+    const { reports } = await commitSealed(committer, workers, sealed);
     const t2 = await catalog.loadTable({ namespace: ['shop'], name: 't' });
     if (racing === 'repositions') {
       assert.equal(reports[0]!.repositioned, 1);
@@ -186,7 +185,7 @@ describe('merge-on-write: committer + worker with the key index', () => {
     }
     const sealed = await w2.seal();
     await compactKeepingDuplicates(catalog);
-    const { reports } = await c2.commit(sealed);
+    const { reports } = await commitSealed(c2, w2, sealed);
     assert.equal(reports[0]!.repositioned, 1);
     assert.equal(reports[0]!.repairedRows, 3);
     assert.deepEqual(await state(await catalog.loadTable({ namespace: ['shop'], name: 't' })), ['1=dup2', '2=b2', '3=dup1']);

@@ -41,7 +41,7 @@ describe('validateConfig', () => {
       decode: { idColumns: [], timeAs: 'time', outOfRange: 'dead-letter' },
       route: { pattern: '{db}.{table}', include: [], exclude: [] },
       tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position', onDuplicateKeys: 'repair' }, overrides: {} },
-      commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin', deletionVectorsPerFileMax: 1 },
+      commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin', deletionVectorsPerFileMax: 1, retry: { maxElapsedMs: 900_000, backoffBaseMs: 1_000, backoffMaxMs: 30_000 } },
       consume: { batchMax: 10_000, timeoutMs: 200 },
       workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
       shutdown: { timeoutMs: 60_000 },
@@ -79,7 +79,7 @@ describe('validateConfig', () => {
         'analytics.shop_items': { partitionBy: [] },
       },
     });
-    assert.deepEqual(cfg.commit, { intervalMs: 30_000, bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, codec: 'snappy', tableCommitsInFlightMax: 2, deletionVectorFiles: 'metadata/*.stats', deletionVectorsPerFileMax: 1 });
+    assert.deepEqual(cfg.commit, { intervalMs: 30_000, bufferBytesMax: 256 * 1024 * 1024, targetFileSizeBytes: 128 * 1024 * 1024, codec: 'snappy', tableCommitsInFlightMax: 2, deletionVectorFiles: 'metadata/*.stats', deletionVectorsPerFileMax: 1, retry: { maxElapsedMs: 900_000, backoffBaseMs: 1_000, backoffMaxMs: 30_000 } });
     assert.deepEqual(cfg.consume, { batchMax: 500, timeoutMs: 50 });
     assert.deepEqual(cfg.workers, { count: 2, queueMax: 8, heapMb: 1024 });
     assert.deepEqual(cfg.shutdown, { timeoutMs: 120_000 });

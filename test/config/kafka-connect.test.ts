@@ -66,7 +66,7 @@ function expected(groupId: string): FloeConfig {
     decode: { idColumns: ['id'], timeAs: 'time', outOfRange: 'dead-letter' },
     route: { pattern: '{db}.{table}', include: [], exclude: [] },
     tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position', onDuplicateKeys: 'repair' }, overrides: {} },
-    commit: { intervalMs: 600_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin', deletionVectorsPerFileMax: 1 },
+    commit: { intervalMs: 600_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin', deletionVectorsPerFileMax: 1, retry: { maxElapsedMs: 900_000, backoffBaseMs: 1_000, backoffMaxMs: 30_000 } },
     consume: { batchMax: 10_000, timeoutMs: 200 },
     workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
     // the shutdown must fit a final commit: one interval plus a minute

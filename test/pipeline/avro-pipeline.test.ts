@@ -29,8 +29,11 @@ class ArraySource implements Source {
     if (out.length === 0) await new Promise((r) => setTimeout(r, 5));
     return out;
   }
-  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void {
+  async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
     this.committed = [...offsets];
+  }
+  async seek(): Promise<void> {
+    throw new Error('no rewind expected in this test');
   }
   isAssigned(_t: TopicPartition): boolean {
     return true;
@@ -93,7 +96,7 @@ describe('pipeline with Avro records', () => {
     const committer = new Committer(catalog, { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 2, tableDefaults: {}, tables: {} });
     const workers = new InProcessWorkers({ decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} });
     const dead: { offset: number; reason: string }[] = [];
-    const dlq: DeadLetterSink = { send: (m, reason) => dead.push({ offset: m.offset, reason }), flush: async () => {}, close: async () => {}, sent: 0 };
+    const dlq: DeadLetterSink = { send: (m, reason) => dead.push({ offset: m.offset, reason }), flush: async () => {}, reset: async () => {}, close: async () => {}, sent: 0 };
     const source = new ArraySource(messages);
     const p = new Pipeline(source, workers, committer, dlq, { commitIntervalMs: 50, bufferBytesMax: 1 << 30, consumeBatchMax: 37, consumeTimeoutMs: 5, inFlightMax: 2 }, silentLogger, new SchemaRegistryClient({ url }));
     fetches = 0;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Committer } from '../../src/commit/committer.js';
 import type { SourceMessage } from '../../src/kafka/source.js';
 import type { InProcessWorkers } from '../../src/worker/pool.js';
+import type { SealedTable } from '../../src/worker/worker-core.js';
 
 /** A message factory with its own offsets: `msg('u', 2, 'b2')` is an update of key 2 to v = 'b2'. */
 export function changeMessages(topic: string): (op: 'c' | 'u' | 'd', id: number, v: string | null) => SourceMessage {
@@ -28,7 +29,18 @@ export async function cycle(committer: Committer, workers: InProcessWorkers, mes
     rest = rest.slice(res.done);
   }
   const sealed = await workers.seal();
-  const { reports, layouts } = await committer.commit(sealed);
-  await workers.update(layouts);
+  const { reports } = await commitSealed(committer, workers, sealed);
   return { sealed, report: reports[0]! };
+}
+
+/**
+ * Commits sealed windows as the pipeline's cycle does: the tables' commits, each sealed table's outcome to the
+ * workers (its index changes apply only if it landed), then the new layouts. Throws the first table's error.
+ */
+export async function commitSealed(committer: Committer, workers: InProcessWorkers, sealed: SealedTable[]) {
+  const { reports, layouts, failed } = await committer.commit(sealed);
+  await workers.confirm([...reports.map((r) => ({ name: r.table, landed: true })), ...failed.map((f) => ({ name: f.table, landed: false }))]);
+  if (failed.length > 0) throw failed[0]!.error;
+  await workers.update(layouts);
+  return { reports, layouts };
 }

@@ -32,6 +32,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 const settings = (): WriterSettings => ({ io, dataLocation: `file://${dir}/t${n++}/data`, codec: 'zstd', targetFileSizeBytes: 64 * 1024 * 1024 });
+/** Seals a window and reports its commit as landed (the index takes the window's changes). */
+const sealLanded = async (st: TableState) => {
+  const sealed = await st.seal(settings());
+  st.confirm(true);
+  return sealed;
+};
 
 const F = {
   id: { type: 'int64', optional: false, field: 'id' },
@@ -106,7 +112,7 @@ describe('TableState', () => {
     assert.equal(st.buffer.size, 4);
     assert.equal(st.pendingSchema, null);
 
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     assert.equal(sealed.truncated, false);
     assert.equal(sealed.rows, 2);
     assert.equal(sealed.deletedKeys, 2);
@@ -126,7 +132,7 @@ describe('TableState', () => {
     ]);
     // the window starts over
     assert.equal(st.buffer.isEmpty, true);
-    const empty = await st.seal(settings());
+    const empty = await sealLanded(st);
     assert.deepEqual([empty.dataFiles.length, empty.deleteFiles.length, empty.rows, empty.deletedKeys], [0, 0, 0, 0]);
   });
 
@@ -142,7 +148,7 @@ describe('TableState', () => {
     st.apply(change(items, 'u', [2, 7], { line_no: 2, order_id: 7, sku: 'B' }), 'items/0');
     st.apply(change(items, 'c', [1, 7], { line_no: 1, order_id: 7, sku: 'C' }), 'items/0');
     st.apply(change(items, 'd', [1, 8], null), 'items/0');
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.int, T.string]), [[7n, 1, 'C'], [7n, 2, 'B']]);
     assert.deepEqual(sealed.deleteFiles[0]!.equalityIds, [1, 2]);
     const deletes = await readAll(sealed.deleteFiles, [T.long, T.int]);
@@ -154,7 +160,7 @@ describe('TableState', () => {
     // a shape keyed by another column (e.g. a Kafka key on name): the table key "id" comes from the row
     const byName = shape([F.id, F.name, F.amount, F.region, F.updatedAt], ['name']);
     st.apply(change(byName, 'c', ['one'], row(11, 'one', null, 'eu')), 'p/0');
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     assert.deepEqual(await readAll(sealed.deleteFiles, [T.long]), [[11n]]);
     assert.throws(() => st.apply(change(byName, 'd', ['one'], null), 'p/0'), (e: unknown) => e instanceof FloeError && e.code === 'record_invalid' && e.message === 'key column "id" is null');
   });
@@ -164,7 +170,7 @@ describe('TableState', () => {
     st.apply(change(s, 'c', [1], row(1, 'gone', null, 'eu')), 'p/0');
     st.apply(change(s, 't', [], null), 'p/0');
     st.apply(change(s, 'c', [2], row(2, 'kept', null, 'eu')), 'p/0');
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     assert.equal(sealed.truncated, true);
     assert.equal(sealed.rows, 1);
     assert.deepEqual(sealed.deleteFiles, []);
@@ -221,7 +227,7 @@ describe('TableState', () => {
       ],
     });
     assert.equal(st.schema, evolved);
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     // the row applied before the column existed is padded with nulls
     assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.string, T.string, T.decimal(12, 2)]), [
       [1n, 'before', null, null],
@@ -243,7 +249,7 @@ describe('TableState', () => {
     st.apply(change(s, 'c', [2], row(2, 'b', null, 'us')), 'p/0');
     st.apply(change(s, 'u', [1], row(1, 'a moved', null, 'us')), 'p/0'); // the update moves the row to another partition
     st.apply(change(s, 'c', [3], row(3, 'c', null, 'eu')), 'p/0');
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     const byPartition = new Map(sealed.dataFiles.map((f) => [String(f.partition[0]), f]));
     assert.deepEqual([...byPartition.keys()].sort(), ['eu', 'us']);
     assert.equal(byPartition.get('eu')!.recordCount, 1n);
@@ -261,7 +267,7 @@ describe('TableState', () => {
     const st = new TableState({ ...defaults, schema, spec, deleteSpec: spec, keyIds: [1], lastColumnId: 5 });
     const ids = [1, 2, 3, 4, 5, 6, 7, 8];
     for (const id of ids) st.apply(change(s, id % 3 === 0 ? 'd' : 'c', [id], id % 3 === 0 ? null : row(id, `r${id}`, null, 'eu')), 'p/0');
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     const part = new Partitioner(schema, spec);
     const bucketOf = (id: number): number => part.partition([BigInt(id), null, null, null, null])[0] as number;
     const wantDeletes = new Map<number, number>();
@@ -311,7 +317,7 @@ describe('TableState', () => {
       const evolved = st.pendingSchema!;
       assert.deepEqual(evolved.fields.map((f) => [f.id, f.name, f.type]), [[1, 'id', T.long], [2, 'n', T.long], [3, 'f', T.double], [4, 'd', T.decimal(20, 2)], [5, 'req', T.string]]);
       assert.deepEqual(evolved.identifierFieldIds, [1]);
-      const sealed = await st.seal(settings());
+      const sealed = await sealLanded(st);
       assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.long, T.double, T.decimal(20, 2), T.string]), [
         [1n, 7n, 1.5, 31488n, 'a'],
         [2n, 1099511627776n, 0.1, 10000000000000000000n, 'b2'],
@@ -392,7 +398,7 @@ describe('TableState', () => {
     const st = new TableState({ ...unpartitioned(schema), sortOrder: order, codec: 'snappy' });
     for (const [id, region] of [[1, 'us'], [2, null], [3, 'eu'], [4, 'us'], [5, 'eu'], [6, null]] as const) st.apply(change(s, 'c', [id], { ...row(id, `r${id}`, null, 'x'), region }), 'p/0');
     st.apply(change(s, 'd', [7], null), 'p/0');
-    const sealed = await st.seal(settings());
+    const sealed = await sealLanded(st);
     assert.equal(sealed.dataFiles.length, 1);
     assert.equal(sealed.dataFiles[0]!.sortOrderId, 1);
     const rows = await readRows(sealed.dataFiles[0]!, ORDER_TYPES);
@@ -410,7 +416,7 @@ describe('TableState', () => {
       st.apply(change(s, 'c', [1], row(1, 'one', null, 'eu')), 'p/0');
       st.apply(change(s, 'c', [2], row(2, 'two', null, 'eu')), 'p/0');
       st.apply(change(s, 'c', [3], row(3, 'three', null, 'eu')), 'p/0');
-      const first = await st.seal(settings());
+      const first = await sealLanded(st);
       assert.deepEqual(first.deleteFiles, []); // nothing earlier to delete
       assert.deepEqual(first.targetDataFiles, []);
       assert.equal(index.size, 3);
@@ -423,7 +429,7 @@ describe('TableState', () => {
       st.apply(change(s, 'd', [3], null), 'p/0');
       st.apply(change(s, 'd', [99], null), 'p/0'); // never existed
       st.apply(change(s, 'c', [4], row(4, 'four', null, 'eu')), 'p/0');
-      const second = await st.seal(settings());
+      const second = await sealLanded(st);
       assert.deepEqual(second.targetDataFiles, [file1]);
       assert.equal(second.deleteFiles.length, 1);
       assert.equal(second.deleteFiles[0]!.content, DataFileContent.POSITION_DELETES);
@@ -438,13 +444,43 @@ describe('TableState', () => {
       const st = new TableState(unpartitioned(ordersSchema()));
       st.useIndex(new PkIndex(2));
       for (const id of [1, 2, 3]) st.apply(change(s, 'c', [id], row(id, `r${id}`, null, 'eu')), 'p/0');
-      const sealed = await st.seal(settings());
+      const sealed = await sealLanded(st);
       assert.match(sealed.indexOverflow ?? '', /holds 2 keys/);
       assert.equal(sealed.rows, 3);
       assert.equal(st.pkIndex, null);
       st.apply(change(s, 'd', [1], null), 'p/0');
-      const next = await st.seal(settings());
+      const next = await sealLanded(st);
       assert.equal(next.deleteFiles[0]!.content, DataFileContent.EQUALITY_DELETES);
+    });
+
+    it('the index changes only once the window\'s commit lands: a commit that did not land leaves it as it was', async () => {
+      const st = new TableState(unpartitioned(ordersSchema()));
+      const index = new PkIndex();
+      st.useIndex(index);
+      for (const id of [1, 2]) st.apply(change(s, 'c', [id], row(id, `r${id}`, null, 'eu')), 'p/0');
+      const first = await sealLanded(st);
+      const at1 = index.get([1n]);
+      st.apply(change(s, 'u', [1], row(1, 'r1 v2', null, 'eu')), 'p/0');
+      st.apply(change(s, 'd', [2], null), 'p/0');
+      st.apply(change(s, 'c', [3], row(3, 'r3', null, 'eu')), 'p/0');
+      const failed = await st.seal(settings());
+      assert.deepEqual(failed.targetDataFiles, [first.dataFiles[0]!.filePath]);
+      // Sealed, not yet committed: the index still describes the last landed snapshot.
+      assert.deepEqual(index.get([1n]), at1);
+      assert.notEqual(index.get([2n]), undefined);
+      assert.equal(index.get([3n]), undefined);
+      await assert.rejects(st.seal(settings()), /confirmed \(landed or not\) before the next seal/);
+      st.confirm(false);
+      assert.deepEqual(index.get([1n]), at1);
+      assert.equal(index.size, 2);
+      // The same changes consumed again, and this time the commit lands.
+      st.apply(change(s, 'u', [1], row(1, 'r1 v2', null, 'eu')), 'p/0');
+      st.apply(change(s, 'd', [2], null), 'p/0');
+      st.apply(change(s, 'c', [3], row(3, 'r3', null, 'eu')), 'p/0');
+      const landed = await sealLanded(st);
+      assert.equal(index.get([1n])!.file.path, landed.dataFiles[0]!.filePath);
+      assert.equal(index.get([2n]), undefined);
+      assert.equal(index.size, 2);
     });
 
     it('a truncate clears the index: earlier rows are gone with their files', async () => {
@@ -452,10 +488,10 @@ describe('TableState', () => {
       const index = new PkIndex();
       st.useIndex(index);
       st.apply(change(s, 'c', [1], row(1, 'a', null, 'eu')), 'p/0');
-      await st.seal(settings());
+      await sealLanded(st);
       st.apply(change(s, 't', [], null), 'p/0');
       st.apply(change(s, 'c', [2], row(2, 'b', null, 'eu')), 'p/0');
-      const sealed = await st.seal(settings());
+      const sealed = await sealLanded(st);
       assert.equal(sealed.truncated, true);
       assert.deepEqual(sealed.deleteFiles, []);
       assert.equal(index.size, 1);
