@@ -130,6 +130,8 @@ export class Pipeline implements Probe {
   private unresolved: FailedCommit[] = [];
   /** Tables sealed by the cycle in progress (their index changes wait for their commits' outcome). */
   private sealedPending = false;
+  /** A cycle failed and the pipeline has not rewound yet: windows and positions must not be committed. */
+  private rewindPending = false;
   /** When the current outage began (ms), or null while healthy. */
   private outageSince: number | null = null;
   private lastOutageLogMs = 0;
@@ -213,6 +215,12 @@ export class Pipeline implements Probe {
         await this.rideOut(e);
       }
     }
+    if (this.rewindPending) {
+      // Stopped before the rewind of a failed cycle: what the windows and positions hold is not trustworthy
+      // (a failed seal lost windows whose records the positions already cover). Commit nothing.
+      this.log.warn('stopping during an outage: nothing committed; uncommitted changes will be consumed again', { outageMs: this.outageMs() });
+      return;
+    }
     try {
       await this.settleRebalance();
       await this.commitCycle();
@@ -254,6 +262,7 @@ export class Pipeline implements Probe {
       this.log.warn('outage: a commit cycle failed; riding it out (partitions paused, uncommitted changes will be consumed again)', { error: describeError(first), budgetMs: this.outage.maxElapsedMs });
     }
     this.metrics?.commitFailures.inc({ reason: first instanceof FloeError ? first.code : 'unknown' });
+    this.rewindPending = true;
     this.source.pauseAll();
     let last = first;
     for (let attempt = 1; !this.stopping; attempt++) {
@@ -333,6 +342,7 @@ export class Pipeline implements Probe {
     this.bufferedBytes.clear();
     this.consumedSinceCommit = 0;
     this.lastCommitMs = Date.now();
+    this.rewindPending = false;
     this.source.resumeAll();
     this.log.info('outage: rewound to the last commit; consuming again', { partitions: rewind.length, outageMs: this.outageMs() });
     if (rewind.length === 0) this.endOutage();

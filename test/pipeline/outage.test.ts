@@ -1,4 +1,4 @@
-// Proves the pipeline rides out outages in-process: the catalog or S3 away for a while (during a commit, during a seal, with a commit that landed but whose answer was lost) does not end run(); it reports not ready and floe_outage_seconds meanwhile, rewinds to the last commit and ends with the table equal to the source and nothing twice; dead letters are durable before any table commit; an outage longer than the budget ends run() with outage_exhausted.
+// Proves the pipeline rides out outages in-process (and, stopped during one, commits nothing): the catalog or S3 away for a while (during a commit, during a seal, with a commit that landed but whose answer was lost) does not end run(); it reports not ready and floe_outage_seconds meanwhile, rewinds to the last commit and ends with the table equal to the source and nothing twice; dead letters are durable before any table commit; an outage longer than the budget ends run() with outage_exhausted.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,7 +211,7 @@ describe('riding out outages in-process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function rig(name: string, opts: { events?: number; maxElapsedMs?: number } = {}): Rig {
+  function rig(name: string, opts: { events?: number; maxElapsedMs?: number; backoffBaseMs?: number } = {}): Rig {
     const { messages, state } = workload(opts.events ?? 1500, 60);
     const io = new FlakyIO();
     const sql = new SqlCatalog({ name: 'floe', path: join(dir, `${name}.db`), warehouse: `file://${dir}/${name}`, io });
@@ -223,7 +223,7 @@ describe('riding out outages in-process', () => {
     const metrics = new Metrics({ processMetrics: false });
     const pipeline = new Pipeline(
       source, workers, committer, dlq,
-      { commitIntervalMs: 20, bufferBytesMax: 1 << 30, consumeBatchMax: 50, consumeTimeoutMs: 5, inFlightMax: 2, outage: { maxElapsedMs: opts.maxElapsedMs ?? 60_000, backoff: { baseMs: 5, maxMs: 40 } } },
+      { commitIntervalMs: 20, bufferBytesMax: 1 << 30, consumeBatchMax: 50, consumeTimeoutMs: 5, inFlightMax: 2, outage: { maxElapsedMs: opts.maxElapsedMs ?? 60_000, backoff: { baseMs: opts.backoffBaseMs ?? 5, maxMs: Math.max(40, opts.backoffBaseMs ?? 0) } } },
       silentLogger, null, metrics,
     );
     return { pipeline, source, catalog, io, dlq, metrics, sql, state };
@@ -315,6 +315,24 @@ describe('riding out outages in-process', () => {
     await untilDone(r, run);
     assert.deepEqual(await tableState(r), r.state);
     assert.ok(r.dlq.durable.length >= 1, 'the bad record is in the dead-letter topic');
+  });
+
+  it('stopped during an outage (S3 lost a sealed window, and is back before the rewind): commits nothing, so nothing is skipped at the next start', async () => {
+    const r = rig('stop', { backoffBaseMs: 2_000 });
+    const run = r.pipeline.run();
+    await until(() => r.source.committed.some((o) => o > 0));
+    r.io.down = true;
+    await until(() => r.pipeline.outageMs() !== null);
+    r.io.down = false; // back, but the pipeline has not rewound yet: its windows lost what its positions cover
+    const committed = [...r.source.committed];
+    // Read through a catalog of its own on healthy local files (the rig's S3 is down).
+    const reader = new SqlCatalog({ name: 'floe', path: join(dir, 'stop.db'), warehouse: `file://${dir}/stop`, io: new LocalFileIO() });
+    const snapshot = (await reader.loadTable({ namespace: ['shop'], name: 't' })).metadata.currentSnapshotId;
+    r.pipeline.stop();
+    await run;
+    assert.deepEqual(r.source.committed, committed, 'group offsets unchanged');
+    assert.equal((await reader.loadTable({ namespace: ['shop'], name: 't' })).metadata.currentSnapshotId, snapshot, 'no table commit');
+    await reader.close();
   });
 
   it('an outage longer than commit.retry.maxElapsedMs ends run() with outage_exhausted', async () => {
