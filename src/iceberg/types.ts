@@ -9,6 +9,8 @@
  *   map:    {"type":"map","key-id":4,"key":...,"value-id":5,"value-required":false,"value":...}
  */
 import { FloeError } from '../errors.js';
+import type { IcebergValue } from './values.js';
+import { valueFromJson, valueToJson } from './value-json.js';
 
 export type PrimitiveType =
   | { readonly kind: 'boolean' }
@@ -34,6 +36,15 @@ export interface NestedField {
   readonly required: boolean;
   readonly type: IcebergType;
   readonly doc?: string;
+  /**
+   * Format version 3 default values (spec: "Default values"), for primitive fields: `initialDefault` is what
+   * rows written before the field was added read, `writeDefault` what a writer that does not supply the field
+   * writes. Absent: null. In JSON as `initial-default` / `write-default`, in the JSON single-value form.
+   */
+  readonly initialDefault?: IcebergValue;
+  readonly writeDefault?: IcebergValue;
+  /** Defaults of a nested (struct, list, map) field as read: floe writes none, and keeps what it finds. */
+  readonly nestedDefaults?: { readonly initial?: unknown; readonly write?: unknown };
 }
 
 export interface StructType {
@@ -160,6 +171,13 @@ export function typeToJson(t: IcebergType): TypeJson {
 export function fieldToJson(f: NestedField): Record<string, unknown> {
   const out: Record<string, unknown> = { id: f.id, name: f.name, required: f.required, type: typeToJson(f.type) };
   if (f.doc !== undefined) out.doc = f.doc;
+  if (isPrimitive(f.type)) {
+    if (f.initialDefault !== undefined) out['initial-default'] = valueToJson(f.type, f.initialDefault);
+    if (f.writeDefault !== undefined) out['write-default'] = valueToJson(f.type, f.writeDefault);
+  } else if (f.nestedDefaults !== undefined) {
+    if (f.nestedDefaults.initial !== undefined) out['initial-default'] = f.nestedDefaults.initial;
+    if (f.nestedDefaults.write !== undefined) out['write-default'] = f.nestedDefaults.write;
+  }
   return out;
 }
 
@@ -212,12 +230,32 @@ export function fieldFromJson(j: unknown, where: string): NestedField {
   if (typeof o.name !== 'string' || o.name.length === 0) {
     throw new FloeError('schema_invalid', `field at ${where} has no name`, { where });
   }
+  const type = typeFromJson(o.type, `${where} (${o.name})`);
+  // A null default is the same as none (spec: "If either default is not set for an optional field, then the
+  // default value is null").
+  const initial = o['initial-default'] ?? undefined;
+  const write = o['write-default'] ?? undefined;
+  const defaults = (): Partial<NestedField> => {
+    if (!isPrimitive(type)) {
+      return initial === undefined && write === undefined ? {} : { nestedDefaults: { ...(initial !== undefined ? { initial } : {}), ...(write !== undefined ? { write } : {}) } };
+    }
+    try {
+      return {
+        ...(initial !== undefined ? { initialDefault: valueFromJson(type, initial, `${where} (${o.name}) initial-default`) } : {}),
+        ...(write !== undefined ? { writeDefault: valueFromJson(type, write, `${where} (${o.name}) write-default`) } : {}),
+      };
+    } catch (e) {
+      if (e instanceof FloeError) throw new FloeError('schema_invalid', e.message, { where }, e);
+      throw e;
+    }
+  };
   const field: NestedField = {
     id: requireInt(o.id, `${where}.id`),
     name: o.name,
     required: o.required === true,
-    type: typeFromJson(o.type, `${where} (${o.name})`),
+    type,
     ...(typeof o.doc === 'string' ? { doc: o.doc } : {}),
+    ...defaults(),
   };
   return field;
 }
