@@ -15,6 +15,7 @@ import type { DataFile } from '../iceberg/data-file.js';
 import { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { typeToJson, type TypeJson } from '../iceberg/types.js';
+import { valueToJson, type JsonSingleValue } from '../iceberg/value-json.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
@@ -26,6 +27,7 @@ import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import { TableState, type PendingRepair, type TableLayout } from './table-worker.js';
 import { buildKeyIndex, describeDuplicate, keyText } from './index-build.js';
+import type { DefaultNotKept } from './table-worker.js';
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
@@ -63,6 +65,8 @@ export interface TableLayoutMsg {
   readonly rebuildIndex?: boolean;
   /** A key with several live rows found while building the index: delete all but its newest row, or stop. */
   readonly onDuplicateKeys?: DuplicateKeyPolicy;
+  /** The table's format version (columns added on v3 carry their source default). */
+  readonly formatVersion?: number;
   readonly location: string;
   /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
   readonly ioProps: Readonly<Record<string, string>>;
@@ -70,7 +74,8 @@ export interface TableLayoutMsg {
 }
 
 export interface ShapeMsg {
-  readonly columns: readonly { readonly name: string; readonly type: TypeJson; readonly required: boolean }[];
+  /** `default`: the source column's default as the type's JSON single value (a table created on v3 gets it as write-default). */
+  readonly columns: readonly { readonly name: string; readonly type: TypeJson; readonly required: boolean; readonly default?: JsonSingleValue }[];
   readonly keyColumns: readonly string[];
 }
 
@@ -121,6 +126,8 @@ export interface SealedTable {
   /** The table's key index after the seal (0 without one). */
   readonly indexKeys: number;
   readonly indexBytes: number;
+  /** Columns the evolved schema adds without their source default (format version < 3 has none), to warn about once. */
+  readonly defaultsNotKept?: readonly DefaultNotKept[];
 }
 
 /** Delete modes that keep a primary-key index (rows are deleted where the index says they are). */
@@ -150,7 +157,8 @@ export function indexSnapshotPath(location: string, snapshotId: string): string 
 }
 
 export function shapeToMsg(shape: TableShape): ShapeMsg {
-  return { columns: shape.columns.map((c) => ({ name: c.name, type: typeToJson(c.type), required: c.required })), keyColumns: [...shape.keyColumns] };
+  const columns = shape.columns.map((c) => ({ name: c.name, type: typeToJson(c.type), required: c.required, ...(c.default !== undefined ? { default: valueToJson(c.type, c.default) } : {}) }));
+  return { columns, keyColumns: [...shape.keyColumns] };
 }
 
 export class WorkerCore {
@@ -186,6 +194,7 @@ export class WorkerCore {
       onIncompatibleChange: msg.onIncompatibleChange ?? 'fail',
       outOfRange: this.init.outOfRange ?? 'dead-letter',
       ...(msg.deleteMode !== undefined ? { deleteMode: msg.deleteMode } : {}),
+      ...(msg.formatVersion !== undefined ? { formatVersion: msg.formatVersion } : {}),
       ...(msg.specs !== undefined ? { specs: new Map(msg.specs.map((j) => PartitionSpec.fromJSON(j)).map((sp) => [sp.specId, sp])) } : {}),
     };
   }
@@ -403,6 +412,7 @@ export class WorkerCore {
       if (t.state.buffer.isEmpty && t.window.size === 0 && !t.state.repairPending) continue;
       const io = fileIOFromProperties(t.ioProps, this.init.s3);
       const evolved = t.state.pendingSchema;
+      const defaultsNotKept = t.state.pendingDefaultsNotKept;
       const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data` });
       out.push({
         name: t.name,
@@ -424,6 +434,7 @@ export class WorkerCore {
         newestEventMs: t.newestEventMs,
         indexKeys: t.state.pkIndex?.size ?? 0,
         indexBytes: t.state.pkIndex?.bytes ?? 0,
+        ...(defaultsNotKept.length > 0 ? { defaultsNotKept: [...defaultsNotKept] } : {}),
       });
       t.ops = {};
       t.newestEventMs = null;
