@@ -13,42 +13,13 @@ import type { SourceMessage, TopicPartition } from '../../src/kafka/source.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { Pipeline, type Source } from '../../src/pipeline/pipeline.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
+import { ID, insertMessages, type FieldSchema } from '../support/schema-block.js';
 
-type Json = Record<string, unknown>;
-const ID = { type: 'int64', optional: false, field: 'id' };
 // A column the table is created with: DEFAULT 'new'.
 const STATUS = { type: 'string', optional: true, default: 'new', field: 'status' };
 // ALTER TABLE ... ADD COLUMN qty INT NOT NULL DEFAULT 7, as Debezium's JsonConverter schema block carries it.
 const QTY = { type: 'int32', optional: false, default: 7, field: 'qty' };
-
-function envelope(table: string, fields: readonly Json[]): Json {
-  const row = { type: 'struct', fields, optional: true, name: `cdc.shop.${table}.Value` };
-  return {
-    type: 'struct',
-    fields: [
-      { ...row, field: 'before' },
-      { ...row, field: 'after' },
-      { type: 'struct', fields: [{ type: 'string', optional: true, field: 'db' }, { type: 'string', optional: true, field: 'table' }], optional: false, name: 'io.debezium.connector.mysql.Source', field: 'source' },
-      { type: 'string', optional: false, field: 'op' },
-      { type: 'int64', optional: true, field: 'ts_ms' },
-    ],
-    optional: false,
-    name: `cdc.shop.${table}.Envelope`,
-  };
-}
-
-function messages(table: string, fields: readonly Json[], rows: readonly Json[], firstOffset: number): SourceMessage[] {
-  const topic = `cdc.shop.${table}`;
-  const keySchema = { type: 'struct', fields: [ID], optional: false, name: `${topic}.Key` };
-  return rows.map((r, i) => ({
-    topic,
-    partition: 0,
-    offset: firstOffset + i,
-    key: Buffer.from(`{"schema":${JSON.stringify(keySchema)},"payload":{"id":${String(r.id)}}}`),
-    value: Buffer.from(`{"schema":${JSON.stringify(envelope(table, fields))},"payload":${JSON.stringify({ before: null, after: r, source: { db: 'shop', table }, op: 'c', ts_ms: 1 })}}`),
-    timestamp: undefined,
-  }));
-}
+const messages = (table: string, fields: readonly FieldSchema[], rows: readonly Record<string, unknown>[], firstOffset: number): SourceMessage[] => insertMessages('shop', table, fields, rows, firstOffset);
 
 class ArraySource implements Source {
   private i = 0;
