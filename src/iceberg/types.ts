@@ -43,8 +43,11 @@ export interface NestedField {
    */
   readonly initialDefault?: IcebergValue;
   readonly writeDefault?: IcebergValue;
-  /** Defaults of a nested (struct, list, map) field as read: floe writes none, and keeps what it finds. */
-  readonly nestedDefaults?: { readonly initial?: unknown; readonly write?: unknown };
+  /**
+   * Defaults floe does not interpret, kept as read so a schema it writes back keeps them: those of nested
+   * (struct, list, map) fields, and values another writer wrote in a form floe does not parse.
+   */
+  readonly rawDefaults?: { readonly initial?: unknown; readonly write?: unknown };
 }
 
 export interface StructType {
@@ -171,13 +174,10 @@ export function typeToJson(t: IcebergType): TypeJson {
 export function fieldToJson(f: NestedField): Record<string, unknown> {
   const out: Record<string, unknown> = { id: f.id, name: f.name, required: f.required, type: typeToJson(f.type) };
   if (f.doc !== undefined) out.doc = f.doc;
-  if (isPrimitive(f.type)) {
-    if (f.initialDefault !== undefined) out['initial-default'] = valueToJson(f.type, f.initialDefault);
-    if (f.writeDefault !== undefined) out['write-default'] = valueToJson(f.type, f.writeDefault);
-  } else if (f.nestedDefaults !== undefined) {
-    if (f.nestedDefaults.initial !== undefined) out['initial-default'] = f.nestedDefaults.initial;
-    if (f.nestedDefaults.write !== undefined) out['write-default'] = f.nestedDefaults.write;
-  }
+  const initial = f.initialDefault !== undefined && isPrimitive(f.type) ? valueToJson(f.type, f.initialDefault) : f.rawDefaults?.initial;
+  const write = f.writeDefault !== undefined && isPrimitive(f.type) ? valueToJson(f.type, f.writeDefault) : f.rawDefaults?.write;
+  if (initial !== undefined) out['initial-default'] = initial;
+  if (write !== undefined) out['write-default'] = write;
   return out;
 }
 
@@ -235,19 +235,25 @@ export function fieldFromJson(j: unknown, where: string): NestedField {
   // default value is null").
   const initial = o['initial-default'] ?? undefined;
   const write = o['write-default'] ?? undefined;
-  const defaults = (): Partial<NestedField> => {
-    if (!isPrimitive(type)) {
-      return initial === undefined && write === undefined ? {} : { nestedDefaults: { ...(initial !== undefined ? { initial } : {}), ...(write !== undefined ? { write } : {}) } };
-    }
+  /** A primitive field's default as a value; undefined when it is not one floe parses (then kept raw). */
+  const parse = (j: unknown): IcebergValue | undefined => {
+    if (j === undefined || !isPrimitive(type)) return undefined;
     try {
-      return {
-        ...(initial !== undefined ? { initialDefault: valueFromJson(type, initial, `${where} (${o.name}) initial-default`) } : {}),
-        ...(write !== undefined ? { writeDefault: valueFromJson(type, write, `${where} (${o.name}) write-default`) } : {}),
-      };
+      return valueFromJson(type, j);
     } catch (e) {
-      if (e instanceof FloeError) throw new FloeError('schema_invalid', e.message, { where }, e);
+      if (e instanceof FloeError) return undefined;
       throw e;
     }
+  };
+  const defaults = (): Partial<NestedField> => {
+    const [iv, wv] = [parse(initial), parse(write)];
+    const rawInitial = initial !== undefined && iv === undefined ? { initial } : {};
+    const rawWrite = write !== undefined && wv === undefined ? { write } : {};
+    return {
+      ...(iv !== undefined ? { initialDefault: iv } : {}),
+      ...(wv !== undefined ? { writeDefault: wv } : {}),
+      ...(Object.keys(rawInitial).length + Object.keys(rawWrite).length > 0 ? { rawDefaults: { ...rawInitial, ...rawWrite } } : {}),
+    };
   };
   const field: NestedField = {
     id: requireInt(o.id, `${where}.id`),
