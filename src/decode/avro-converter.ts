@@ -9,7 +9,8 @@
  *   {"type":"int","connect.type":"int16"}
  * so an Avro schema maps onto the same Connect schema (and the same Iceberg types) as the JSON converter's
  * schema block, and datums are turned into the JSON converter's value forms (bytes as base64, longs as
- * numbers or exact bigints) so one set of converters serves both.
+ * numbers or exact bigints) so one set of converters serves both. Column defaults come the same way (AvroData's
+ * field `default` and `connect.default`, bytes turned from ISO-8859-1 text into base64).
  */
 import { FloeError } from '../errors.js';
 import { AvroReader, decodeValue, type AvroSchema, type AvroValue } from '../avro/avro.js';

@@ -23,7 +23,8 @@
  *   io.debezium.data.geometry.Geometry/Point/Geography ({wkb, srid}) → binary (WKB)
  * Time-of-day columns follow `timeAs`: Iceberg `time` (default; 00:00 ≤ t < 24:00, other values are out of
  * range), `micros` (long, signed microseconds: all of MySQL's TIME range, -838:59:59 … 838:59:59) or `string`
- * ("[-]HHH:MM:SS.ffffff"). The full rule list for users is docs/types.md.
+ * ("[-]HHH:MM:SS.ffffff"). A field's `"default"` (the column's DEFAULT) goes through the same converter into
+ * ColumnMapping.default. The full rule list for users is docs/types.md.
  */
 import { FloeError } from '../errors.js';
 import { stringifyJsonExact } from '../iceberg/json.js';
