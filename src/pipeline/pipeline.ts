@@ -361,7 +361,7 @@ export class Pipeline implements Probe {
       this.bufferedBytes.clear();
       this.metrics?.commitCycles.inc();
       this.metrics?.cycleSeconds.observe((Date.now() - t0) / 1000);
-      this.warnDefaultsNotKept(sealed);
+      this.warnDefaultsNotKept(sealed.filter((s) => reports.some((r) => r.table === s.name)));
       for (const r of reports) {
         if (r.repairedRows !== undefined) {
           // An invariant breach found and fixed: say which keys, so the writer that caused it can be found.
@@ -389,8 +389,9 @@ export class Pipeline implements Probe {
   }
 
   /**
-   * Once per schema change (the commit that added the column): a column the source added with a DEFAULT, on a
-   * table whose format version has no default values, reads null in the rows written before it.
+   * Once per schema change (the commit that added the column, so only for tables that committed): a column the
+   * source added with a DEFAULT, on a table whose format version has no default values, reads null in the rows
+   * written before it.
    */
   private warnDefaultsNotKept(sealed: readonly SealedTable[]): void {
     const seen = new Set<string>();
