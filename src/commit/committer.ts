@@ -10,7 +10,8 @@ import { createOrLoadTable, ensureNamespace, identifierToString, type Catalog, t
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { currentSchema, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
-import { typeFromJson, type NestedField } from '../iceberg/types.js';
+import { isPrimitive, typeFromJson, type NestedField } from '../iceberg/types.js';
+import { valueFromJson } from '../iceberg/value-json.js';
 import type { DeleteMode, DeletionVectorFiles, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
@@ -451,9 +452,15 @@ export class Committer {
       if (!shape.columns.some((c) => c.name === k)) throw new FloeError('record_invalid', `key column "${k}" of ${name} is not among the record's columns`, { table: name });
     }
     let nextId = 1;
+    const v3 = (opts.formatVersion ?? 2) >= 3;
     // Key columns are required (identifier fields must be); the others optional, so a dropped source
-    // column can later receive nulls.
-    const fields: NestedField[] = shape.columns.map((c) => ({ id: nextId++, name: c.name, required: keys.has(c.name), type: typeFromJson(c.type, `${name}.${c.name}`) }));
+    // column can later receive nulls. On v3 a column keeps its source default as write-default (no
+    // initial-default: the table has no earlier rows).
+    const fields: NestedField[] = shape.columns.map((c) => {
+      const type = typeFromJson(c.type, `${name}.${c.name}`);
+      const writeDefault = v3 && c.default !== undefined && isPrimitive(type) ? { writeDefault: valueFromJson(type, c.default, `${name}.${c.name} default`) } : {};
+      return { id: nextId++, name: c.name, required: keys.has(c.name), type, ...writeDefault };
+    });
     const schema = new Schema(0, fields, shape.keyColumns.map((k) => fields.find((f) => f.name === k)?.id ?? -1));
     let spec: PartitionSpec;
     let sortOrder: SortOrder;
@@ -528,6 +535,7 @@ export class Committer {
       onIncompatibleChange: this.optionsFor(t.name).onIncompatibleChange ?? 'fail',
       onDuplicateKeys: this.optionsFor(t.name).onDuplicateKeys ?? 'repair',
       deleteMode,
+      formatVersion: meta.formatVersion,
       specs: meta.specs.map((s) => s.toJSON()),
       ...(forOpen && usesKeyIndex(deleteMode) ? { metadata: tableMetadataToJSON(meta) } : {}),
       location: meta.location,

@@ -9,7 +9,8 @@
  *   {"type":"int","connect.type":"int16"}
  * so an Avro schema maps onto the same Connect schema (and the same Iceberg types) as the JSON converter's
  * schema block, and datums are turned into the JSON converter's value forms (bytes as base64, longs as
- * numbers or exact bigints) so one set of converters serves both.
+ * numbers or exact bigints) so one set of converters serves both. Column defaults come the same way (AvroData's
+ * field `default` and `connect.default`, bytes turned from ISO-8859-1 text into base64).
  */
 import { FloeError } from '../errors.js';
 import { AvroReader, decodeValue, type AvroSchema, type AvroValue } from '../avro/avro.js';
@@ -57,22 +58,39 @@ export function resolveNames(schema: unknown): AvroSchema {
   return visit(schema, undefined) as AvroSchema;
 }
 
+/**
+ * A column default as AvroData writes it (`connect.default` on the type, and the record field's `default`),
+ * in the JSON converter's value form: Avro JSON writes bytes as a string of ISO-8859-1 code points, the JSON
+ * converter as base64.
+ */
+function defaultOf(o: Record<string, unknown>, fieldDefault: unknown, nullFirst: boolean): unknown {
+  // A union's field default is for its first branch: ["null", T] defaults to null.
+  const d = o['connect.default'] ?? (nullFirst ? undefined : fieldDefault);
+  if (d === undefined || d === null) return undefined;
+  if ((o.type === 'bytes' || o.type === 'fixed') && typeof d === 'string') return Buffer.from(d, 'latin1').toString('base64');
+  return d;
+}
+
 /** The Connect schema an Avro schema stands for (AvroData's mapping, read backwards). */
-export function toConnect(s: AvroSchema, field?: string): ConnectField {
+export function toConnect(s: AvroSchema, field?: string, fieldDefault?: unknown): ConnectField {
   let schema: unknown = s;
   let optional = false;
+  let nullFirst = false;
   if (Array.isArray(schema)) {
     const branches = schema.filter((b) => b !== 'null');
     optional = branches.length < schema.length;
+    nullFirst = schema[0] === 'null';
     if (branches.length !== 1) throw new FloeError('type_unsupported', `Avro union ${JSON.stringify(schema).slice(0, 80)} has several non-null branches`, { field });
     schema = branches[0];
   }
   const o: Record<string, unknown> = typeof schema === 'string' ? { type: schema } : (schema as Record<string, unknown>);
+  const dflt = defaultOf(o, fieldDefault, nullFirst);
   const base = {
     ...(field !== undefined ? { field } : {}),
     optional,
     ...(typeof o['connect.name'] === 'string' ? { name: o['connect.name'] } : {}),
     ...(o['connect.parameters'] !== undefined ? { parameters: o['connect.parameters'] as Record<string, string> } : {}),
+    ...(dflt !== undefined ? { default: dflt } : {}),
   };
   switch (o.type) {
     case 'int':
@@ -92,7 +110,7 @@ export function toConnect(s: AvroSchema, field?: string): ConnectField {
     case 'fixed':
       return { ...base, type: 'bytes' };
     case 'record':
-      return { ...base, type: 'struct', fields: (o.fields as { name: string; type: AvroSchema }[]).map((f) => toConnect(f.type, f.name)) };
+      return { ...base, type: 'struct', fields: (o.fields as { name: string; type: AvroSchema; default?: unknown }[]).map((f) => toConnect(f.type, f.name, f.default)) };
     case 'array':
       return { ...base, type: 'array', items: toConnect(o.items as AvroSchema) };
     case 'map':

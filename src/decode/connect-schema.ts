@@ -23,12 +23,13 @@
  *   io.debezium.data.geometry.Geometry/Point/Geography ({wkb, srid}) → binary (WKB)
  * Time-of-day columns follow `timeAs`: Iceberg `time` (default; 00:00 ≤ t < 24:00, other values are out of
  * range), `micros` (long, signed microseconds: all of MySQL's TIME range, -838:59:59 … 838:59:59) or `string`
- * ("[-]HHH:MM:SS.ffffff"). The full rule list for users is docs/types.md.
+ * ("[-]HHH:MM:SS.ffffff"). A field's `"default"` (the column's DEFAULT) goes through the same converter into
+ * ColumnMapping.default. The full rule list for users is docs/types.md.
  */
 import { FloeError } from '../errors.js';
 import { stringifyJsonExact } from '../iceberg/json.js';
 import { T, type PrimitiveType } from '../iceberg/types.js';
-import type { IcebergValue } from '../iceberg/values.js';
+import { valueMatchesType, type IcebergValue } from '../iceberg/values.js';
 
 export interface ConnectField {
   readonly type: string;
@@ -38,6 +39,11 @@ export interface ConnectField {
   readonly parameters?: Readonly<Record<string, string>>;
   readonly fields?: readonly ConnectField[];
   readonly items?: ConnectField;
+  /**
+   * The column's default, in the same JSON form as its values: JsonConverter writes the Connect schema's
+   * default value as `"default"`, and Debezium sets that from the column's DEFAULT. Null or absent: none.
+   */
+  readonly default?: unknown;
 }
 
 export type Converter = (v: unknown) => IcebergValue | null;
@@ -57,6 +63,8 @@ export interface ColumnMapping {
   readonly type: PrimitiveType;
   readonly required: boolean;
   readonly convert: Converter;
+  /** The source column's default converted into `type` (absent: none, or one floe cannot trust; see sourceDefault). */
+  readonly default?: IcebergValue;
 }
 
 const VARIABLE_SCALE_DECIMAL_SCALE = 10;
@@ -180,8 +188,38 @@ function isoTimeToMicros(s: string, column: string): bigint {
   return t[1] === '-' ? -v : v;
 }
 
-/** Maps one Connect field to an Iceberg column with its value converter. */
+/** Semantic types of timestamp columns: Debezium sends DEFAULT CURRENT_TIMESTAMP (and zero dates) as the epoch. */
+const TIMESTAMP_NAMES = new Set([
+  'io.debezium.time.Timestamp', 'io.debezium.time.MicroTimestamp', 'io.debezium.time.NanoTimestamp', 'io.debezium.time.ZonedTimestamp',
+  'io.debezium.time.IsoTimestamp', 'org.apache.kafka.connect.data.Timestamp',
+]);
+
+/**
+ * A column's source default as a value of its Iceberg type, or undefined: no default, a default the converter
+ * or the type cannot take (a TIME beyond 24 h as `time`, a BIGINT beyond 2^53 rounded by JSON.parse), or a
+ * timestamp default at the epoch. Debezium's MySQL parser turns DEFAULT CURRENT_TIMESTAMP into
+ * 1970-01-01 00:00:00, while MySQL fills existing rows with the time of the ALTER: the epoch would be wrong.
+ */
+function sourceDefault(f: ConnectField, c: ColumnMapping): IcebergValue | undefined {
+  if (f.default === undefined || f.default === null) return undefined;
+  try {
+    const v = c.convert(f.default);
+    if (v === null || !valueMatchesType(v, c.type)) return undefined;
+    if (f.name !== undefined && TIMESTAMP_NAMES.has(f.name) && v === 0n) return undefined;
+    return v;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Maps one Connect field to an Iceberg column with its value converter (and its source default, if any). */
 export function mapConnectField(f: ConnectField, opts: { readonly column?: string } & MappingOptions = {}): ColumnMapping {
+  const c = mapType(f, opts);
+  const d = sourceDefault(f, c);
+  return d === undefined ? c : { ...c, default: d };
+}
+
+function mapType(f: ConnectField, opts: { readonly column?: string } & MappingOptions): ColumnMapping {
   const column = opts.column ?? f.field ?? '?';
   const required = f.optional !== true;
   const timeAs = opts.timeAs ?? 'time';

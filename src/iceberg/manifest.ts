@@ -9,6 +9,7 @@ import { FloeError, assert } from '../errors.js';
 import { readContainer, writeContainer, type AvroValue } from '../avro/avro.js';
 import { decimalRequiredBytes, manifestEntrySchema, manifestFileSchema } from './avro-schemas.js';
 import { toBinary } from './conversions.js';
+import { stringifyJsonExact } from './json.js';
 import { DataFileContent, ManifestEntryStatus, type DataFile, type FileFormat, type ManifestEntry } from './data-file.js';
 import type { PartitionSpec } from './partition-spec.js';
 import type { Schema } from './schema.js';
@@ -194,7 +195,7 @@ export function writeManifest(opts: {
   }
 
   const bytes = writeContainer(manifestEntrySchema(partitionFields, opts.formatVersion), rows, {
-    schema: JSON.stringify(schema.toJSON()),
+    schema: stringifyJsonExact(schema.toJSON()),
     'schema-id': String(schema.schemaId),
     'partition-spec': JSON.stringify(spec.toJSON().fields),
     'partition-spec-id': String(spec.specId),

@@ -5,6 +5,7 @@
  * Identifier fields must be required primitives (not float/double) and cannot sit inside lists or maps.
  */
 import { FloeError } from '../errors.js';
+import { stringifyJsonExact } from './json.js';
 import { fieldFromJson, fieldToJson, isPrimitive, type IcebergType, type NestedField, type PrimitiveType } from './types.js';
 
 export class Schema {
@@ -109,13 +110,16 @@ export class Schema {
     );
   }
 
-  /** Same columns and identifier fields, ignoring the schema id (used to reuse an existing schema). */
+  /**
+   * Same columns (default values included) and identifier fields, ignoring the schema id (used to reuse an
+   * existing schema): a column that gained a default is a schema change.
+   */
   sameStructure(other: Schema): boolean {
     const a = this.toJSON();
     const b = other.toJSON();
     delete a['schema-id'];
     delete b['schema-id'];
-    return JSON.stringify(a) === JSON.stringify(b);
+    return stringifyJsonExact(a) === stringifyJsonExact(b);
   }
 
   withSchemaId(schemaId: number): Schema {

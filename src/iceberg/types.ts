@@ -9,6 +9,8 @@
  *   map:    {"type":"map","key-id":4,"key":...,"value-id":5,"value-required":false,"value":...}
  */
 import { FloeError } from '../errors.js';
+import type { IcebergValue } from './values.js';
+import { valueFromJson, valueToJson } from './value-json.js';
 
 export type PrimitiveType =
   | { readonly kind: 'boolean' }
@@ -34,6 +36,18 @@ export interface NestedField {
   readonly required: boolean;
   readonly type: IcebergType;
   readonly doc?: string;
+  /**
+   * Format version 3 default values (spec: "Default values"), for primitive fields: `initialDefault` is what
+   * rows written before the field was added read, `writeDefault` what a writer that does not supply the field
+   * writes. Absent: null. In JSON as `initial-default` / `write-default`, in the JSON single-value form.
+   */
+  readonly initialDefault?: IcebergValue;
+  readonly writeDefault?: IcebergValue;
+  /**
+   * Defaults floe does not interpret, kept as read so a schema it writes back keeps them: those of nested
+   * (struct, list, map) fields, and values another writer wrote in a form floe does not parse.
+   */
+  readonly rawDefaults?: { readonly initial?: unknown; readonly write?: unknown };
 }
 
 export interface StructType {
@@ -160,6 +174,10 @@ export function typeToJson(t: IcebergType): TypeJson {
 export function fieldToJson(f: NestedField): Record<string, unknown> {
   const out: Record<string, unknown> = { id: f.id, name: f.name, required: f.required, type: typeToJson(f.type) };
   if (f.doc !== undefined) out.doc = f.doc;
+  const initial = f.initialDefault !== undefined && isPrimitive(f.type) ? valueToJson(f.type, f.initialDefault) : f.rawDefaults?.initial;
+  const write = f.writeDefault !== undefined && isPrimitive(f.type) ? valueToJson(f.type, f.writeDefault) : f.rawDefaults?.write;
+  if (initial !== undefined) out['initial-default'] = initial;
+  if (write !== undefined) out['write-default'] = write;
   return out;
 }
 
@@ -212,12 +230,38 @@ export function fieldFromJson(j: unknown, where: string): NestedField {
   if (typeof o.name !== 'string' || o.name.length === 0) {
     throw new FloeError('schema_invalid', `field at ${where} has no name`, { where });
   }
+  const type = typeFromJson(o.type, `${where} (${o.name})`);
+  // A null default is the same as none (spec: "If either default is not set for an optional field, then the
+  // default value is null").
+  const initial = o['initial-default'] ?? undefined;
+  const write = o['write-default'] ?? undefined;
+  /** A primitive field's default as a value; undefined when it is not one floe parses (then kept raw). */
+  const parse = (j: unknown): IcebergValue | undefined => {
+    if (j === undefined || !isPrimitive(type)) return undefined;
+    try {
+      return valueFromJson(type, j);
+    } catch (e) {
+      if (e instanceof FloeError) return undefined;
+      throw e;
+    }
+  };
+  const defaults = (): Partial<NestedField> => {
+    const [iv, wv] = [parse(initial), parse(write)];
+    const rawInitial = initial !== undefined && iv === undefined ? { initial } : {};
+    const rawWrite = write !== undefined && wv === undefined ? { write } : {};
+    return {
+      ...(iv !== undefined ? { initialDefault: iv } : {}),
+      ...(wv !== undefined ? { writeDefault: wv } : {}),
+      ...(Object.keys(rawInitial).length + Object.keys(rawWrite).length > 0 ? { rawDefaults: { ...rawInitial, ...rawWrite } } : {}),
+    };
+  };
   const field: NestedField = {
     id: requireInt(o.id, `${where}.id`),
     name: o.name,
     required: o.required === true,
-    type: typeFromJson(o.type, `${where} (${o.name})`),
+    type,
     ...(typeof o.doc === 'string' ? { doc: o.doc } : {}),
+    ...defaults(),
   };
   return field;
 }

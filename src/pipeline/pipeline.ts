@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Probe } from '../metrics/server.js';
 import { workerFor, type Workers } from '../worker/pool.js';
+import type { SealedTable } from '../worker/worker-core.js';
 
 export interface Source {
   connect(): Promise<void>;
@@ -569,6 +570,7 @@ export class Pipeline implements Probe {
       this.metrics?.commitCycles.inc();
       this.metrics?.cycleSeconds.observe((Date.now() - t0) / 1000);
       this.endOutage();
+      this.warnDefaultsNotKept(sealed.filter((x) => reports.some((r) => r.table === x.name)));
       this.logCommitted(reports, sealed, offsets.length, Date.now() - t0);
       ok = true;
     } finally {
@@ -598,6 +600,25 @@ export class Pipeline implements Probe {
         })),
         offsets,
       });
+    }
+  }
+
+  /**
+   * Once per schema change (the commit that added the column, so only for tables that committed): a column the
+   * source added with a DEFAULT, on a table whose format version has no default values, reads null in the rows
+   * written before it.
+   */
+  private warnDefaultsNotKept(sealed: readonly SealedTable[]): void {
+    const seen = new Set<string>();
+    for (const s of sealed) {
+      for (const d of s.defaultsNotKept ?? []) {
+        const k = `${s.name}\u0000${d.column}`;
+        if (seen.has(k)) continue; // the same table sealed by several workers
+        seen.add(k);
+        this.log.warn('column added without its source default: format version 2 tables have no default values, so the rows written before the change read null, not the default (tables with formatVersion: 3 keep it)', {
+          table: s.name, column: d.column, sourceDefault: d.sourceDefault,
+        });
+      }
     }
   }
 

@@ -14,6 +14,8 @@ import type { SortOrder } from '../iceberg/sort-order.js';
 import { applyTransform, transformResultType } from '../iceberg/transform.js';
 import { typeToString, type IcebergType, type NestedField, type PrimitiveType } from '../iceberg/types.js';
 import { compareValues, valueMatchesType, valuesKey, type IcebergValue } from '../iceberg/values.js';
+import { stringifyJsonExact } from '../iceberg/json.js';
+import { valueToJson } from '../iceberg/value-json.js';
 import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import type { WriterSettings } from '../writer/file-writer.js';
@@ -43,6 +45,15 @@ export interface TableLayout {
   readonly specs?: ReadonlyMap<number, PartitionSpec>;
   /** With a key index: `position` writes position delete files, `dv` hands positions to the committer. */
   readonly deleteMode?: DeleteMode;
+  /** The table's format version: columns added on v3 carry the source column's default (v2 has no defaults). */
+  readonly formatVersion?: number;
+}
+
+/** A column added to a table whose format version cannot hold default values, though the source has one. */
+export interface DefaultNotKept {
+  readonly column: string;
+  /** The source default, as the column's JSON single value (for the log line). */
+  readonly sourceDefault: string;
 }
 
 export interface SealedWindow {
@@ -158,6 +169,8 @@ export class TableState {
   private failedReason: string | null = null;
   /** Values written as null under `outOfRange: null` (for metrics and logs). */
   nulledValues = 0;
+  /** Columns the pending schema adds without their source default (format version < 3), for one warning. */
+  private defaultsDropped: DefaultNotKept[] = [];
   /** Key → live row location, when the table deletes by position; null: equality deletes. */
   private index: PkIndex | null = null;
   /** Rows to delete so every key has one live row, found when `index` was built; deleted by the next seal. */
@@ -183,6 +196,11 @@ export class TableState {
 
   get pendingSchema(): Schema | null {
     return this.evolved;
+  }
+
+  /** Columns the pending schema adds whose source default the table cannot keep (format version < 3). */
+  get pendingDefaultsNotKept(): readonly DefaultNotKept[] {
+    return this.defaultsDropped;
   }
 
   get failed(): string | null {
@@ -212,6 +230,7 @@ export class TableState {
   setLayout(layout: TableLayout): void {
     this.layout = layout;
     this.evolved = null;
+    this.defaultsDropped = [];
     this.boundShape = null;
   }
 
@@ -225,6 +244,8 @@ export class TableState {
    * new columns are added (optional, new ids), columns are promoted where Iceberg allows, required columns
    * the source made optional (or dropped) become optional, and an incompatible change follows the table's
    * policy. The evolved schema commits with the window that first needs it.
+   * A column the source added with a DEFAULT gets it as `initial-default` (the value the source gave every
+   * existing row) and `write-default` on format version 3 tables; earlier versions have no default values.
    */
   private bind(shape: TableShape): void {
     if (this.boundShape === shape) return;
@@ -235,12 +256,18 @@ export class TableState {
     let nextId = Math.max(before.highestFieldId, this.layout.lastColumnId) + 1;
     const widened: number[] = [];
     let changed = false;
+    const v3 = (this.layout.formatVersion ?? 2) >= 3;
+    const dropped: DefaultNotKept[] = [];
     /** Table column index each source column writes into. */
     const target = new Map<string, number>();
-    const place = (name: string, c: ColumnMapping): number | 'incompatible' => {
+    /** `added`: the source added this column (its existing rows hold the default); false for a `<column>__<type>` column. */
+    const place = (name: string, c: ColumnMapping, added: boolean): number | 'incompatible' => {
       const at = fields.findIndex((f) => f.name === name);
       if (at < 0) {
-        fields.push({ id: nextId++, name, required: false, type: c.type });
+        const d = c.default;
+        const defaults = d === undefined || !v3 ? {} : { ...(added ? { initialDefault: d } : {}), writeDefault: d };
+        if (d !== undefined && !v3) dropped.push({ column: name, sourceDefault: stringifyJsonExact(valueToJson(c.type, d)) });
+        fields.push({ id: nextId++, name, required: false, type: c.type, ...defaults });
         changed = true;
         return fields.length - 1;
       }
@@ -255,7 +282,7 @@ export class TableState {
       return at;
     };
     for (const c of shape.columns) {
-      let at = place(c.name, c);
+      let at = place(c.name, c, true);
       if (at === 'incompatible') {
         const f = fields.find((x) => x.name === c.name) as NestedField;
         const what = `column "${c.name}" is ${typeToString(f.type)} in the table but ${typeToString(c.type)} in the source: Iceberg cannot promote it`;
@@ -263,7 +290,7 @@ export class TableState {
           this.fail(`table stopped by an incompatible schema change (policy "fail"): ${what}; its changes go to the dead-letter topic until the table is fixed`, c.name);
         }
         const alt = newColumnName(c.name, c.type);
-        at = place(alt, c);
+        at = place(alt, c, false);
         if (at === 'incompatible') this.fail(`${what}, and column "${alt}" cannot take it either`, c.name);
       }
       target.set(c.name, at);
@@ -302,6 +329,7 @@ export class TableState {
       this.buffer.remap((k) => (keyIdx.length > 0 ? toLong(k, keyIdx) : k), (r) => toLong(r, rowIdx));
     }
     if (changed) this.evolved = schema;
+    this.defaultsDropped.push(...dropped);
     this.bound = bound;
     this.keyBound = keyBound;
     this.boundShape = shape;
@@ -478,7 +506,9 @@ export class TableState {
         deletedKeys++;
         continue;
       }
-      const row = slot.row.length === width ? slot.row : [...slot.row, ...new Array<null>(width - slot.row.length).fill(null)];
+      // A row buffered before this window added columns: it predates them, so it reads their initial default
+      // (the value the source gave existing rows), as rows of earlier data files do.
+      const row = slot.row.length === width ? slot.row : [...slot.row, ...schema.fields.slice(slot.row.length).map((f) => f.initialDefault ?? null)];
       const pos = data.write(row);
       rows++;
       if (index !== null) {

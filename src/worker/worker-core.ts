@@ -15,6 +15,7 @@ import type { DataFile } from '../iceberg/data-file.js';
 import { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { typeToJson, type TypeJson } from '../iceberg/types.js';
+import { valueToJson, type JsonSingleValue } from '../iceberg/value-json.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import type { FileIO } from '../io/file-io.js';
 import type { SourceMessage } from '../kafka/source.js';
@@ -27,6 +28,7 @@ import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import { TableState, type PendingRepair, type TableLayout } from './table-worker.js';
 import { buildKeyIndex, describeDuplicate, keyText } from './index-build.js';
+import type { DefaultNotKept } from './table-worker.js';
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
@@ -64,6 +66,8 @@ export interface TableLayoutMsg {
   readonly rebuildIndex?: boolean;
   /** A key with several live rows found while building the index: delete all but its newest row, or stop. */
   readonly onDuplicateKeys?: DuplicateKeyPolicy;
+  /** The table's format version (columns added on v3 carry their source default). */
+  readonly formatVersion?: number;
   readonly location: string;
   /** Catalog/table properties for the table's FileIO (REST `config`), merged over the worker's S3 settings. */
   readonly ioProps: Readonly<Record<string, string>>;
@@ -71,7 +75,8 @@ export interface TableLayoutMsg {
 }
 
 export interface ShapeMsg {
-  readonly columns: readonly { readonly name: string; readonly type: TypeJson; readonly required: boolean }[];
+  /** `default`: the source column's default as the type's JSON single value (a table created on v3 gets it as write-default). */
+  readonly columns: readonly { readonly name: string; readonly type: TypeJson; readonly required: boolean; readonly default?: JsonSingleValue }[];
   readonly keyColumns: readonly string[];
 }
 
@@ -122,6 +127,8 @@ export interface SealedTable {
   /** The table's key index after the seal (0 without one). */
   readonly indexKeys: number;
   readonly indexBytes: number;
+  /** Columns the evolved schema adds without their source default (format version < 3 has none), to warn about once. */
+  readonly defaultsNotKept?: readonly DefaultNotKept[];
 }
 
 /** Delete modes that keep a primary-key index (rows are deleted where the index says they are). */
@@ -151,7 +158,8 @@ export function indexSnapshotPath(location: string, snapshotId: string): string 
 }
 
 export function shapeToMsg(shape: TableShape): ShapeMsg {
-  return { columns: shape.columns.map((c) => ({ name: c.name, type: typeToJson(c.type), required: c.required })), keyColumns: [...shape.keyColumns] };
+  const columns = shape.columns.map((c) => ({ name: c.name, type: typeToJson(c.type), required: c.required, ...(c.default !== undefined ? { default: valueToJson(c.type, c.default) } : {}) }));
+  return { columns, keyColumns: [...shape.keyColumns] };
 }
 
 export class WorkerCore {
@@ -194,6 +202,7 @@ export class WorkerCore {
       onIncompatibleChange: msg.onIncompatibleChange ?? 'fail',
       outOfRange: this.init.outOfRange ?? 'dead-letter',
       ...(msg.deleteMode !== undefined ? { deleteMode: msg.deleteMode } : {}),
+      ...(msg.formatVersion !== undefined ? { formatVersion: msg.formatVersion } : {}),
       ...(msg.specs !== undefined ? { specs: new Map(msg.specs.map((j) => PartitionSpec.fromJSON(j)).map((sp) => [sp.specId, sp])) } : {}),
     };
   }
@@ -436,6 +445,7 @@ export class WorkerCore {
       if (t.state.buffer.isEmpty && t.window.size === 0 && !t.state.repairPending) continue;
       const io = this.io(t.ioProps);
       const evolved = t.state.pendingSchema;
+      const defaultsNotKept = t.state.pendingDefaultsNotKept;
       const sealed = await t.state.seal({ io, dataLocation: `${t.location}/data` });
       sealedNames.push(t.name);
       out.push({
@@ -458,6 +468,7 @@ export class WorkerCore {
         newestEventMs: t.newestEventMs,
         indexKeys: t.state.pkIndex?.size ?? 0,
         indexBytes: t.state.pkIndex?.bytes ?? 0,
+        ...(defaultsNotKept.length > 0 ? { defaultsNotKept: [...defaultsNotKept] } : {}),
       });
       t.ops = {};
       t.newestEventMs = null;

@@ -1,8 +1,10 @@
-// Proves Debezium records written by Confluent's AvroConverter decode like the JSON converter's: writer schemas come from the Schema Registry (fetched once per id), named references resolve, Connect semantics (decimal, MicroTimestamp, ZonedTimestamp, int16, exact longs) map to the same Iceberg types and values.
+// Proves Debezium records written by Confluent's AvroConverter decode like the JSON converter's: writer schemas come from the Schema Registry (fetched once per id), named references resolve, Connect semantics (decimal, MicroTimestamp, ZonedTimestamp, int16, exact longs) map to the same Iceberg types and values, and column defaults (AvroData's field default / connect.default) become the same column defaults.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { toConnect } from '../../src/decode/avro-converter.js';
+import { mapConnectField } from '../../src/decode/connect-schema.js';
 import { DebeziumDecoder } from '../../src/decode/debezium.js';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.js';
 import { FloeError } from '../../src/errors.js';
@@ -88,5 +90,32 @@ describe('Avro with Schema Registry', () => {
     assert.equal(decoded.kind, 'change');
     assert.equal((decoded).op, 'd');
     assert.deepEqual((decoded).key, [5]);
+  });
+});
+
+describe('Avro column defaults', () => {
+  // As AvroData writes a Connect struct whose fields have defaults: the field's "default" (for the union's first
+  // branch: AvroData puts the type before null when there is a default) and "connect.default" on the type.
+  const record = {
+    type: 'record', name: 'Value', namespace: 'cdc.shop.t',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: 'qty', type: { type: 'int', 'connect.default': 7 }, default: 7 },
+      { name: 'note', type: [{ type: 'string', 'connect.default': 'n/a' }, 'null'], default: 'n/a' },
+      { name: 'price', type: { type: 'bytes', scale: 2, precision: 10, 'connect.version': 1, 'connect.parameters': { scale: '2', 'connect.decimal.precision': '10' }, 'connect.default': '\u0000\u0096', 'connect.name': 'org.apache.kafka.connect.data.Decimal', logicalType: 'decimal' }, default: '\u0000\u0096' },
+      { name: 'plain', type: 'int', default: 3 },
+      { name: 'opt', type: ['null', 'int'], default: null },
+    ],
+  };
+
+  it('maps each field default to the JSON converter\'s value form, then to the column default', () => {
+    const connect = toConnect(record as never);
+    const byName = new Map((connect.fields ?? []).map((f) => [f.field, mapConnectField(f)]));
+    assert.equal(byName.get('id')?.default, undefined);
+    assert.equal(byName.get('qty')?.default, 7);
+    assert.equal(byName.get('note')?.default, 'n/a');
+    assert.equal(byName.get('price')?.default, 150n); // bytes 00 96 (ISO-8859-1 in Avro JSON) = unscaled 150
+    assert.equal(byName.get('plain')?.default, 3); // a field default without connect.default (connect.meta.data off)
+    assert.equal(byName.get('opt')?.default, undefined);
   });
 });

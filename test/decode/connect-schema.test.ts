@@ -1,4 +1,4 @@
-// Proves the Kafka Connect schema mapping: every Debezium/Connect semantic type maps to the documented Iceberg type and converts concrete JSON values exactly; bad values are rejected naming the column; schemaless columns are inferred.
+// Proves the Kafka Connect schema mapping: every Debezium/Connect semantic type maps to the documented Iceberg type and converts concrete JSON values exactly; bad values are rejected naming the column; schemaless columns are inferred; a field's "default" becomes the column's default through the same converter (or none when it cannot be trusted).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FloeError } from '../../src/errors.js';
@@ -374,5 +374,37 @@ describe('inferColumn (schemaless JSON)', () => {
     assert.equal(o?.convert({ k: 1 }), '{"k":1}');
     assert.equal(inferColumn('gone', null), null);
     assert.equal(inferColumn('gone', undefined), null);
+  });
+});
+
+describe('column defaults from the schema block ("default", as JsonConverter writes a Connect default)', () => {
+  it('converts the default through the column converter into the Iceberg type', () => {
+    assert.equal(map({ type: 'int32', optional: false, default: 7 }).default, 7);
+    assert.equal(map({ type: 'int64', optional: true, default: 9 }).default, 9n);
+    assert.equal(map({ type: 'string', optional: false, default: 'new' }).default, 'new');
+    assert.equal(map({ type: 'boolean', optional: false, default: false }).default, false);
+    assert.equal(map({ type: 'double', optional: false, default: 0.5 }).default, 0.5);
+    // DECIMAL(10,2) DEFAULT 1.50: base64 of the unscaled 150, as the JsonConverter writes Decimal values
+    assert.equal(map({ type: 'bytes', optional: false, name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '10' }, default: 'AJY=' }).default, 150n);
+    assert.equal(map({ type: 'int32', optional: false, name: 'io.debezium.time.Date', default: 19723 }).default, 19723);
+    assert.equal(map({ type: 'int64', optional: false, name: 'io.debezium.time.MicroTime', default: 3_600_000_000 }).default, 3_600_000_000n);
+    assert.equal(mapConnectField({ type: 'int64', optional: false, name: 'io.debezium.time.MicroTime', default: 3_600_000_000, field: 't' }, { timeAs: 'string' }).default, '01:00:00.000000');
+    assert.equal(map({ type: 'string', optional: false, name: 'io.debezium.time.ZonedTimestamp', default: '2024-01-01T00:00:00Z' }).default, 1_704_067_200_000_000n);
+    assert.deepEqual(map({ type: 'bytes', optional: false, default: 'AQI=' }).default, new Uint8Array([1, 2]));
+  });
+
+  it('no default: absent, null, a value the converter or the type refuses, or a timestamp at the epoch', () => {
+    assert.equal('default' in map({ type: 'int32', optional: true }), false);
+    assert.equal(map({ type: 'int32', optional: true, default: null }).default, undefined);
+    assert.equal(map({ type: 'int32', optional: false, default: 'x' }).default, undefined);
+    // TIME '30:00:00' cannot be an Iceberg time (a time of day)
+    assert.equal(map({ type: 'int64', optional: false, name: 'io.debezium.time.MicroTime', default: 108_000_000_000 }).default, undefined);
+    // Debezium's MySQL parser writes DEFAULT CURRENT_TIMESTAMP as 1970-01-01 00:00:00: MySQL fills existing
+    // rows with the ALTER's time, so the epoch would be a wrong value for them.
+    assert.equal(map({ type: 'string', optional: false, name: 'io.debezium.time.ZonedTimestamp', default: '1970-01-01T00:00:00Z' }).default, undefined);
+    assert.equal(map({ type: 'int64', optional: false, name: 'io.debezium.time.Timestamp', default: 0 }).default, undefined);
+    assert.equal(map({ type: 'int64', optional: false, name: 'org.apache.kafka.connect.data.Timestamp', default: 0 }).default, undefined);
+    // a BIGINT default beyond 2^53 that JSON.parse rounded
+    assert.equal(map({ type: 'int64', optional: false, default: 2 ** 60 }).default, undefined);
   });
 });

@@ -1,4 +1,4 @@
-// Proves DebeziumDecoder on JSON-converter messages with and without the schema block: every op, tombstones, schema-change and heartbeat skips, keys (struct, schemaless, composite, id columns), flattened cdc-field records, the per-topic schema cache, and rejection reasons.
+// Proves DebeziumDecoder on JSON-converter messages with and without the schema block: every op, column defaults from the block, tombstones, schema-change and heartbeat skips, keys (struct, schemaless, composite, id columns), flattened cdc-field records, the per-topic schema cache, and rejection reasons.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrecisionLost } from '../../src/decode/connect-schema.js';
@@ -183,6 +183,19 @@ describe('DebeziumDecoder: envelopes with the schema block', () => {
     assert.equal(c.shape.byName.get('id')?.convert(c.row?.id), 9_007_199_254_740_991n);
     const n = change(d.decode(TOPIC, idKey(1), framed(schema, event('c', null, { id: -9_007_199_254_740_991, name: null, price: null }))));
     assert.equal(n.shape.byName.get('id')?.convert(n.row?.id), -9_007_199_254_740_991n);
+  });
+});
+
+describe('DebeziumDecoder: column defaults', () => {
+  it('a column added with DEFAULT 7 carries it: the default is in the field schema JsonConverter writes', () => {
+    const qty = { type: 'int32', optional: false, default: 7, field: 'qty' };
+    const d = new DebeziumDecoder();
+    const c = change(d.decode(TOPIC, idKey(1), framed(envelope([ID, NAME, qty]), event('c', null, { id: 1, name: 'a', qty: 7 }))));
+    assert.equal(c.shape.byName.get('qty')?.default, 7);
+    assert.equal(c.shape.byName.get('name')?.default, undefined);
+    // the cached schema prefix keeps the shape, defaults included
+    const again = change(d.decode(TOPIC, idKey(2), framed(envelope([ID, NAME, qty]), event('c', null, { id: 2, name: 'b', qty: 3 }))));
+    assert.equal(again.shape.byName.get('qty')?.default, 7);
   });
 });
 

@@ -12,42 +12,13 @@ import { SchemaRegistryClient } from '../../src/decode/schema-registry.js';
 import { scanTable } from '../../src/iceberg/scan.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import type { DeadLetterSink } from '../../src/kafka/dead-letter.js';
-import type { SourceMessage, TopicPartition } from '../../src/kafka/source.js';
+import type { SourceMessage } from '../../src/kafka/source.js';
 import { silentLogger } from '../../src/log.js';
-import { Pipeline, type Source } from '../../src/pipeline/pipeline.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { InProcessWorkers } from '../../src/worker/pool.js';
 import { envelope, envelopeSchema, key, keySchema, type OrderRow } from '../support/avro-debezium.js';
+import { ArraySource } from '../support/array-source.js';
 
-class ArraySource implements Source {
-  private i = 0;
-  committed: { topic: string; partition: number; offset: number }[] = [];
-  constructor(private readonly messages: SourceMessage[]) {}
-  async connect(): Promise<void> {}
-  async consume(max: number): Promise<SourceMessage[]> {
-    const out = this.messages.slice(this.i, this.i + max);
-    this.i += out.length;
-    if (out.length === 0) await new Promise((r) => setTimeout(r, 5));
-    return out;
-  }
-  async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
-    this.committed = [...offsets];
-  }
-  async seek(): Promise<void> {
-    throw new Error('no rewind expected in this test');
-  }
-  isAssigned(_t: TopicPartition): boolean {
-    return true;
-  }
-  assignment(): TopicPartition[] {
-    return [{ topic: 'cdc.shop.orders', partition: 0 }];
-  }
-  pauseAll(): void {}
-  resumeAll(): void {}
-  async disconnect(): Promise<void> {}
-  get done(): boolean {
-    return this.i >= this.messages.length;
-  }
-}
 
 describe('pipeline with Avro records', () => {
   let url = '';

@@ -82,13 +82,14 @@ function python(): string {
 export async function readWithEngine(
   engine: Engine,
   tables: readonly string[],
-  opts: { sql?: readonly string[]; metrics?: boolean; catalog?: 'rest' | 'sql'; sqlUri?: string; warehouse?: string; catalogName?: string } = {},
+  opts: { sql?: readonly string[]; metrics?: boolean; catalog?: 'rest' | 'sql'; sqlUri?: string; warehouse?: string; catalogName?: string; where?: string } = {},
 ): Promise<EngineOutput> {
   const args = [join('test/harness/readers', `${engine}_read.py`), '--catalog', opts.catalog ?? 'rest', '--skip-unsupported'];
   if (opts.sqlUri !== undefined) args.push('--sql-uri', opts.sqlUri);
   if (opts.warehouse !== undefined) args.push('--warehouse', opts.warehouse);
   if (opts.catalogName !== undefined) args.push('--catalog-name', opts.catalogName);
   for (const t of tables) args.push('--table', t);
+  if (opts.where !== undefined) args.push('--where', opts.where);
   for (const q of opts.sql ?? []) args.push('--sql', q);
   if (opts.metrics === true) args.push('--metrics');
   let stdout: string;

@@ -1,4 +1,4 @@
-// Proves TableState turns decoded changes into one window per table: values converted to the table's types, keys mapped to the table's key order, records that cannot apply rejected, new source columns added with fresh ids, and seal() writing Parquet data and equality delete files (partitioned or global) with the right rows.
+// Proves TableState turns decoded changes into one window per table: values converted to the table's types, keys mapped to the table's key order, records that cannot apply rejected, new source columns added with fresh ids (with the source default as initial-default/write-default on v3 tables, and reported as not kept on v2), and seal() writing Parquet data and equality delete files (partitioned or global) with the right rows.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -497,5 +497,60 @@ describe('TableState', () => {
       assert.equal(index.size, 1);
       assert.equal(index.get([1n]), undefined);
     });
+  });
+});
+
+describe('TableState: a column the source added with a DEFAULT', () => {
+  // ALTER TABLE orders ADD COLUMN qty INT NOT NULL DEFAULT 7: Debezium's schema block carries "default": 7.
+  const QTY = { type: 'int32', optional: false, default: 7, field: 'qty' } satisfies ConnectField;
+  const before = shape([F.id, F.name], ['id']);
+  const after = shape([F.id, F.name, QTY], ['id']);
+  const base = (): Schema => new Schema(0, [{ id: 1, name: 'id', required: true, type: T.long }, { id: 2, name: 'name', required: false, type: T.string }], [1]);
+
+  it('on a v3 table: initial-default and write-default 7; rows buffered before the change are written with 7', async () => {
+    const st = new TableState({ ...unpartitioned(base()), formatVersion: 3 });
+    st.apply(change(before, 'c', [1], { id: 1, name: 'old' }), 'p/0');
+    st.apply(change(after, 'c', [2], { id: 2, name: 'new', qty: 3 }), 'p/0');
+    const evolved = st.pendingSchema!;
+    assert.deepEqual(evolved.toJSON().fields, [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 'name', required: false, type: 'string' },
+      { id: 3, name: 'qty', required: false, type: 'int', 'initial-default': 7, 'write-default': 7 },
+    ]);
+    assert.deepEqual(st.pendingDefaultsNotKept, []);
+    const sealed = await st.seal(settings());
+    // row 1 predates the column: the source gave it the default, as initial-default gives rows of older files
+    assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.string, T.int]), [[1n, 'old', 7], [2n, 'new', 3]]);
+  });
+
+  it('on a v3 table a <column>__<type> column (incompatible change, policy new-column) gets only write-default', () => {
+    const st = new TableState({ ...unpartitioned(base()), formatVersion: 3, onIncompatibleChange: 'new-column' });
+    st.apply(change(shape([F.id, { type: 'int32', optional: false, default: 5, field: 'name' }], ['id']), 'c', [1], { id: 1, name: 9 }), 'p/0');
+    const alt = st.pendingSchema!.findField('name__int')!;
+    assert.equal(alt.initialDefault, undefined, 'existing rows had values in "name", not the default');
+    assert.equal(alt.writeDefault, 5);
+  });
+
+  it('on a v2 table: no default values (the spec has none before v3); the column is reported once, with the source default', async () => {
+    const st = new TableState({ ...unpartitioned(base()), formatVersion: 2 });
+    st.apply(change(before, 'c', [1], { id: 1, name: 'old' }), 'p/0');
+    st.apply(change(after, 'c', [2], { id: 2, name: 'new', qty: 3 }), 'p/0');
+    st.apply(change(after, 'c', [3], { id: 3, name: 'newer', qty: 4 }), 'p/0');
+    const qty = st.pendingSchema!.findField('qty')!;
+    assert.equal(qty.initialDefault, undefined);
+    assert.equal(qty.writeDefault, undefined);
+    assert.equal('initial-default' in (st.pendingSchema!.toJSON().fields as Record<string, unknown>[])[2]!, false);
+    assert.deepEqual(st.pendingDefaultsNotKept, [{ column: 'qty', sourceDefault: '7' }]);
+    const sealed = await st.seal(settings());
+    assert.deepEqual(await readAll(sealed.dataFiles, [T.long, T.string, T.int]), [[1n, 'old', null], [2n, 'new', 3], [3n, 'newer', 4]]);
+    // after the commit the notice is gone with the pending schema
+    st.setLayout(unpartitioned(st.schema.withSchemaId(1), 3));
+    assert.deepEqual(st.pendingDefaultsNotKept, []);
+  });
+
+  it('a layout without a format version is treated as v2', () => {
+    const st = new TableState(unpartitioned(base()));
+    st.apply(change(after, 'c', [2], { id: 2, name: 'new', qty: 3 }), 'p/0');
+    assert.equal(st.pendingSchema!.findField('qty')!.initialDefault, undefined);
   });
 });

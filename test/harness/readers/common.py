@@ -135,6 +135,9 @@ def parser(description: str) -> argparse.ArgumentParser:
                    help="file:///abs/path (with --catalog sql); for rest defaults to $FLOE_REST_WAREHOUSE")
     p.add_argument("--table", action="append", default=[], metavar="NS.NAME",
                    help="table to print (repeatable)")
+    p.add_argument("--where", metavar="PREDICATE",
+                   help="print only the rows matching this SQL predicate, e.g. \"qty = 7\" (given to the "
+                        "engine's scan: Spark's filter, DuckDB's WHERE, pyiceberg's row_filter)")
     p.add_argument("--skip-unsupported", action="store_true",
                    help="print '# unsupported: <reason>' for a table this engine cannot read "
                         "correctly instead of failing (exit code 3)")

@@ -121,7 +121,8 @@ def main() -> None:
             src = "cat." + ".".join(qi(x) for x in [".".join(nsp), name])
         else:
             src = f"iceberg_scan({q(pyi.load_table(ident).metadata_location)})"
-        return canonical.arrow_lines(to_arrow(con.sql(f"SELECT * FROM {src}")))
+        where = f" WHERE {ns.where}" if ns.where else ""
+        return canonical.arrow_lines(to_arrow(con.sql(f"SELECT * FROM {src}{where}")))
 
     run_tables(cargs, ns.skip_unsupported, read_one)
 

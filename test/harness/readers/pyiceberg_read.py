@@ -30,7 +30,7 @@ def main() -> None:
     def read_one(ident: str) -> list[str]:
         table = cat.load_table(ident)
         try:
-            arrow = table.scan().to_arrow()
+            arrow = (table.scan(row_filter=ns.where) if ns.where else table.scan()).to_arrow()
         except NotImplementedError as e:
             raise Unsupported(str(e)) from e
         except ValueError as e:

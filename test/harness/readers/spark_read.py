@@ -71,7 +71,8 @@ def main() -> None:
         try:
             # Iceberg's Spark integration refuses the whole table when it has
             # a `time` column ("Spark does not support time fields").
-            arrow = spark.table(full).toArrow()
+            df = spark.table(full)
+            arrow = (df.where(ns.where) if ns.where else df).toArrow()
         except Exception as e:  # noqa: BLE001
             msg = str(e)
             if "does not support" in msg or "Cannot convert" in msg:
