@@ -34,12 +34,13 @@ async function main(argv: string[]): Promise<number> {
     case 'check': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
       if (values.config === undefined) throw new FloeError('config_invalid', `floe ${command} needs --config FILE`, { field: '--config' });
-      const cfg = await loadConfig(values.config);
+      const log = createLogger();
+      const cfg = await loadConfig(values.config, process.env, (msg, fields) => log.warn(msg, fields));
       if (command === 'check') {
         process.stdout.write(`${JSON.stringify(cfg, (k, v: unknown) => (/secret|password|token|credential/i.test(k) && typeof v === 'string' ? '***' : v), 2)}\n`);
         return 0;
       }
-      await runUntilSignal(cfg, createLogger());
+      await runUntilSignal(cfg, log);
       return 0;
     }
     case 'version':

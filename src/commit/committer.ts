@@ -22,6 +22,7 @@ import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { isNewerRow, type RowAt } from '../worker/index-build.js';
 import { usesKeyIndex, type SealedTable, type ShapeMsg, type TableLayoutMsg } from '../worker/worker-core.js';
+import { checkTransforms, tableStopOf } from '../worker/table-stop.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
 import { Transaction } from './transaction.js';
 
@@ -95,6 +96,8 @@ interface OpenTable {
 export class Committer {
   private readonly open = new Map<string, OpenTable>();
   private readonly opening = new Map<string, Promise<TableLayoutMsg>>();
+  /** Tables stopped when opened (see table-stop.ts): asked again, they fail at once, without a catalog call. */
+  private readonly stopped = new Map<string, FloeError>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -110,9 +113,16 @@ export class Committer {
     const name = identifierToString(id);
     const t = this.open.get(name);
     if (t !== undefined) return this.layoutMsg(t, true);
+    const stopped = this.stopped.get(name);
+    if (stopped !== undefined) throw stopped;
     let p = this.opening.get(name);
     if (p === undefined) {
-      p = this.openTable(id, name, shape).finally(() => this.opening.delete(name));
+      p = this.openTable(id, name, shape)
+        .catch((e: unknown) => {
+          if (e instanceof FloeError && tableStopOf(e) !== null) this.stopped.set(name, e);
+          throw e;
+        })
+        .finally(() => this.opening.delete(name));
       this.opening.set(name, p);
     }
     return p;
@@ -462,6 +472,10 @@ export class Committer {
       return { id: nextId++, name: c.name, required: keys.has(c.name), type, ...writeDefault };
     });
     const schema = new Schema(0, fields, shape.keyColumns.map((k) => fields.find((f) => f.name === k)?.id ?? -1));
+    // A transform that cannot apply to its column's type stops the table, with one error (table-stop.ts).
+    const own = this.cfg.tables[name];
+    const from = (k: 'partitionBy' | 'sortBy') => (own?.[k] !== undefined ? `tables.overrides."${name}"` : 'tables.defaults');
+    checkTransforms({ table: name, partitionBy: opts.partitionBy ?? [], sortBy: opts.sortBy ?? [], partitionByFrom: from('partitionBy'), sortByFrom: from('sortBy') }, schema);
     let spec: PartitionSpec;
     let sortOrder: SortOrder;
     try {

@@ -11,7 +11,8 @@ import type { RestAuthConfig } from '../catalog/rest-auth.js';
 import type { TimeAs } from '../decode/connect-schema.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { defaultWorkerCount } from '../worker/pool.js';
-import { fromKafkaConnect, isKafkaConnectConfig } from './kafka-connect.js';
+import { fromKafkaConnect, isKafkaConnectConfig, unmappedKafkaConnectKeys } from './kafka-connect.js';
+import { nearest, rejectUnknownKeys } from './keys.js';
 
 export interface FloeConfig {
   readonly kafka: {
@@ -243,12 +244,34 @@ function oneOf<X extends string>(r: Reader, path: string, allowed: readonly X[],
   return v as X;
 }
 
+const TRANSFORMS_WITHOUT_WIDTH = ['identity', 'year', 'month', 'day', 'hour', 'void'];
+const TRANSFORMS_WITH_WIDTH = ['bucket', 'truncate'];
+
+/**
+ * What is wrong with the transform of a partition or sort expression (`months(ts)`, `bucket(id)`), or null. Known
+ * now rather than when the first record creates the table (the column types are only known then: table-stop.ts).
+ */
+function transformProblem(expr: string): string | null {
+  const m = /^(\w+)\(\s*(\d+\s*,\s*)?[\w.]+\s*\)/.exec(expr.trim());
+  if (m === null) return null;
+  const fn = (m[1] ?? '').toLowerCase();
+  const width = m[2] !== undefined;
+  if (TRANSFORMS_WITH_WIDTH.includes(fn)) return width ? null : `"${expr}": ${fn} needs a ${fn === 'bucket' ? 'bucket count, e.g. bucket(16, id)' : 'width, e.g. truncate(4, name)'}`;
+  if (TRANSFORMS_WITHOUT_WIDTH.includes(fn)) return width ? `"${expr}": ${fn} takes only a column, e.g. ${fn}(created_at)` : null;
+  const near = nearest(fn, [...TRANSFORMS_WITHOUT_WIDTH, ...TRANSFORMS_WITH_WIDTH]);
+  return `unknown transform "${m[1] ?? ''}" in "${expr}"${near !== undefined ? `; did you mean ${near}?` : ''} (transforms: year, month, day, hour, bucket(N, col), truncate(W, col), identity, void)`;
+}
+
 /** Table options under `base` (tables.defaults or tables.overrides.<name>); only the keys present. */
 function tableOptions(r: Reader, base: string): TableOptionsConfig {
   const has = (k: string) => r.raw(`${base}.${k}`) !== undefined;
   const list = (k: string, re: RegExp, what: string) => {
     const xs = r.strList(`${base}.${k}`);
-    for (const x of xs) if (!re.test(x.trim())) r.fail(`${base}.${k}`, `cannot parse "${x}" (expected ${what})`);
+    for (const x of xs) {
+      if (!re.test(x.trim())) r.fail(`${base}.${k}`, `cannot parse "${x}" (expected ${what})`);
+      const problem = transformProblem(x);
+      if (problem !== null) r.fail(`${base}.${k}`, problem);
+    }
     return xs;
   };
   const properties = has('properties') ? r.map(`${base}.properties`) : undefined;
@@ -322,6 +345,7 @@ function deepFreeze<T>(o: T): T {
 
 export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): FloeConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new FloeError('config_invalid', 'config must be a mapping at the top level');
+  rejectUnknownKeys(input); // a misspelt key is an error, not a setting silently ignored (keys.ts)
   const r = new Reader(substituteEnv(input, env) as Record<string, unknown>);
 
   const topics = r.strList('kafka.topics');
@@ -506,7 +530,8 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   return deepFreeze(cfg);
 }
 
-export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<FloeConfig> {
+/** `warn`: where a Kafka Connect config's keys floe does not use are reported (once, all of them). */
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, warn: (msg: string, fields: Record<string, unknown>) => void = () => undefined): Promise<FloeConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -519,6 +544,11 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   } catch (e) {
     throw new FloeError('config_invalid', `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`, { path }, e);
   }
-  if (isKafkaConnectConfig(doc)) return validateConfig(fromKafkaConnect(doc, env), env);
+  if (isKafkaConnectConfig(doc)) {
+    const cfg = validateConfig(fromKafkaConnect(doc, env), env);
+    const unmapped = unmappedKafkaConnectKeys(doc);
+    if (unmapped.length > 0) warn('Kafka Connect config: floe does not use these iceberg.* keys (see src/config/kafka-connect.ts for what it maps)', { path, keys: unmapped });
+    return cfg;
+  }
   return validateConfig(doc, env);
 }

@@ -26,6 +26,62 @@ export function isKafkaConnectConfig(doc: unknown): boolean {
   return typeof c['connector.class'] === 'string' && String(c['connector.class']).includes('Iceberg');
 }
 
+/** The connector settings (flat, or the `config` of a Connect REST body). */
+function settingsOf(doc: unknown): Json {
+  const root = doc as Json;
+  return (root.config ?? root) as Json;
+}
+
+/** `iceberg.*` keys fromKafkaConnect maps to floe's config. */
+const MAPPED = new Set([
+  'iceberg.catalog', 'iceberg.catalog.type', 'iceberg.catalog.catalog-impl', 'iceberg.catalog.uri', 'iceberg.catalog.warehouse',
+  'iceberg.catalog.rest.sigv4-enabled', 'iceberg.catalog.rest.signing-name', 'iceberg.catalog.rest.signing-region', 'iceberg.catalog.client.region',
+  'iceberg.catalog.credential', 'iceberg.catalog.oauth2-server-uri', 'iceberg.catalog.scope', 'iceberg.catalog.token',
+  'iceberg.catalog.s3.endpoint', 'iceberg.catalog.s3.path-style-access', 'iceberg.catalog.s3.access-key-id', 'iceberg.catalog.s3.secret-access-key',
+  'iceberg.tables', 'iceberg.tables.default-id-columns', 'iceberg.tables.cdc-field', 'iceberg.tables.auto-create-enabled', 'iceberg.tables.default-partition-by',
+  'iceberg.tables.upsert-mode-enabled', 'iceberg.control.commit.interval-ms', 'iceberg.commit.interval-ms', 'iceberg.control.group-id', 'iceberg.control.group.id',
+]);
+const MAPPED_PATTERNS = [/^iceberg\.kafka\./, /^iceberg\.table\..+\.partition-by$/];
+
+/**
+ * `iceberg.*` keys floe does not map because its own behaviour already is what they ask for, or because they
+ * configure the Connect sink's machinery that floe replaces; with the value (and whether the connector has a
+ * DebeziumTransform) when that decides.
+ */
+const COVERED: Readonly<Record<string, (value: string, debeziumTransform: boolean) => boolean>> = {
+  'iceberg.tables.evolve-schema-enabled': (v) => v === 'true', // floe always evolves the schema (false is not honoured: warned)
+  'iceberg.tables.dynamic-enabled': () => true, // floe routes every record by its source table (cdc.target.pattern / iceberg.tables)
+  'iceberg.tables.route-field': (_v, dbz) => dbz, // the DebeziumTransform's _cdc.target, which floe computes from the same pattern
+  'iceberg.tables.default-commit-branch': (v) => v === 'main', // floe commits to main
+  'iceberg.catalog.io-impl': () => true, // floe has its own S3 FileIO
+  // The sink's commit coordinator: floe keeps offsets in the snapshots it commits, with no control topic.
+  'iceberg.control.topic': () => true,
+  'iceberg.control.commit.timeout-ms': () => true,
+  'iceberg.control.commit.threads': () => true,
+  'iceberg.control.group-id-prefix': () => true,
+  'iceberg.connect.group-id': () => true,
+  'iceberg.coordinator.transactional.prefix': () => true,
+};
+
+/**
+ * The connector's `iceberg.*` keys floe neither maps nor covers (e.g. iceberg.tables.auto-create-props.*,
+ * iceberg.table.<t>.id-columns, iceberg.hadoop.*, other iceberg.catalog.* client settings), sorted. loadConfig
+ * logs them in one warning rather than failing: a real connector config carries many keys for the Connect
+ * sink's own machinery and its Hadoop and catalog clients, and refusing to start over a key that does not
+ * matter would break configs users keep in sync with the running connector; the warning names what floe does
+ * not honour so they can check whether it matters. Keys outside `iceberg.*` belong to the Connect framework
+ * (connector.class, tasks.max, converters, transforms, errors.*) and are not listed.
+ */
+export function unmappedKafkaConnectKeys(doc: unknown): string[] {
+  const c = settingsOf(doc);
+  const transforms = String(c.transforms ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const dbz = transforms.some((t) => String(c[`transforms.${t}.type`] ?? '').endsWith('DebeziumTransform'));
+  return Object.keys(c)
+    .filter((k) => k.startsWith('iceberg.') && !MAPPED.has(k) && !MAPPED_PATTERNS.some((re) => re.test(k)))
+    .filter((k) => COVERED[k]?.(String(c[k] ?? '').trim(), dbz) !== true)
+    .sort();
+}
+
 export function fromKafkaConnect(doc: unknown, env: NodeJS.ProcessEnv): Json {
   const root = doc as Json;
   const c = ((root.config ?? root) as Record<string, unknown>);

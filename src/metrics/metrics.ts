@@ -2,7 +2,8 @@
  * Prometheus metrics (prom-client, one registry per pipeline). Names and labels are a stable interface: the
  * README lists them, the Grafana dashboard (k8s/grafana-dashboard.json) and alerts query them. Labels are bounded:
  * `table` (routed tables), `topic`/`partition` (assigned partitions), `op` (Debezium c/r/u/d/t), `content`
- * (data, position_deletes, equality_deletes, deletion_vectors), `reason` (replayed, ignored).
+ * (data, position_deletes, equality_deletes, deletion_vectors), `reason` (replayed, ignored; for a stopped table
+ * partition_transform, sort_transform, incompatible_schema).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TableCommitReport } from '../commit/committer.js';
@@ -51,6 +52,7 @@ export class Metrics {
   readonly lag = new Gauge({ name: 'floe_consumer_lag_records', help: 'High watermark minus the next offset to process, per assigned partition', labelNames: ['topic', 'partition'] as const, registers: [this.registry] });
   readonly indexKeys = new Gauge({ name: 'floe_index_keys', help: 'Keys in the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
   readonly indexBytes = new Gauge({ name: 'floe_index_bytes', help: 'Memory of the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly tableFailed = new Gauge({ name: 'floe_table_failed', help: '1 while the table is stopped (its records go to the dead-letter topic), by reason: partition_transform, sort_transform, incompatible_schema', labelNames: ['table', 'reason'] as const, registers: [this.registry] });
   readonly ready = new Gauge({ name: 'floe_ready', help: '1 once the member has joined its group and restored its offsets from the tables', registers: [this.registry] });
   /** Newest committed event time per table (ms), read at scrape time by the freshness gauge. */
   private readonly newestCommittedMs = new Map<string, number>();

@@ -24,6 +24,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Probe } from '../metrics/server.js';
 import { workerFor, type Workers } from '../worker/pool.js';
 import type { SealedTable } from '../worker/worker-core.js';
+import { tableStopOf, type TableStopReason } from '../worker/table-stop.js';
 
 export interface Source {
   connect(): Promise<void>;
@@ -370,6 +371,8 @@ export class Pipeline implements Probe {
   }
 
   private readonly workerOfTopic = new Map<string, number>();
+  /** Tables stopped so far (table-stop.ts): each is logged once and shown by floe_table_failed. */
+  private readonly stoppedTables = new Set<string>();
 
   /** The worker a topic's records go to (cached: hashing the topic name per record showed in profiles). */
   private workerOf(topic: string): number {
@@ -489,7 +492,8 @@ export class Pipeline implements Probe {
         if (res.skippedIgnored > 0) this.metrics.eventsSkipped.inc({ reason: 'ignored' }, res.skippedIgnored);
       }
       this.bufferedBytes.set(w, res.bufferedBytes);
-      for (const r of res.rejects) this.reject(rest[r.index] as SourceMessage, r.reason);
+      for (const s of res.stops ?? []) this.tableStopped(s.table, s.reason, s.message, rest[s.index] as SourceMessage);
+      for (const r of res.rejects) this.reject(rest[r.index] as SourceMessage, r.reason, r.stopped !== undefined);
       if (res.needSchema !== undefined) {
         const blocked = rest[res.done] as SourceMessage;
         if (this.registry === null) {
@@ -517,19 +521,38 @@ export class Pipeline implements Probe {
         rest = assignedOnly(rest.slice(res.done), assigned);
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;
+        const stop = tableStopOf(e);
+        if (stop !== null) {
+          // Bad configuration for this table (table-stop.ts): it stops, and the worker dead-letters its records.
+          await this.workers.stopTable(w, res.need.name, e.message);
+          this.tableStopped(res.need.name, stop, e.message, blocked);
+        }
         // The table cannot be opened from this record (e.g. auto-create off, unusable key): dead-letter it.
-        this.reject(blocked, describeError(e));
+        this.reject(blocked, describeError(e), stop !== null);
         rest = rest.slice(res.done + 1);
       }
       if (rest.length === 0) return;
     }
   }
 
-  private reject(m: SourceMessage, reason: string): void {
+  /** `stopped`: the record's table is stopped, which was logged once (tableStopped): this record only at debug. */
+  private reject(m: SourceMessage, reason: string, stopped = false): void {
     this.stats.deadLettered++;
     this.metrics?.deadLettered.inc({ topic: m.topic });
     this.deadLetter.send(m, reason);
-    this.log.warn('record dead-lettered', { topic: m.topic, partition: m.partition, offset: m.offset, reason });
+    const fields = { topic: m.topic, partition: m.partition, offset: m.offset, reason };
+    if (stopped) this.log.debug('record dead-lettered', fields);
+    else this.log.warn('record dead-lettered', fields);
+  }
+
+  /** A table stopped (table-stop.ts): one error line and the floe_table_failed gauge, however many records follow. */
+  private tableStopped(table: string, reason: TableStopReason, message: string, first: SourceMessage): void {
+    if (this.stoppedTables.has(table)) return; // several workers (topics) may report the same table
+    this.stoppedTables.add(table);
+    this.metrics?.tableFailed.set({ table, reason }, 1);
+    this.log.error('table stopped: its records go to the dead-letter topic until the cause is fixed and floe restarts', {
+      table, reason, error: message, topic: first.topic, partition: first.partition, offset: first.offset,
+    });
   }
 
   /**

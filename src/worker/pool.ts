@@ -20,6 +20,8 @@ export interface Workers {
   apply(w: number, messages: readonly SourceMessage[]): Promise<ApplyResult>;
   openTable(w: number, layout: TableLayoutMsg): Promise<OpenedTable>;
   registerSchema(w: number, id: number, text: string): Promise<void>;
+  /** The table could not be opened and is stopped (table-stop.ts): worker `w` rejects its records with `reason`. */
+  stopTable(w: number, name: string, reason: string): Promise<void>;
   /** Layout updates (after a commit) and stored-offset refreshes, to every worker holding the table. */
   update(layouts: readonly TableLayoutMsg[]): Promise<void>;
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void>;
@@ -75,6 +77,9 @@ export class InProcessWorkers implements Workers {
   }
   async registerSchema(_w: number, id: number, text: string): Promise<void> {
     this.core.registerSchema(id, text);
+  }
+  async stopTable(_w: number, name: string, reason: string): Promise<void> {
+    this.core.stopTable(name, reason);
   }
   async update(layouts: readonly TableLayoutMsg[]): Promise<void> {
     for (const l of layouts) await this.core.openTable(l);
@@ -159,6 +164,10 @@ export class ThreadWorkers implements Workers {
 
   async registerSchema(w: number, id: number, text: string): Promise<void> {
     await this.run(w, { kind: 'schema', id, text });
+  }
+
+  async stopTable(w: number, name: string, reason: string): Promise<void> {
+    await this.run(w, { kind: 'stop', name, reason });
   }
 
   async update(layouts: readonly TableLayoutMsg[]): Promise<void> {

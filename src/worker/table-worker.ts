@@ -234,9 +234,10 @@ export class TableState {
     this.boundShape = null;
   }
 
+  /** Stops the table: this record and every later one are dead-lettered with `reason` (see table-stop.ts). */
   private fail(reason: string, column: string): never {
     this.failedReason = reason;
-    throw new FloeError('record_invalid', reason, { column });
+    throw new FloeError('record_invalid', reason, { column, stop: 'incompatible_schema' });
   }
 
   /**

@@ -13,6 +13,7 @@ export type Task =
   | { readonly kind: 'refresh'; readonly stored: [string, OffsetMap][] }
   | { readonly kind: 'drop'; readonly tpKeys: string[] }
   | { readonly kind: 'schema'; readonly id: number; readonly text: string }
+  | { readonly kind: 'stop'; readonly name: string; readonly reason: string }
   | { readonly kind: 'saveIndex'; readonly item: IndexSaveItem }
   | { readonly kind: 'seal' }
   | { readonly kind: 'confirm'; readonly outcomes: SealOutcome[] }
@@ -51,6 +52,9 @@ async function perform(task: Task): Promise<ApplyResult | SealedTable[] | Opened
       return null;
     case 'schema':
       core.registerSchema(task.id, task.text);
+      return null;
+    case 'stop':
+      core.stopTable(task.name, task.reason);
       return null;
     case 'saveIndex':
       await core.saveIndex(task.item.name, task.item.snapshotId, task.item.tableUuid);

@@ -29,6 +29,7 @@ import type { ParquetCodec } from '../writer/parquet.js';
 import { TableState, type PendingRepair, type TableLayout } from './table-worker.js';
 import { buildKeyIndex, describeDuplicate, keyText } from './index-build.js';
 import type { DefaultNotKept } from './table-worker.js';
+import { tableStopOf, type TableStop } from './table-stop.js';
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
@@ -93,7 +94,10 @@ export interface ApplyResult {
   readonly need?: { readonly id: TableIdentifier; readonly name: string; readonly shape: ShapeMsg };
   /** An Avro record's writer schema id this worker has not been given yet. */
   readonly needSchema?: number;
-  readonly rejects: readonly { readonly index: number; readonly reason: string }[];
+  /** `stopped`: the record's table is stopped (table-stop.ts); the stop itself is reported once, in `stops`. */
+  readonly rejects: readonly { readonly index: number; readonly reason: string; readonly stopped?: string }[];
+  /** Tables that stopped in this batch, each with the index of the record that stopped it. */
+  readonly stops?: readonly (TableStop & { readonly index: number })[];
   readonly applied: number;
   readonly skippedReplayed: number;
   readonly skippedIgnored: number;
@@ -166,6 +170,8 @@ export class WorkerCore {
   private readonly decoder: DebeziumDecoder;
   private readonly router: Router;
   private readonly tables = new Map<string, WorkerTable>();
+  /** Tables the main thread could not open and stopped (table-stop.ts): their records are rejected with the reason. */
+  private readonly stopped = new Map<string, string>();
 
   /** Where table files are read and written: from the table's properties, or a FileIO given in-process (tests). */
   private readonly io: (props: Readonly<Record<string, string>>) => FileIO;
@@ -324,6 +330,11 @@ export class WorkerCore {
     return { index: indexSource ?? 'none', keys: state.pkIndex?.size ?? 0, ms: Date.now() - t0 };
   }
 
+  /** The table is stopped (it could not be opened, see table-stop.ts): its records are rejected from now on. */
+  stopTable(name: string, reason: string): void {
+    this.stopped.set(name, reason);
+  }
+
   /** New stored offsets (after partitions were assigned: another consumer may have advanced them). */
   refresh(name: string, stored: OffsetMap): void {
     const t = this.tables.get(name);
@@ -343,7 +354,8 @@ export class WorkerCore {
   }
 
   apply(messages: readonly SourceMessage[]): ApplyResult {
-    const rejects: { index: number; reason: string }[] = [];
+    const rejects: { index: number; reason: string; stopped?: string }[] = [];
+    const stops: (TableStop & { index: number })[] = [];
     let applied = 0;
     let skippedReplayed = 0;
     let skippedIgnored = 0;
@@ -368,7 +380,7 @@ export class WorkerCore {
         continue;
       }
       if (decoded.kind === 'need-schema') {
-        return { done: i, needSchema: decoded.id, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+        return { done: i, needSchema: decoded.id, rejects, ...(stops.length > 0 ? { stops } : {}), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
       }
       const fallback = decoded.db === '' || decoded.table === '' ? sourceFromTopic(m.topic) : null;
       const id = this.router.route(m.topic, fallback?.db ?? decoded.db, fallback?.table ?? decoded.table);
@@ -379,7 +391,12 @@ export class WorkerCore {
       const name = identifierToString(id);
       const t = this.tables.get(name);
       if (t === undefined) {
-        return { done: i, need: { id, name, shape: shapeToMsg(decoded.shape) }, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+        const stopped = this.stopped.get(name);
+        if (stopped !== undefined) {
+          rejects.push({ index: i, reason: stopped, stopped: name });
+          continue;
+        }
+        return { done: i, need: { id, name, shape: shapeToMsg(decoded.shape) }, rejects, ...(stops.length > 0 ? { stops } : {}), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
       }
       const [topic, p] = [m.topic, m.partition];
       const stored = offsetOf(t.stored, topic, p);
@@ -403,7 +420,9 @@ export class WorkerCore {
         if (at !== null && (t.newestEventMs === null || at > t.newestEventMs)) t.newestEventMs = at;
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'value_invalid' && e.code !== 'record_invalid' && e.code !== 'schema_invalid')) throw e;
-        rejects.push({ index: i, reason: describeError(e) });
+        const stop = tableStopOf(e);
+        if (stop !== null) stops.push({ table: name, reason: stop, message: e.message, index: i });
+        rejects.push({ index: i, reason: describeError(e), ...(t.state.failed !== null ? { stopped: name } : {}) });
       }
       // Covered by this table's window either way: a replay must not apply or dead-letter it again.
       if (!t.expected.has(tpKey)) t.expected.set(tpKey, stored);
@@ -411,7 +430,7 @@ export class WorkerCore {
       assert(prev === undefined || m.offset + 1 > prev, 'offsets must increase per partition', { partition: tpKey, offset: m.offset, previous: prev });
       t.window.set(tpKey, m.offset + 1);
     }
-    return { done: messages.length, rejects, applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+    return { done: messages.length, rejects, ...(stops.length > 0 ? { stops } : {}), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
   }
 
   /**
