@@ -53,6 +53,10 @@ export interface Catalog {
   readonly name: string;
   createNamespace(namespace: readonly string[], properties?: Readonly<Record<string, string>>): Promise<void>;
   namespaceExists(namespace: readonly string[]): Promise<boolean>;
+  /** The namespaces directly under `parent` (the top-level ones without it), sorted. */
+  listNamespaces(parent?: readonly string[]): Promise<string[][]>;
+  /** The tables of one namespace (not of its children), sorted by name; catalog_not_found when it does not exist. */
+  listTables(namespace: readonly string[]): Promise<TableIdentifier[]>;
   createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable>;
   loadTable(id: TableIdentifier): Promise<LoadedTable>;
   tableExists(id: TableIdentifier): Promise<boolean>;
@@ -60,6 +64,9 @@ export interface Catalog {
   dropTable(id: TableIdentifier, purge?: boolean): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Pages a catalog listing may take (REST `next-page-token`) before floe gives up: a server that keeps paging is broken. */
+export const LIST_PAGES_MAX = 1_000;
 
 /** Attempts at a namespace or table create whose failures are transient (5xx, timeouts) before giving up. */
 export const CREATE_ATTEMPTS_MAX = 5;

@@ -1,6 +1,6 @@
 /**
  * Iceberg REST catalog client (REST spec, `open-api/rest-catalog-open-api.yaml`): config, namespaces,
- * create/load/commit/drop table. Every HTTP failure is classified once here:
+ * create/load/commit/drop table, listings (paged by `next-page-token`). Every HTTP failure is classified once here:
  *   409 on commit                → commit_conflict (reload, re-apply, retry)
  *   5xx / timeout / network on commit → commit_state_unknown (the commit may have landed: check, never retry blindly)
  *   404 → catalog_not_found, 409 on create → catalog_already_exists, 401/403 → catalog_auth_failed,
@@ -14,7 +14,7 @@ import type { FileIO } from '../io/file-io.js';
 import { createRestAuth, type RestAuth, type RestAuthConfig } from './rest-auth.js';
 import type { Catalog, CreateTableOptions, LoadedTable, TableIdentifier } from './catalog.js';
 import { backoffSleep } from '../retry.js';
-import { identifierToString } from './catalog.js';
+import { LIST_PAGES_MAX, identifierToString } from './catalog.js';
 
 export interface RestCatalogConfig {
   readonly name: string;
@@ -90,6 +90,51 @@ export class RestCatalog implements Catalog {
     } catch (e) {
       if (e instanceof FloeError && e.code === 'catalog_not_found') return false;
       throw e;
+    }
+  }
+
+  /** GET /v1/{prefix}/namespaces (`parent` for the children of a namespace). */
+  async listNamespaces(parent: readonly string[] = []): Promise<string[][]> {
+    await this.init();
+    const q = parent.length > 0 ? `parent=${this.ns(parent)}` : '';
+    const out = await this.list(`/v1${this.prefix}/namespaces`, q, 'namespaces', (item, where) => {
+      if (!isStrings(item) || item.length === 0) throw badListing(where, item);
+      return item;
+    });
+    return out.sort((a, b) => compareText(a.join(NAMESPACE_SEPARATOR), b.join(NAMESPACE_SEPARATOR)));
+  }
+
+  /** GET /v1/{prefix}/namespaces/{namespace}/tables. */
+  async listTables(namespace: readonly string[]): Promise<TableIdentifier[]> {
+    await this.init();
+    const out = await this.list(`/v1${this.prefix}/namespaces/${this.ns(namespace)}/tables`, '', 'identifiers', (item, where) => {
+      const r = item as { namespace?: unknown; name?: unknown } | null;
+      if (r === null || typeof r !== 'object' || typeof r.name !== 'string' || !isStrings(r.namespace)) throw badListing(where, item);
+      return { namespace: r.namespace, name: r.name };
+    });
+    return out.sort((a, b) => compareText(a.name, b.name));
+  }
+
+  /**
+   * A list endpoint's items across its pages: the first request carries no `pageToken` (a server that pages
+   * anyway answers with a `next-page-token`), each next one the token of the page before, at most
+   * LIST_PAGES_MAX pages.
+   */
+  private async list<T>(path: string, query: string, field: string, item: (v: unknown, where: string) => T): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | null = null;
+    for (let page = 1; ; page++) {
+      const q = [query, ...(token !== null ? [`pageToken=${encodeURIComponent(token)}`] : [])].filter((x) => x !== '').join('&');
+      const where = `GET ${path}`;
+      const res = (await this.request('GET', q === '' ? path : `${path}?${q}`, undefined, 'read')) as Record<string, unknown>;
+      const items = res[field];
+      if (!Array.isArray(items)) throw new FloeError('metadata_invalid', `REST catalog ${where} answered without "${field}"`, { where });
+      for (const v of items) out.push(item(v, where));
+      const next = res['next-page-token'];
+      if (next === undefined || next === null || next === '') return out;
+      if (typeof next !== 'string' || next === token) throw new FloeError('metadata_invalid', `REST catalog ${where} answered page ${page} with next-page-token ${JSON.stringify(next)} (the same as before, or not a string)`, { where });
+      if (page >= LIST_PAGES_MAX) throw new FloeError('metadata_invalid', `REST catalog ${where} still pages after ${LIST_PAGES_MAX} pages`, { where });
+      token = next;
     }
   }
 
@@ -207,6 +252,19 @@ export class RestCatalog implements Catalog {
     if (res.status >= 500 || res.status === 429 || res.status === 408) throw new FloeError('catalog_server_error', msg, details);
     throw new FloeError('catalog_bad_request', msg, details);
   }
+}
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((p) => typeof p === 'string');
+}
+
+function badListing(where: string, item: unknown): FloeError {
+  return new FloeError('metadata_invalid', `REST catalog ${where} listed ${JSON.stringify(item)}, not a namespace or table identifier`, { where });
+}
+
+/** Orders names by UTF-16 code unit: the same order on every machine (unlike localeCompare). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function causeText(e: unknown): string {

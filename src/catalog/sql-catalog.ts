@@ -99,6 +99,41 @@ export class SqlCatalog implements Catalog {
     return b !== undefined;
   }
 
+  /**
+   * Every namespace text of this catalog is in one of the two tables, each joined with `.` (a namespace created
+   * by floe has a property row; one that another JDBC catalog client knows only from its tables' rows has none,
+   * and `namespaceExists` accepts both).
+   * The children of `parent` are the distinct next levels of those that start with it, so a namespace that
+   * only exists as the prefix of a deeper one (`a` of `a.b`) is listed too.
+   */
+  async listNamespaces(parent: readonly string[] = []): Promise<string[][]> {
+    const rows = this.db
+      .prepare('SELECT namespace AS ns FROM iceberg_namespace_properties WHERE catalog_name = ? UNION SELECT table_namespace AS ns FROM iceberg_tables WHERE catalog_name = ?')
+      .all(this.name, this.name) as { ns: string }[];
+    const children = new Map<string, string[]>();
+    for (const { ns } of rows) {
+      const parts = ns.split('.');
+      if (parts.length <= parent.length || parent.some((p, i) => parts[i] !== p)) continue;
+      const child = parts.slice(0, parent.length + 1);
+      children.set(child.join('.'), child);
+    }
+    return [...children.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+
+  /**
+   * The tables of a namespace, or of a level that only exists as the prefix of a deeper namespace (none).
+   * Tables only: rows of Java's JdbcCatalog with `iceberg_type` VIEW are views (NULL: written before views existed).
+   */
+  async listTables(namespace: readonly string[]): Promise<TableIdentifier[]> {
+    if (!(await this.namespaceExists(namespace)) && (await this.listNamespaces(namespace)).length === 0) {
+      throw new FloeError('catalog_not_found', `namespace ${this.nsText(namespace)} does not exist`, { namespace: this.nsText(namespace) });
+    }
+    const rows = this.db
+      .prepare("SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND (iceberg_type IS NULL OR iceberg_type = 'TABLE') ORDER BY table_name")
+      .all(this.name, this.nsText(namespace)) as { table_name: string }[];
+    return rows.map((r) => ({ namespace: [...namespace], name: r.table_name }));
+  }
+
   private row(id: TableIdentifier): TableRow | undefined {
     return this.db
       .prepare('SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?')

@@ -6,6 +6,7 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { runDemo } from './demo.js';
 import { runUntilSignal } from './run.js';
+import { VERIFY_USAGE, runVerify } from './verify.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
 
 const USAGE = `floe: Debezium change events in Kafka -> Apache Iceberg tables
@@ -14,6 +15,10 @@ Usage:
   floe run --config FILE                    stream Debezium topics into Iceberg tables (YAML, or an Iceberg
                                             Kafka Connect sink connector JSON)
   floe check --config FILE                  validate a config and print it (secrets masked)
+  floe verify --config FILE [--table NS.TABLE ...] [--key COL,...] [--json]
+                                            check that every table (or the ones named) has one live row
+                                            per key; exit 0 yes, 1 duplicate keys, 2 a table could not be
+                                            read or bad usage (floe verify --help: what it prints, memory)
   floe demo [--warehouse DIR] [--events N] [--verbose]
                                             stream a generated Debezium change stream through an embedded
                                             Kafka into Iceberg tables in a local warehouse (no services)
@@ -43,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
       await runUntilSignal(cfg, log);
       return 0;
     }
+    case 'verify':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(VERIFY_USAGE);
+        return 0;
+      }
+      return runVerify(rest);
     case 'version':
       process.stdout.write('floe 0.1.0\n');
       return 0;

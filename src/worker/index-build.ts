@@ -44,7 +44,10 @@ export interface KeyIndexBuild {
   readonly rows: number;
   /** Keys with more than one live row. */
   readonly duplicateKeys: number;
-  /** Every row but the kept one of each duplicate key (rows − distinct keys). */
+  /**
+   * Every row but the kept one of each duplicate key (rows − distinct keys). Empty under `collectRepairs:
+   * false` (`floe verify` counts them as rows − index.size and holds no row it will not delete).
+   */
   readonly repairs: Repair[];
   /** The first `examplesMax` duplicate keys, with their rows. */
   readonly examples: DuplicateExample[];
@@ -67,8 +70,9 @@ export function isNewerRow(a: RowAt, b: RowAt): boolean {
 export async function buildKeyIndex(
   table: LoadedTable,
   keyFields: readonly NestedField[],
-  opts: { readonly keysMax?: number; readonly examplesMax?: number } = {},
+  opts: { readonly keysMax?: number; readonly examplesMax?: number; readonly collectRepairs?: boolean } = {},
 ): Promise<KeyIndexBuild> {
+  const collectRepairs = opts.collectRepairs ?? true;
   const index = new PkIndex(opts.keysMax);
   const examplesMax = opts.examplesMax ?? DUPLICATE_EXAMPLES_MAX;
   const files = new Map<string, IndexedFile>();
@@ -95,7 +99,7 @@ export async function buildKeyIndex(
     const keep = isNewerRow(row, held) ? row : held;
     const drop = keep === row ? held : row;
     if (keep === row) index.set(key, f, pos);
-    repairs.push({ key: [...key], ...drop });
+    if (collectRepairs) repairs.push({ key: [...key], ...drop });
     const text = valuesKey(key);
     duplicated.add(text);
     const ex = examples.get(text);

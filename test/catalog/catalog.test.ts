@@ -36,6 +36,12 @@ class FaultyCatalog implements Catalog {
   namespaceExists(ns: readonly string[]): Promise<boolean> {
     return this.inner.namespaceExists(ns);
   }
+  listNamespaces(parent?: readonly string[]): Promise<string[][]> {
+    return this.inner.listNamespaces(parent);
+  }
+  listTables(ns: readonly string[]): Promise<TableIdentifier[]> {
+    return this.inner.listTables(ns);
+  }
   createTable(id: TableIdentifier, opts: CreateTableOptions): Promise<LoadedTable> {
     return this.create(() => this.inner.createTable(id, opts));
   }

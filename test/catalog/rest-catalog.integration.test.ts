@@ -1,4 +1,4 @@
-// Proves the REST catalog client against SeaweedFS's Iceberg REST catalog: concurrent writers both land through 409 → reload → retry, a 5xx or lost response on commit resolves to exactly one snapshot, and bad credentials, unreachable catalogs and denied S3 writes fail with clear, classified errors.
+// Proves the REST catalog client against SeaweedFS's Iceberg REST catalog: namespace and table listings (and `floe verify`'s walk and check over them), concurrent writers both land through 409 → reload → retry, a 5xx or lost response on commit resolves to exactly one snapshot, and bad credentials, unreachable catalogs and denied S3 writes fail with clear, classified errors.
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { scanTable } from '../../src/iceberg/scan.js';
 import { schemaFromDecls } from '../../src/iceberg/schema.js';
 import { T } from '../../src/iceberg/types.js';
 import { DataWriter } from '../../src/writer/partitioned-writer.js';
+import { catalogTables, verifyTable } from '../../src/verify/verify.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { env, integration, restCatalog, s3FileIO, skipReason } from '../support/harness.js';
 import { settingsFor } from '../support/table-ops.js';
@@ -51,6 +52,25 @@ describe('REST catalog on SeaweedFS', { skip: integration ? false : skipReason }
     assert.deepEqual(t.metadata.snapshots.map((s) => s.sequenceNumber).sort((x, y) => Number(x - y)), [1n, 2n, 3n, 4n, 5n, 6n]);
     const rows = (await scanTable(t)).map((r) => r.id as bigint).sort((x, y) => Number(x - y));
     assert.deepEqual(rows, [0n, 1n, 2n, 100n, 101n, 102n]);
+  });
+
+  it('lists namespaces and tables; floe verify walks them and checks a table', async () => {
+    const ids = ['list_b', 'list_a'].map((name) => ({ namespace: [ns], name }));
+    for (const id of ids) await catalog.createTable(id, { schema });
+    await appendOne(catalog, await catalog.loadTable(ids[1]!), 1n, 'x');
+    assert.ok((await catalog.listNamespaces()).some((n) => n.length === 1 && n[0] === ns));
+    const names = (await catalog.listTables([ns])).map((t) => t.name);
+    assert.deepEqual(names.filter((n) => n.startsWith('list_')), ['list_a', 'list_b']);
+    // The walk asks for each namespace's children too (`parent`), which SeaweedFS answers or refuses with 400.
+    const walked: string[] = [];
+    for await (const e of catalogTables(catalog)) {
+      if ('error' in e) assert.fail(`namespace ${e.namespace.join('.')}: ${e.error}`);
+      if (e.table.namespace[0] === ns) walked.push(e.table.name);
+    }
+    assert.deepEqual(walked, names);
+    const r = await verifyTable(catalog, ids[1]!);
+    assert.equal(r.status, 'ok', r.error);
+    assert.deepEqual([r.rows, r.distinctKeys, r.duplicateKeys, r.files?.dataFiles], [1, 1, 0, 1]);
   });
 
   for (const fault of ['forward-then-502', 'forward-then-hangup', 'drop-503'] as const) {

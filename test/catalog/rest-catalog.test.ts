@@ -1,4 +1,4 @@
-// Proves the REST catalog client's protocol details against an in-process fake server: config prefix, namespace encoding, OAuth2 client-credentials tokens, and the classification of every HTTP failure into conflict / commit-state-unknown / typed errors.
+// Proves the REST catalog client's protocol details against an in-process fake server: config prefix, namespace encoding, OAuth2 client-credentials tokens, namespace and table listings across `next-page-token` pages (bounded, a repeated token refused), and the classification of every HTTP failure into conflict / commit-state-unknown / typed errors.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -69,6 +69,47 @@ describe('REST catalog client (fake server)', () => {
     assert.match(tokenReq.body, /grant_type=client_credentials/);
     assert.match(tokenReq.body, /client_id=id/);
     assert.equal(seen.find((s) => s.path.includes('/tables/'))?.auth, 'Bearer tok-1');
+  });
+
+  it('lists namespaces (with parent) and tables across next-page-token pages', async () => {
+    seen.length = 0;
+    handler = (req, _body, res) => {
+      const u = new URL(req.url ?? '', 'http://x');
+      const token = u.searchParams.get('pageToken');
+      const json = (v: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+      if (u.pathname === '/v1/wh1/namespaces') {
+        if (u.searchParams.get('parent') === 'a\u001fb') return json({ namespaces: [['a', 'b', 'c']] });
+        return token === null ? json({ namespaces: [['z'], ['a']], 'next-page-token': 'p2' }) : json({ namespaces: [['m']], 'next-page-token': null });
+      }
+      if (u.pathname === '/v1/wh1/namespaces/a%1Fb/tables') {
+        if (token === null) return json({ identifiers: [{ namespace: ['a', 'b'], name: 't2' }], 'next-page-token': 'x y' });
+        if (token === 'x y') return json({ identifiers: [{ namespace: ['a', 'b'], name: 't1' }], 'next-page-token': 'last' });
+        return json({ identifiers: [] });
+      }
+      res.writeHead(404).end();
+    };
+    const c = catalog();
+    assert.deepEqual(await c.listNamespaces(), [['a'], ['m'], ['z']]);
+    assert.deepEqual(await c.listNamespaces(['a', 'b']), [['a', 'b', 'c']]);
+    assert.deepEqual(await c.listTables(['a', 'b']), [{ namespace: ['a', 'b'], name: 't1' }, { namespace: ['a', 'b'], name: 't2' }]);
+    assert.deepEqual(
+      seen.map((s) => s.path).filter((p) => !p.startsWith('/v1/config')),
+      ['/v1/wh1/namespaces', '/v1/wh1/namespaces?pageToken=p2', '/v1/wh1/namespaces?parent=a%1Fb', '/v1/wh1/namespaces/a%1Fb/tables', '/v1/wh1/namespaces/a%1Fb/tables?pageToken=x%20y', '/v1/wh1/namespaces/a%1Fb/tables?pageToken=last'],
+    );
+  });
+
+  it('refuses a listing that repeats its page token, or that pages without end', async () => {
+    let pages = 0;
+    handler = (req, _body, res) => {
+      pages++;
+      const token = new URL(req.url ?? '', 'http://x').searchParams.get('pageToken');
+      const next = req.url?.includes('/tables') ? 'same' : `p${pages}`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ namespaces: [['n']], identifiers: [], 'next-page-token': token === 'same' ? 'same' : next }));
+    };
+    await assert.rejects(catalog().listTables(['ns']), (e: unknown) => e instanceof FloeError && e.code === 'metadata_invalid' && /next-page-token "same"/.test(e.message));
+    pages = 0;
+    await assert.rejects(catalog().listNamespaces(), (e: unknown) => e instanceof FloeError && e.code === 'metadata_invalid' && /still pages after 1000 pages/.test(e.message));
+    assert.equal(pages, 1000);
   });
 
   const cases: { status: number; op: 'commit' | 'load' | 'create'; code: FloeErrorCode }[] = [

@@ -1,4 +1,4 @@
-// Proves the embedded SQLite catalog: namespaces, create/load/drop, compare-and-set commits (stale requirements and lost races fail as commit_conflict), versioned metadata files and a growing metadata-log, in the JDBC catalog's table layout.
+// Proves the embedded SQLite catalog: namespaces, create/load/drop, listings (nested namespaces, implicit ones, views and other catalogs left out), compare-and-set commits (stale requirements and lost races fail as commit_conflict), versioned metadata files and a growing metadata-log, in the JDBC catalog's table layout.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,40 @@ describe('SqlCatalog', () => {
     assert.equal(await catalog.tableExists(id), false);
     await assert.rejects(catalog.loadTable(id), (e: unknown) => isFloeError(e, 'catalog_not_found') && /table db\.t1 does not exist/.test(e.message));
     await assert.rejects(catalog.dropTable(id), (e: unknown) => isFloeError(e, 'catalog_not_found'));
+  });
+
+  it('lists namespaces level by level and the tables of one namespace, views and other catalogs left out', async () => {
+    const path = join(dir, 'listing.db');
+    const c = new SqlCatalog({ name: 'floe', path, warehouse: `file://${dir}/whl`, io });
+    try {
+      await c.createNamespace(['x']);
+      await c.createNamespace(['x', 'y']);
+      await c.createNamespace(['p', 'q', 'r']);
+      await c.createNamespace(['w']);
+      for (const name of ['t2', 't1']) await c.createTable({ namespace: ['x'], name }, { schema });
+      await c.createTable({ namespace: ['x', 'y'], name: 't3' }, { schema });
+      const db = new Database(path);
+      try {
+        const add = db.prepare('INSERT INTO iceberg_tables VALUES (?, ?, ?, ?, NULL, ?)');
+        add.run('floe', 'x', 'v1', 'file:///v.json', 'VIEW');
+        add.run('floe', 'x', 't0', 'file:///old.json', null); // written before iceberg_type existed: a table
+        add.run('floe', 'implicit', 't', 'file:///i.json', 'TABLE'); // a namespace with no property row
+        add.run('other', 'elsewhere', 't', 'file:///o.json', 'TABLE');
+      } finally {
+        db.close();
+      }
+      assert.deepEqual(await c.listNamespaces(), [['implicit'], ['p'], ['w'], ['x']]);
+      assert.deepEqual(await c.listNamespaces(['x']), [['x', 'y']]);
+      assert.deepEqual(await c.listNamespaces(['p']), [['p', 'q']]);
+      assert.deepEqual(await c.listNamespaces(['x', 'y']), []);
+      assert.deepEqual((await c.listTables(['x'])).map((t) => t.name), ['t0', 't1', 't2']);
+      assert.deepEqual(await c.listTables(['x', 'y']), [{ namespace: ['x', 'y'], name: 't3' }]);
+      assert.deepEqual(await c.listTables(['implicit']), [{ namespace: ['implicit'], name: 't' }]);
+      assert.deepEqual(await c.listTables(['p']), []); // only the prefix of p.q.r
+      await assert.rejects(c.listTables(['elsewhere']), (e: unknown) => isFloeError(e, 'catalog_not_found'));
+    } finally {
+      await c.close();
+    }
   });
 
   it('refuses a table in a missing namespace', async () => {

@@ -128,6 +128,14 @@ class FlakyCatalog implements Catalog {
     this.check();
     return this.inner.tableExists(id);
   }
+  async listNamespaces(parent?: readonly string[]): Promise<string[][]> {
+    this.check();
+    return this.inner.listNamespaces(parent);
+  }
+  async listTables(ns: readonly string[]): Promise<TableIdentifier[]> {
+    this.check();
+    return this.inner.listTables(ns);
+  }
   async commitTable(t: LoadedTable, req: readonly TableRequirement[], upd: readonly TableUpdate[]): Promise<LoadedTable> {
     this.check();
     const out = await this.inner.commitTable(t, req, upd);

@@ -1,8 +1,9 @@
-// Helpers that drive floe's writers and transactions the way the engine tests need: append rows, upsert by key with equality deletes, delete by position.
-import type { Catalog, LoadedTable } from '../../src/catalog/catalog.js';
+// Helpers that drive floe's writers and transactions the way the engine tests need: append rows (also as a writer that does not upsert), upsert by key with equality deletes, delete by position.
+import type { Catalog, LoadedTable, TableIdentifier } from '../../src/catalog/catalog.js';
 import { Transaction, liveEntries } from '../../src/commit/transaction.js';
 import { DataFileContent } from '../../src/iceberg/data-file.js';
 import type { Row } from '../../src/iceberg/scan.js';
+import type { IcebergValue } from '../../src/iceberg/values.js';
 import { currentSchema, defaultSpec } from '../../src/iceberg/table-metadata.js';
 import type { WriterSettings } from '../../src/writer/file-writer.js';
 import { DataWriter, EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../../src/writer/partitioned-writer.js';
@@ -29,6 +30,14 @@ export async function appendRows(catalog: Catalog, table: LoadedTable, rows: rea
     expected.rows.set(r.id as bigint, r);
   }
   return (await new Transaction(catalog, table).addDataFiles(await w.close()).commit()).table;
+}
+
+/** Appends rows (values in the schema's column order) as one data file in one snapshot, as a writer that does not upsert: keys may end up with several live rows. */
+export async function appendValues(catalog: Catalog, id: TableIdentifier, rows: readonly (readonly (IcebergValue | null)[])[]): Promise<LoadedTable> {
+  const t = await catalog.loadTable(id);
+  const w = new DataWriter(settingsFor(t), currentSchema(t.metadata), defaultSpec(t.metadata));
+  for (const r of rows) w.write(r);
+  return (await new Transaction(catalog, t).addDataFiles(await w.close()).commit()).table;
 }
 
 /** Upsert: equality delete on `id` (in the old row's partition) + the new rows, in one snapshot. */
