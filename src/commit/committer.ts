@@ -10,7 +10,8 @@ import { createOrLoadTable, ensureNamespace, identifierToString, type Catalog, t
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
 import { currentSchema, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
-import { isPrimitive, typeFromJson, type NestedField } from '../iceberg/types.js';
+import { isPrimitive, type NestedField } from '../iceberg/types.js';
+import { typeFromJson } from '../iceberg/type-json.js';
 import { valueFromJson } from '../iceberg/value-json.js';
 import type { DeleteMode, DeletionVectorFiles, TableOptionsConfig } from '../config/config.js';
 import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';

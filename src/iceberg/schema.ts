@@ -6,7 +6,8 @@
  */
 import { FloeError } from '../errors.js';
 import { stringifyJsonExact } from './json.js';
-import { fieldFromJson, fieldToJson, isPrimitive, type IcebergType, type NestedField, type PrimitiveType } from './types.js';
+import { isPrimitive, type IcebergType, type NestedField, type PrimitiveType } from './types.js';
+import { fieldFromJson, fieldToJson } from './type-json.js';
 
 export class Schema {
   readonly schemaId: number;

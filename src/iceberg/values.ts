@@ -18,7 +18,8 @@
  */
 import type { PrimitiveType } from './types.js';
 
-export type IcebergValue = boolean | number | bigint | string | Uint8Array;
+export type { IcebergValue } from './types.js';
+import type { IcebergValue } from './types.js';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;

@@ -5,14 +5,13 @@
  * idle thread, and windows are per-thread state, so each pool is pinned to one), with a bounded task queue
  * and heap limit. Batches cross as one transferred ArrayBuffer.
  */
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { FloeError, assert } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import type { OffsetMap } from '../commit/offsets.js';
 import type { SourceMessage } from '../kafka/source.js';
 import { packBatch } from './wire.js';
-import { WorkerCore, type ApplyResult, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
+import { WorkerCore, type ApplyResult, type IndexSaveItem, type SealOutcome, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 import type { Task, TaskResult } from './thread.js';
 
 export interface Workers {
@@ -36,31 +35,12 @@ export interface Workers {
   close(): Promise<void>;
 }
 
-export interface SealOutcome {
-  readonly name: string;
-  readonly landed: boolean;
-}
-
-export interface IndexSaveItem {
-  readonly name: string;
-  readonly snapshotId: string;
-  readonly tableUuid: string;
-}
-
 export function workerFor(topic: string, count: number): number {
   let h = 2166136261;
   for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 16777619);
   return (h >>> 0) % count;
 }
 
-/**
- * One core stays with the main thread (librdkafka, dispatch, catalog commits). On two cores or fewer the
- * hand-off costs more than it gains (measured: 37-48k events/s in-process vs 30-39k with one worker on this
- * 2-core machine), so the windows stay in the main thread there.
- */
-export function defaultWorkerCount(cores = availableParallelism()): number {
-  return cores <= 2 ? 0 : Math.min(8, cores - 1);
-}
 
 export class InProcessWorkers implements Workers {
   readonly count = 1;

@@ -3,9 +3,8 @@ import { workerData } from 'piscina';
 import type { OffsetMap } from '../commit/offsets.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
 import { FloeError, type FloeErrorCode } from '../errors.js';
-import type { IndexSaveItem, SealOutcome } from './pool.js';
 import { unpackBatch, type PackedBatch } from './wire.js';
-import { WorkerCore, type ApplyResult, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
+import { WorkerCore, type ApplyResult, type IndexSaveItem, type SealOutcome, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 
 export type Task =
   | { readonly kind: 'apply'; readonly batch: PackedBatch }

@@ -14,7 +14,7 @@ import { DebeziumDecoder, type DecoderOptions, type TableShape } from '../decode
 import type { DataFile } from '../iceberg/data-file.js';
 import { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import { typeToJson, type TypeJson } from '../iceberg/types.js';
+import { typeToJson, type TypeJson } from '../iceberg/type-json.js';
 import { valueToJson, type JsonSingleValue } from '../iceberg/value-json.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import type { FileIO } from '../io/file-io.js';
@@ -30,6 +30,17 @@ import { TableState, type PendingRepair, type TableLayout } from './table-worker
 import { buildKeyIndex, describeDuplicate, keyText } from './index-build.js';
 import type { DefaultNotKept } from './table-worker.js';
 import { tableStopOf, type TableStop } from './table-stop.js';
+
+export interface SealOutcome {
+  readonly name: string;
+  readonly landed: boolean;
+}
+
+export interface IndexSaveItem {
+  readonly name: string;
+  readonly snapshotId: string;
+  readonly tableUuid: string;
+}
 
 export interface WorkerInit {
   readonly decoder: DecoderOptions;
@@ -449,7 +460,7 @@ export class WorkerCore {
   }
 
   /** The outcome of each sealed table's commit (tables this worker did not seal are ignored). */
-  confirm(outcomes: readonly { readonly name: string; readonly landed: boolean }[]): void {
+  confirm(outcomes: readonly SealOutcome[]): void {
     for (const o of outcomes) this.tables.get(o.name)?.state.confirm(o.landed);
   }
 

@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
-import { loadConfig, substituteEnv, validateConfig, type FloeConfig } from '../../src/config/config.js';
-import { defaultWorkerCount } from '../../src/worker/pool.js';
+import { defaultWorkerCount, loadConfig, substituteEnv, validateConfig, type FloeConfig } from '../../src/config/config.js';
 
 type Json = Record<string, unknown>;
 

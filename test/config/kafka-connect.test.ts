@@ -6,9 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
-import { loadConfig, validateConfig, type FloeConfig } from '../../src/config/config.js';
+import { defaultWorkerCount, loadConfig, validateConfig, type FloeConfig } from '../../src/config/config.js';
 import { fromKafkaConnect, isKafkaConnectConfig } from '../../src/config/kafka-connect.js';
-import { defaultWorkerCount } from '../../src/worker/pool.js';
 
 const WAREHOUSE = 'arn:aws:s3tables:ap-northeast-2:111122223333:bucket/remember-cdc';
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isFloeError, type FloeErrorCode } from '../../src/errors.js';
 import { Schema, schemaFromDecls } from '../../src/iceberg/schema.js';
-import { T, typeFromJson, type IcebergType, type NestedField } from '../../src/iceberg/types.js';
+import { T, type IcebergType, type NestedField } from '../../src/iceberg/types.js';
+import { typeFromJson } from '../../src/iceberg/type-json.js';
 
 function throwsFloe(fn: () => unknown, code: FloeErrorCode, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
