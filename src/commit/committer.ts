@@ -32,6 +32,8 @@ export type TableOptions = TableOptionsConfig;
 /** Iceberg table properties floe honours when writing (spec: "Table Properties", write.*). */
 const PROP_CODEC = 'write.parquet.compression-codec';
 const PROP_TARGET_FILE_SIZE = 'write.target-file-size-bytes';
+/** Attempts to add the unpartitioned delete spec when other writers keep committing to the table meanwhile. */
+const DELETE_SPEC_ATTEMPTS_MAX = 5;
 /** Position deletes re-found after a compaction rewrote their files, before falling back to equality deletes. */
 const REPOSITION_ATTEMPTS_MAX = 3;
 /** Delete files the committer writes roll at this size when neither the table nor the config says otherwise. */
@@ -505,15 +507,24 @@ export class Committer {
    * which applies to every partition (spec: "Scan Planning"); add one to the table if it has none.
    */
   private async ensureDeleteSpec(loaded: LoadedTable): Promise<LoadedTable> {
-    const meta = loaded.metadata;
-    const spec = defaultSpec(meta);
-    if (spec.isUnpartitioned || partitionWithinKey(meta, spec) || meta.specs.some((s) => s.fields.length === 0)) return loaded;
-    return this.catalog.commitTable(
-      loaded,
-      [{ type: 'assert-default-spec-id', 'default-spec-id': meta.defaultSpecId }, { type: 'assert-last-assigned-partition-id', 'last-assigned-partition-id': meta.lastPartitionId }],
-      [{ action: 'add-spec', spec: new PartitionSpec(0, []) }, { action: 'set-default-spec', 'spec-id': meta.defaultSpecId }],
-    );
+    // Another writer (a replica opening the same table) may commit first: reload and look again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      const meta = loaded.metadata;
+      const spec = defaultSpec(meta);
+      if (spec.isUnpartitioned || partitionWithinKey(meta, spec) || meta.specs.some((s) => s.fields.length === 0)) return loaded;
+      try {
+        return await this.catalog.commitTable(
+          loaded,
+          [{ type: 'assert-default-spec-id', 'default-spec-id': meta.defaultSpecId }, { type: 'assert-last-assigned-partition-id', 'last-assigned-partition-id': meta.lastPartitionId }],
+          [{ action: 'add-spec', spec: new PartitionSpec(0, []) }, { action: 'set-default-spec', 'spec-id': meta.defaultSpecId }],
+        );
+      } catch (e) {
+        if (!(e instanceof FloeError) || e.retry !== 'conflict' || attempt >= DELETE_SPEC_ATTEMPTS_MAX) throw e;
+        loaded = await this.catalog.loadTable(loaded.identifier);
+      }
+    }
   }
+
 
   /**
    * How a table's updates and deletes reach earlier rows. Through the key index, the table's format version

@@ -108,6 +108,14 @@ export function assignedOnly(batch: readonly SourceMessage[], isAssigned: (t: To
 
 export class Pipeline implements Probe {
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  /**
+   * Per assigned partition, which assignment it is (a new number at every assign). A batch remembers the
+   * assignments of its partitions when consumed; records whose partition was revoked (and perhaps assigned
+   * again) since are not applied: the revoke dropped what the windows held of it, and the new assignment reads
+   * it again from the group offsets.
+   */
+  private readonly epochs = new Map<string, number>();
+  private epochSeq = 0;
   private stopping = false;
   private lastCommitMs = Date.now();
   private consumedSinceCommit = 0;
@@ -184,6 +192,7 @@ export class Pipeline implements Probe {
     for (const k of keys) {
       this.positions.delete(k);
       this.uncommittedFrom.delete(k);
+      this.epochs.set(k, ++this.epochSeq);
     }
     // Another consumer may have committed these partitions to our tables: re-read before applying.
     this.refreshNeeded = true;
@@ -196,8 +205,9 @@ export class Pipeline implements Probe {
     for (const k of keys) {
       this.positions.delete(k);
       this.uncommittedFrom.delete(k); // the new owner consumes them from the group offsets
+      this.epochs.delete(k);
     }
-    // Worker task queues are FIFO: the drop runs before any later apply or seal.
+    // Batches consumed before this revoke are filtered by their partitions' assignments when they are applied.
     this.pendingDrops.push(this.workers.drop(keys));
     this.log.info('partitions revoked: uncommitted changes rewound', { partitions: keys });
   }
@@ -239,14 +249,15 @@ export class Pipeline implements Probe {
   private async turn(): Promise<void> {
     this.lastLoopMs = Date.now();
     const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
+    const current = this.stillCurrent(batch);
     await this.settleRebalance();
     if (this.joined && !this.refreshNeeded && !this.ready) {
       this.ready = true;
       this.metrics?.ready.set(1);
       this.log.info('ready: joined the group, offsets restored from the tables', { partitions: this.source.assignment().length });
     }
-    const mine = assignedOnly(batch, (t) => this.source.isAssigned(t));
-    if (mine.length > 0) await this.dispatch(mine);
+    const mine = assignedOnly(batch, current);
+    if (mine.length > 0) await this.dispatch(mine, current);
     const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
     if ((due && this.consumedSinceCommit > 0) || this.totalBuffered() >= this.cfg.bufferBytesMax) await this.commitCycle();
     else if (due) this.lastCommitMs = Date.now();
@@ -411,7 +422,7 @@ export class Pipeline implements Probe {
    * Hands each worker its messages without waiting for it (the main thread goes on consuming), keeping each
    * worker's batches in order; waits only when a worker has `inFlightMax` batches outstanding (backpressure).
    */
-  private async dispatch(batch: readonly SourceMessage[]): Promise<void> {
+  private async dispatch(batch: readonly SourceMessage[], current: (t: TopicPartition) => boolean): Promise<void> {
     const groups = new Map<number, SourceMessage[]>();
     // Per record: no string keys or objects; positions are updated once per run of one partition's records.
     let runTopic = '';
@@ -450,7 +461,7 @@ export class Pipeline implements Probe {
       this.inFlight.set(w, (this.inFlight.get(w) ?? 0) + 1);
       const next = (this.chains.get(w) ?? Promise.resolve()).then(async () => {
         try {
-          if (this.failure === null) await this.applyOn(w, ms);
+          if (this.failure === null) await this.applyOn(w, ms, current);
         } catch (e) {
           this.failure ??= e instanceof Error ? e : new Error(String(e));
         } finally {
@@ -470,16 +481,43 @@ export class Pipeline implements Probe {
     if (this.failure !== null) throw this.failure;
   }
 
+  /** The partition's assignment now (0 for a source that assigns without rebalance callbacks); undefined if not assigned. */
+  private epochOf(t: TopicPartition): number | undefined {
+    return this.epochs.get(key(t)) ?? (this.source.isAssigned(t) ? 0 : undefined);
+  }
+
+  /**
+   * Whether a record of `batch` may still be applied: its partition is still in the assignment it was consumed
+   * in (not revoked, nor revoked and assigned again, since). Asked once per run of one partition's records.
+   */
+  private stillCurrent(batch: readonly SourceMessage[]): (t: TopicPartition) => boolean {
+    const at = new Map<string, number | undefined>();
+    let topic = '';
+    let partition = -1;
+    for (const m of batch) {
+      if (m.topic === topic && m.partition === partition) continue;
+      topic = m.topic;
+      partition = m.partition;
+      const k = key(m);
+      if (!at.has(k)) at.set(k, this.epochOf(m));
+    }
+    return (t) => {
+      const e = at.get(key(t));
+      return e !== undefined && this.epochOf(t) === e;
+    };
+  }
+
   /** Waits until every worker has applied everything handed to it. */
   private async drain(): Promise<void> {
     await Promise.all([...this.chains.values()]);
     if (this.failure !== null) throw this.failure;
   }
 
-  private async applyOn(w: number, messages: readonly SourceMessage[]): Promise<void> {
-    const assigned = (t: TopicPartition): boolean => this.source.isAssigned(t);
-    // A partition revoked since this batch was dispatched (or while it waited below for the registry or the
-    // catalog) must not reach the windows: its new owner consumes it, and the revoke already dropped its changes.
+  private async applyOn(w: number, messages: readonly SourceMessage[], current: (t: TopicPartition) => boolean): Promise<void> {
+    // A partition revoked since this batch was consumed (while it waited behind other batches, or below for the
+    // registry or the catalog) must not reach the windows: the revoke already dropped what they held of it, and
+    // its new assignment (here or elsewhere) reads it again from the group offsets.
+    const assigned = current;
     let rest = assignedOnly(messages, assigned);
     for (;;) {
       if (rest.length === 0) return;
