@@ -15,7 +15,7 @@
  */
 import { FloeError, assert, describeError } from '../errors.js';
 import type { Committer, FailedCommit, TableCommitReport } from '../commit/committer.js';
-import { backoffMs, type Backoff } from '../retry.js';
+import { backoffMs, sleep, type Backoff } from '../retry.js';
 import type { SchemaRegistryClient } from '../decode/schema-registry.js';
 import type { DeadLetterSink } from '../kafka/dead-letter.js';
 import { key, type SourceMessage, type TopicPartition } from '../kafka/source.js';
@@ -218,7 +218,7 @@ export class Pipeline implements Probe {
 
   /** Runs until `stop()`; then commits what it holds and returns. */
   async run(): Promise<void> {
-    await this.source.connect();
+    await this.connect();
     while (!this.stopping) {
       try {
         await this.turn();
@@ -245,11 +245,30 @@ export class Pipeline implements Probe {
     await this.saveIndexes();
   }
 
+  /** Connects to the brokers, riding out their absence like any outage (within the same budget). */
+  private async connect(): Promise<void> {
+    const t0 = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.source.connect();
+        return;
+      } catch (e) {
+        if (!isOutage(e) || this.stopping || Date.now() - t0 >= this.outage.maxElapsedMs) throw e;
+        this.outageSince ??= t0;
+        this.metrics?.commitFailures.inc({ reason: e instanceof FloeError ? e.code : 'unknown' });
+        this.log.warn('cannot connect to Kafka yet; retrying', { error: describeError(e), attempt, budgetMs: this.outage.maxElapsedMs });
+        await sleep(Math.min(backoffMs(attempt, this.outage.backoff), this.outage.maxElapsedMs));
+      }
+      if (this.stopping) throw new FloeError('kafka_failed', 'stopped before Kafka could be reached');
+    }
+  }
+
   /** One turn of the main loop: consume, apply, and commit when due. */
   private async turn(): Promise<void> {
     this.lastLoopMs = Date.now();
     const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
     const current = this.stillCurrent(batch);
+    this.noteConsumed(batch);
     await this.settleRebalance();
     if (this.joined && !this.refreshNeeded && !this.ready) {
       this.ready = true;
@@ -310,10 +329,7 @@ export class Pipeline implements Probe {
     for (let left = ms; left > 0 && !this.stopping; left = until - Date.now()) {
       this.lastLoopMs = Date.now();
       const batch = await this.source.consume(this.cfg.consumeBatchMax, Math.min(left, this.cfg.consumeTimeoutMs));
-      for (const m of batch) {
-        const k = `${m.topic}/${m.partition}`;
-        if (!this.uncommittedFrom.has(k) && this.source.isAssigned(m)) this.uncommittedFrom.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
-      }
+      this.noteConsumed(batch);
       if (batch.length > 0) this.source.pauseAll();
     }
   }
@@ -436,7 +452,6 @@ export class Pipeline implements Probe {
       const prev = this.positions.get(tpKey);
       assert(prev === undefined || runFirst >= prev.offset, 'offsets must not go backwards within an assignment', { partition: tpKey, offset: runFirst, previous: prev?.offset });
       this.positions.set(tpKey, { topic: runTopic, partition: runPartition, offset: runLast + 1 });
-      if (!this.uncommittedFrom.has(tpKey)) this.uncommittedFrom.set(tpKey, { topic: runTopic, partition: runPartition, offset: runFirst });
     };
     for (const m of batch) {
       if (m.topic !== runTopic || m.partition !== runPartition) {
@@ -479,6 +494,23 @@ export class Pipeline implements Probe {
       for (const [topic, n] of perTopic) this.metrics.eventsConsumed.inc({ topic }, n);
     }
     if (this.failure !== null) throw this.failure;
+  }
+
+  /**
+   * Remembers, per partition, the first offset consumed since the last group commit: a rewind seeks back there.
+   * Noted as soon as records are consumed, before anything can fail: a record consumed and then not applied (the
+   * turn failed before dispatching it) must be consumed again.
+   */
+  private noteConsumed(batch: readonly SourceMessage[]): void {
+    let topic = '';
+    let partition = -1;
+    for (const m of batch) {
+      if (m.topic === topic && m.partition === partition) continue;
+      topic = m.topic;
+      partition = m.partition;
+      const k = key(m);
+      if (!this.uncommittedFrom.has(k) && this.source.isAssigned(m)) this.uncommittedFrom.set(k, { topic, partition, offset: m.offset });
+    }
   }
 
   /** The partition's assignment now (0 for a source that assigns without rebalance callbacks); undefined if not assigned. */
@@ -685,7 +717,14 @@ export class Pipeline implements Probe {
 
   async close(): Promise<void> {
     await this.workers.close();
-    await this.deadLetter.close();
+    try {
+      await this.deadLetter.close();
+    } catch (e) {
+      // Dead letters not yet durable belong to records whose offsets were not committed (every cycle flushes them
+      // before its commits): they come again at the next start.
+      if (!isOutage(e)) throw e;
+      this.log.warn('dead letters not delivered at close; their records will be consumed again', { error: describeError(e) });
+    }
     await this.source.disconnect();
   }
 }

@@ -2,9 +2,7 @@
 // FLOE_CHAOS_SEED=<n> replays one schedule with its trace; FLOE_CHAOS_SCHEDULES=<n> runs n schedules (default 1000) from FLOE_CHAOS_FIRST (default 1).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalFileIO } from '../../src/io/local-file-io.js';
 import { compressTimers } from '../support/chaos/fast-time.js';
-import { redirectLocalFilesToMemory } from '../support/chaos/file-io.js';
 import { TRANSIENT_FAULTS, runSchedule, type ScheduleResult } from '../support/chaos/schedule.js';
 
 const replay = process.env.FLOE_CHAOS_SEED !== undefined && process.env.FLOE_CHAOS_SEED !== '' ? Number(process.env.FLOE_CHAOS_SEED) : null;
@@ -17,19 +15,16 @@ function say(line: string): void {
 
 describe(`pipeline chaos (transient faults: ${TRANSIENT_FAULTS})`, () => {
   let restoreTimers = (): void => undefined;
-  let restoreFiles = (): void => undefined;
   const unhandled: string[] = [];
   const onUnhandled = (e: unknown): void => {
     unhandled.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
   };
   before(() => {
     restoreTimers = compressTimers();
-    restoreFiles = redirectLocalFilesToMemory(LocalFileIO);
     process.on('unhandledRejection', onUnhandled);
   });
   after(() => {
     restoreTimers();
-    restoreFiles();
     process.off('unhandledRejection', onUnhandled);
   });
   const takeUnhandled = (): string[] => unhandled.splice(0);

@@ -60,6 +60,14 @@ export class FaultyCatalog implements Catalog {
     return this.call('tableExists', identifierToString(id), READ_FAULTS, () => this.inner.tableExists(id));
   }
 
+  listNamespaces(parent?: readonly string[]): Promise<string[][]> {
+    return this.call('listNamespaces', '', READ_FAULTS, () => this.inner.listNamespaces(parent));
+  }
+
+  listTables(namespace: readonly string[]): Promise<TableIdentifier[]> {
+    return this.call('listTables', namespace.join('.'), READ_FAULTS, () => this.inner.listTables(namespace));
+  }
+
   async commitTable(table: LoadedTable, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
     const name = identifierToString(table.identifier);
     const f = this.chaos.at('catalog.commitTable', COMMIT_FAULTS, this.life);

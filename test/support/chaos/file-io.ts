@@ -77,30 +77,3 @@ export function memoryWarehouse(store: MemoryFileIO): { root: string; release: (
   memoryStores.set(root, store);
   return { root, release: () => memoryStores.delete(root) };
 }
-
-function storeOf(path: string): MemoryFileIO | null {
-  if (!path.startsWith(MEMORY_ROOT)) return null;
-  const end = path.indexOf('/', MEMORY_ROOT.length);
-  return memoryStores.get(end < 0 ? path : path.slice(0, end)) ?? null;
-}
-
-/**
- * Until InProcessWorkers takes a `fileIO` (the pipeline rework), the workers build a LocalFileIO for the tables'
- * `file://` paths themselves: this redirects LocalFileIO calls on in-memory warehouse paths to their MemoryFileIO,
- * so workers and committer see one store and no file touches the disk. Returns the undo. Delete it (and call
- * sites) once the workers' FileIO is injected: their files then pass the fault-injecting FileIO as well.
- */
-export function redirectLocalFilesToMemory(LocalFileIOClass: { prototype: FileIO }): () => void {
-  type Op = (this: FileIO, path: string, bytes?: Uint8Array) => Promise<unknown>;
-  const proto = LocalFileIOClass.prototype as unknown as Record<'read' | 'write' | 'exists' | 'delete', Op>;
-  const real = { ...proto };
-  for (const name of ['read', 'write', 'exists', 'delete'] as const) {
-    real[name] = proto[name];
-    proto[name] = function (this: FileIO, path: string, bytes?: Uint8Array): Promise<unknown> {
-      const store = storeOf(path);
-      if (store === null) return real[name].call(this, path, bytes);
-      return name === 'write' ? store.write(path, bytes as Uint8Array) : store[name](path);
-    };
-  }
-  return () => Object.assign(proto, real);
-}

@@ -233,11 +233,7 @@ export class ChaosSource implements Source {
     return true;
   }
 
-  /**
-   * Commits the group offsets of assigned partitions. Synchronous today (the interface's commit returns void and
-   * the pipeline does not await it): a failure throws at once; the promise lets a pipeline that awaits it work too.
-   */
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Source.commit becomes Promise<void> with the pipeline rework; this one serves both.
+  /** Commits the group offsets of assigned partitions (a fault throws at once, as a refused commitSync does). */
   commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
     const f = this.chaos.at('source.commit', COMMIT_FAULTS, this.life, false);
     if (f === 'crash') throw this.chaos.kill('source.commit (group offsets not committed)', this.life);

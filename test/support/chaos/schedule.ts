@@ -24,7 +24,7 @@ import { FaultyWorkers, RecordingDeadLetter, inProcessWorkers, type DeadLetter }
  *                (the process manager restarting floe);
  *   'ride-out' - after the rework: the pipeline must ride them out in-process; one escaping run() fails the schedule.
  */
-export const TRANSIENT_FAULTS: 'restart' | 'ride-out' = 'restart';
+export const TRANSIENT_FAULTS: 'restart' | 'ride-out' = 'ride-out';
 
 /** Errors the pipeline is expected to survive (by restart today, in-process after the rework). */
 export function isTransientFailure(e: unknown): boolean {

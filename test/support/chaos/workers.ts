@@ -3,19 +3,14 @@ import type { OffsetMap } from '../../../src/commit/offsets.js';
 import type { DeadLetterSink } from '../../../src/kafka/dead-letter.js';
 import type { SourceMessage } from '../../../src/kafka/source.js';
 import type { FileIO } from '../../../src/io/file-io.js';
-import { InProcessWorkers, type IndexSaveItem, type Workers } from '../../../src/worker/pool.js';
-import type { ApplyResult, OpenedTable, SealedTable, TableLayoutMsg, WorkerInit } from '../../../src/worker/worker-core.js';
+import { InProcessWorkers, type Workers } from '../../../src/worker/pool.js';
+import type { ApplyResult, IndexSaveItem, OpenedTable, SealOutcome, SealedTable, TableLayoutMsg, WorkerInit } from '../../../src/worker/worker-core.js';
 import { transientError, type Chaos, type Fault, type Life } from './chaos.js';
 import { runs } from './kafka.js';
 
-/**
- * In-process workers that write their files through `fileIO` (the pipeline rework adds this option to
- * InProcessWorkers; until it lands the workers ignore it and build their FileIO from the table properties, i.e.
- * the local filesystem the test's FileIO also wraps, so both see the same files).
- */
+/** In-process workers that read and write table files through `fileIO` (the test's faulty in-memory FileIO). */
 export function inProcessWorkers(init: WorkerInit, fileIO: (props: Readonly<Record<string, string>>) => FileIO): InProcessWorkers {
-  const Ctor = InProcessWorkers as unknown as new (init: WorkerInit, opts: { fileIO: (props: Readonly<Record<string, string>>) => FileIO }) => InProcessWorkers;
-  return new Ctor(init, { fileIO });
+  return new InProcessWorkers(init, { fileIO });
 }
 
 const NONE: readonly Fault[] = [];
@@ -62,11 +57,22 @@ export class FaultyWorkers implements Workers {
     return this.call('refresh', BEFORE, () => this.inner.refresh(stored));
   }
   drop(tpKeys: readonly string[]): Promise<void> {
-    // Called from the rebalance callback itself: no hook (a rebalance cannot nest in a rebalance).
-    return this.inner.drop(tpKeys);
+    // Called from the rebalance callback itself: no hook (a rebalance cannot nest in a rebalance). Queued behind the
+    // call in progress, as a worker thread's FIFO queue runs it after the batch it is applying: a rebalance at the
+    // `apply` hook stands for a worker still busy with a batch sent before the revoke.
+    return Promise.resolve().then(() => this.inner.drop(tpKeys));
   }
   seal(): Promise<SealedTable[]> {
     return this.call('seal', UPLOAD, () => this.inner.seal());
+  }
+  stopTable(w: number, name: string, reason: string): Promise<void> {
+    return this.inner.stopTable(w, name, reason);
+  }
+  confirm(outcomes: readonly SealOutcome[]): Promise<void> {
+    return this.call('confirm', BEFORE, () => this.inner.confirm(outcomes));
+  }
+  abandonSeals(): Promise<void> {
+    return this.call('abandonSeals', BEFORE, () => this.inner.abandonSeals());
   }
   saveIndexes(items: readonly IndexSaveItem[]): Promise<void> {
     return this.call('saveIndexes', UPLOAD, () => this.inner.saveIndexes(items));
@@ -112,6 +118,11 @@ export class RecordingDeadLetter implements DeadLetterSink {
     if (this.buffered.length > 0) this.chaos.note(`dead letters delivered: ${this.buffered.map((d) => `${d.topic}/${d.partition}@${d.offset}`).join(' ')}`);
     this.buffered = [];
     if (f === 'crash-after') throw this.chaos.kill('after deadLetter.flush', this.life);
+  }
+
+  async reset(): Promise<void> {
+    // Sends that were never made durable are forgotten; the rewind consumes their records again.
+    this.buffered = [];
   }
 
   async close(): Promise<void> {
