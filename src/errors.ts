@@ -28,6 +28,7 @@ export type FloeErrorCode =
   | 'index_full'
   | 'duplicate_keys'
   | 'kafka_failed'
+  | 'kafka_partitions_moved'
   | 'record_invalid'
   | 'io_not_found'
   | 'io_access_denied'
@@ -61,6 +62,10 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   // A key with several live rows in a table under `onDuplicateKeys: fail`: the user asked to stop and look.
   duplicate_keys: 'never',
   kafka_failed: 'transient',
+  // An offset commit refused because the group is rebalancing or this member's generation is over: the partitions
+  // belong to others (or will), so retrying the commit cannot help. No data is at risk: the tables hold it with
+  // their offsets, and the new owner skips what they hold.
+  kafka_partitions_moved: 'never',
   record_invalid: 'never',
   io_not_found: 'never',
   io_access_denied: 'never',

@@ -7,6 +7,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { FloeError } from '../errors.js';
+import { backoffSleep, type Backoff } from '../retry.js';
 import { TokenRefresher, clientProperties, tokenSource, type KafkaAuthConfig, type KafkaTlsConfig } from './auth.js';
 
 export interface KafkaSourceConfig {
@@ -24,6 +25,8 @@ export interface KafkaSourceConfig {
   readonly maxPollIntervalMs?: number;
   /** Bytes librdkafka may prefetch per partition queue: bounds memory while the pipeline is busy. */
   readonly queuedMaxMessagesKbytes?: number;
+  /** Wait between offset commit attempts (default COMMIT_BACKOFF). */
+  readonly commitBackoff?: Backoff;
 }
 
 export interface TopicPartition {
@@ -49,6 +52,27 @@ export interface RebalanceHandlers {
 const CONNECT_TIMEOUT_MS = 30_000;
 const QUEUED_MAX_MESSAGES_KBYTES = 65_536;
 const COMMIT_ATTEMPTS_MAX = 5;
+/** Between offset commit attempts: a coordinator moving to another broker takes seconds, not microseconds. */
+const COMMIT_BACKOFF: Backoff = Object.freeze({ baseMs: 200, maxMs: 5_000 });
+/** Offset commit errors that may pass (broker or coordinator unreachable, moving, loading): retried with backoff. */
+const COMMIT_RETRIABLE: ReadonlySet<number> = new Set([
+  Kafka.CODES.ERRORS.ERR__TRANSPORT,
+  Kafka.CODES.ERRORS.ERR__TIMED_OUT,
+  Kafka.CODES.ERRORS.ERR__WAIT_COORD,
+  Kafka.CODES.ERRORS.ERR_REQUEST_TIMED_OUT,
+  Kafka.CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE,
+  Kafka.CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+  Kafka.CODES.ERRORS.ERR_NOT_COORDINATOR,
+]);
+/**
+ * Offset commit errors that say this member's generation is over: the group is rebalancing or has already given
+ * its partitions to others. Retrying cannot succeed.
+ */
+const COMMIT_PARTITIONS_MOVED: ReadonlySet<number> = new Set([
+  Kafka.CODES.ERRORS.ERR_REBALANCE_IN_PROGRESS,
+  Kafka.CODES.ERRORS.ERR_ILLEGAL_GENERATION,
+  Kafka.CODES.ERRORS.ERR_UNKNOWN_MEMBER_ID,
+]);
 const TRANSIENT_ERROR_BACKOFF_MS = 200;
 
 export class KafkaSource {
@@ -191,16 +215,37 @@ export class KafkaSource {
     return this.assigned.has(key(t));
   }
 
-  /** Commits next offsets to the group (synchronously, retried a bounded number of times). */
-  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void {
-    const mine = offsets.filter((o) => this.assigned.has(key(o)));
-    if (mine.length === 0) return;
+  /**
+   * Commits next offsets to the group. Transient failures (broker or coordinator unreachable, moving, loading)
+   * are retried up to COMMIT_ATTEMPTS_MAX times, waiting the one backoff (src/retry.ts) in between, then fail
+   * as `kafka_failed`. A rebalance in progress, an illegal generation or an unknown member id mean the
+   * partitions are moving to other members: `kafka_partitions_moved` at once, never retried (the tables hold the
+   * data with their offsets, so the new owners skip what is committed there).
+   */
+  async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      // Re-filtered on every attempt: a rebalance during the wait may have revoked some.
+      const mine = offsets.filter((o) => this.assigned.has(key(o)));
+      if (mine.length === 0) return;
       try {
         this.consumer.commitSync(mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
         return;
       } catch (e) {
-        if (attempt >= COMMIT_ATTEMPTS_MAX) throw new FloeError('kafka_failed', `offset commit failed after ${attempt} attempts: ${(e as Error).message}`, {}, e);
+        const err = e as { code?: number; message?: string; isRetriable?: boolean };
+        const code = typeof err.code === 'number' ? err.code : null;
+        const what = `${err.message ?? String(e)}${code !== null ? ` (code ${code})` : ''}`;
+        if (code !== null && COMMIT_PARTITIONS_MOVED.has(code)) {
+          throw new FloeError(
+            'kafka_partitions_moved',
+            `offset commit refused: the consumer group is rebalancing or this member's partitions were given to others (${what}); not retried`,
+            { code, partitions: mine.length },
+            e,
+          );
+        }
+        const retriable = (code !== null && COMMIT_RETRIABLE.has(code)) || err.isRetriable === true;
+        if (!retriable) throw new FloeError('kafka_failed', `offset commit failed: ${what}`, code !== null ? { code } : {}, e);
+        if (attempt >= COMMIT_ATTEMPTS_MAX) throw new FloeError('kafka_failed', `offset commit failed after ${attempt} attempts: ${what}`, code !== null ? { code } : {}, e);
+        await backoffSleep(attempt, this.cfg.commitBackoff ?? COMMIT_BACKOFF);
       }
     }
   }

@@ -19,7 +19,7 @@ import { workerFor, type Workers } from '../worker/pool.js';
 export interface Source {
   connect(): Promise<void>;
   consume(max: number, timeoutMs: number): Promise<SourceMessage[]>;
-  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void;
+  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void>;
   isAssigned(t: TopicPartition): boolean;
   assignment(): TopicPartition[];
   pauseAll(): void;
@@ -353,7 +353,7 @@ export class Pipeline implements Probe {
       await this.workers.update(layouts);
       await this.deadLetter.flush();
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
-      this.source.commit(offsets);
+      await this.source.commit(offsets);
       this.stats.commits++;
       this.stats.lastCommit = reports;
       this.consumedSinceCommit = 0;

@@ -29,7 +29,7 @@ class ArraySource implements Source {
     if (out.length === 0) await new Promise((r) => setTimeout(r, 5));
     return out;
   }
-  commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void {
+  async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
     this.committed = [...offsets];
   }
   isAssigned(_t: TopicPartition): boolean {
