@@ -191,7 +191,12 @@ export class Committer {
       tx.updateSchema(() => next);
     }
     if (parts.some((p) => p.truncated)) tx.truncateAll();
-    tx.onAttempt((base) => commitOffsets(base, this.cfg.groupId, expected, window));
+    tx.onAttempt((base) => {
+      // The same entry in the snapshot summary and in the table's properties (see offsets.ts), merged on every
+      // attempt with what the base holds.
+      const offsets = commitOffsets(base, this.cfg.groupId, expected, window);
+      return { summary: offsets, properties: offsets };
+    });
     if (dataFiles.length === 0 && deleteFiles.length === 0 && positions.length === 0 && !parts.some((p) => p.truncated)) {
       // Only replayed, ignored or dead-lettered records: record the offsets so a restart skips them.
       tx.setOperation('append').forceSnapshot();

@@ -69,6 +69,14 @@ export interface CommitOptions {
   readonly backoffMaxMs?: number;
 }
 
+/** What an attempt hook adds to the commit on top of the base it was given. */
+export interface AttemptChanges {
+  /** Snapshot summary properties. */
+  readonly summary?: Readonly<Record<string, string>>;
+  /** Table properties, set in the same commit (over those of setProperties). */
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
 export interface CommitResult {
   readonly table: LoadedTable;
   readonly snapshot: Snapshot | null;
@@ -124,7 +132,7 @@ export class Transaction {
   private operationOverride: SnapshotOperation | null = null;
   private removeAll = false;
   private force = false;
-  private attemptHook: ((base: TableMetadata) => Readonly<Record<string, string>>) | null = null;
+  private attemptHook: ((base: TableMetadata) => AttemptChanges) | null = null;
   private committed = false;
   /** Deleted row positions per data file, committed as deletion vectors (v3). */
   private readonly deletedPositions = new Map<string, Float64Array>();
@@ -232,10 +240,11 @@ export class Transaction {
   }
 
   /**
-   * Runs before every attempt against the table state it will commit on top of; returns summary properties
-   * for the snapshot (e.g. the Kafka offsets it covers) or throws to abort (e.g. fenced by another writer).
+   * Runs before every attempt that produces a snapshot, against the table state it will commit on top of;
+   * returns summary properties for the snapshot and table properties for the same commit (e.g. the Kafka
+   * offsets it covers, merged with what the base holds), or throws to abort (e.g. fenced by another writer).
    */
-  onAttempt(hook: (base: TableMetadata) => Readonly<Record<string, string>>): this {
+  onAttempt(hook: (base: TableMetadata) => AttemptChanges): this {
     this.attemptHook = hook;
     return this;
   }
@@ -282,13 +291,14 @@ export class Transaction {
           schema = next;
         }
       }
-      if (Object.keys(this.propertyUpdates).length > 0) updates.push({ action: 'set-properties', updates: { ...this.propertyUpdates } });
+      const extra: AttemptChanges = this.producesSnapshot && this.attemptHook !== null ? this.attemptHook(base) : {};
+      const properties = { ...this.propertyUpdates, ...(extra.properties ?? {}) };
+      if (Object.keys(properties).length > 0) updates.push({ action: 'set-properties', updates: properties });
       if (this.propertyRemovals.size > 0) updates.push({ action: 'remove-properties', removals: [...this.propertyRemovals] });
       let snapshot: Snapshot | null = null;
       if (this.producesSnapshot) {
-        const extra = this.attemptHook === null ? {} : this.attemptHook(base);
         newManifests ??= await this.writeAddedManifests(snapshotId, schema);
-        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra);
+        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra.summary ?? {});
         const parent = currentSnapshot(base);
         requirements.push({ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parent === null ? null : parent.snapshotId });
         updates.push({ action: 'add-snapshot', snapshot });
