@@ -29,6 +29,8 @@ export type FloeErrorCode =
   | 'duplicate_keys'
   | 'outage_exhausted'
   | 'kafka_failed'
+  | 'kafka_fatal'
+  | 'kafka_partitions_moved'
   | 'record_invalid'
   | 'io_not_found'
   | 'io_access_denied'
@@ -64,6 +66,12 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   // The catalog, S3 or Kafka stayed unreachable longer than commit.retry.maxElapsedMs: floe gives up and exits.
   outage_exhausted: 'never',
   kafka_failed: 'transient',
+  // librdkafka's consumer cannot go on (a fatal error, a rebalance it could not apply): exit, a restart reconnects.
+  kafka_fatal: 'never',
+  // An offset commit refused because the group is rebalancing or this member's generation is over: the partitions
+  // belong to others (or will), so retrying the commit cannot help. No data is at risk: the tables hold it with
+  // their offsets, and the new owner skips what they hold.
+  kafka_partitions_moved: 'never',
   record_invalid: 'never',
   io_not_found: 'never',
   io_access_denied: 'never',

@@ -234,7 +234,12 @@ export class Committer {
       tx.updateSchema(() => next);
     }
     if (parts.some((p) => p.truncated)) tx.truncateAll();
-    tx.onAttempt((base) => commitOffsets(base, this.cfg.groupId, expected, window));
+    tx.onAttempt((base) => {
+      // The same entry in the snapshot summary and in the table's properties (see offsets.ts), merged on every
+      // attempt with what the base holds.
+      const offsets = commitOffsets(base, this.cfg.groupId, expected, window);
+      return { summary: offsets, properties: offsets };
+    });
     if (dataFiles.length === 0 && deleteFiles.length === 0 && positions.length === 0 && !parts.some((p) => p.truncated)) {
       // Only replayed, ignored or dead-lettered records: record the offsets so a restart skips them.
       tx.setOperation('append').forceSnapshot();
@@ -569,6 +574,39 @@ export class Committer {
       stored: storedOffsets(meta, this.cfg.groupId),
     };
   }
+}
+
+export interface TableCommitFailure {
+  readonly table: string;
+  readonly error: unknown;
+}
+
+/**
+ * The error of a cycle whose table commits failed: none is dropped. One failure is thrown as it is. Several
+ * become one FloeError whose message names every table and its error; the errors themselves are its `cause` (an
+ * AggregateError, in table order) and `details.failures` lists table, code and message of each. Its code is the
+ * one that decides what the caller may do, so it reflects them all: `commit_fenced` when any table was fenced
+ * (another consumer owns a partition: this process must stop, whatever else failed); else the first error that
+ * retrying cannot fix (retry class `never`; an error no adapter classified counts as one, as
+ * `assertion_failed`); else, every failure being retriable, the first one's code. So the combined error is
+ * retriable only when every table's error was.
+ */
+export function tableCommitsFailed(failures: readonly TableCommitFailure[]): unknown {
+  assert(failures.length > 0, 'a failed cycle has a failure');
+  if (failures.length === 1) return failures[0]!.error;
+  const sorted = [...failures].sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+  const floe = (e: unknown): FloeError | null => (e instanceof FloeError ? e : null);
+  const fenced = sorted.find((f) => floe(f.error)?.code === 'commit_fenced');
+  const fatal = sorted.find((f) => floe(f.error)?.retry !== 'transient' && floe(f.error)?.retry !== 'conflict');
+  const decisive = fenced ?? fatal ?? sorted[0]!;
+  const code = floe(decisive.error)?.code ?? 'assertion_failed';
+  const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+  return new FloeError(
+    code,
+    `commits to ${sorted.length} tables failed: ${sorted.map((f) => `${f.table}: ${text(f.error)}`).join('; ')}`,
+    { tables: sorted.map((f) => f.table), failures: sorted.map((f) => ({ table: f.table, code: floe(f.error)?.code ?? null, message: text(f.error) })) },
+    new AggregateError(sorted.map((f) => f.error), `table commits failed: ${sorted.map((f) => f.table).join(', ')}`),
+  );
 }
 
 function targetSize(prop: string | undefined, dflt: number | undefined): { targetFileSizeBytes: number } | null {

@@ -10,7 +10,12 @@
  *     live), re-apply, retry with backoff, bounded by `commitAttemptsMax`;
  *   - commit state unknown (5xx, timeout) → reload and look for our snapshot id: if it landed we are done;
  *     if not, the retry carries the same snapshot id and a CAS on the parent, so at most one of the two
- *     attempts can ever land: never a duplicate snapshot.
+ *     attempts can ever land: never a duplicate snapshot;
+ *   - files of attempts that cannot land are deleted (best effort): after a success, every other attempt's
+ *     (they carry the same snapshot id, now taken); after a failure, those of attempts the catalog refused or
+ *     that can no longer land, and the manifests all attempts share once none may land. An attempt whose
+ *     outcome is unknown keeps its files until a reload proves it did not land (main moved past its parent
+ *     and our snapshot is not in the table): deleting the files of a snapshot that lands would break the table.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FloeError, assert } from '../errors.js';
@@ -19,7 +24,6 @@ import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, 
 import {
   ManifestContent,
   readManifest,
-  readManifestList,
   writeManifest,
   writeManifestListWithRowIds,
   type ManifestFile,
@@ -34,6 +38,7 @@ import {
 } from '../iceberg/deletion-vector.js';
 import { writePuffin } from '../iceberg/puffin.js';
 import { readPositionDeletes } from '../iceberg/scan.js';
+import { readManifestFiles } from '../iceberg/snapshot-files.js';
 import { valuesKey } from '../iceberg/values.js';
 import type { DeletionVectorFiles } from '../config/config.js';
 import type { Schema } from '../iceberg/schema.js';
@@ -59,6 +64,26 @@ export const COMMIT_DEFAULTS = Object.freeze({
 
 /** Deletion vector files a commit reads or uploads at once. */
 const DV_UPLOADS_IN_FLIGHT_MAX = 16;
+/** Files of failed attempts deleted at once. */
+const CLEANUP_DELETES_IN_FLIGHT_MAX = 8;
+/** A commit waits this long at most for its cleanup (the store may be what failed); the deletes go on after. */
+const CLEANUP_WAIT_MAX_MS = 5_000;
+/**
+ * Errors by which the catalog said it did not apply a commit: 409 / failed CAS, 400 / 422, 401 / 403, 404. Any
+ * other failure of `commitTable` (5xx, a lost response, a response that cannot be read after the commit was
+ * applied, an unclassified error) leaves the outcome unknown.
+ */
+const REFUSED: ReadonlySet<string> = new Set(['commit_conflict', 'catalog_bad_request', 'catalog_auth_failed', 'catalog_not_found']);
+
+/** One commit attempt: the files it wrote and what is known of its fate. */
+interface Attempt {
+  /** Main's snapshot it committed on top of (its CAS). */
+  readonly parent: bigint | null;
+  readonly files: string[];
+  manifestList: string | null;
+  /** `dead`: cannot land (never sent, refused, or proved not to have landed); `unknown`: may land. */
+  fate: 'dead' | 'unknown';
+}
 
 /** Iceberg's defaults for `commit.manifest.min-count-to-merge` and `commit.manifest.target-size-bytes`. */
 export const MANIFEST_DEFAULTS = Object.freeze({ minCountToMerge: 100, targetSizeBytes: 8 * 1024 * 1024 });
@@ -67,6 +92,14 @@ export interface CommitOptions {
   readonly commitAttemptsMax?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
+}
+
+/** What an attempt hook adds to the commit on top of the base it was given. */
+export interface AttemptChanges {
+  /** Snapshot summary properties. */
+  readonly summary?: Readonly<Record<string, string>>;
+  /** Table properties, set in the same commit (over those of setProperties). */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 export interface CommitResult {
@@ -95,21 +128,7 @@ export function newSnapshotId(): bigint {
   return BigInt.asUintN(63, randomBytes(8).readBigUInt64BE());
 }
 
-export async function readManifestFiles(table: LoadedTable, snapshot: Snapshot | null): Promise<ManifestFile[]> {
-  if (snapshot === null) return [];
-  return readManifestList(await table.io.read(snapshot.manifestList), `manifest list ${snapshot.manifestList}`);
-}
 
-/** All live (not deleted) entries of a snapshot, data and deletes. */
-export async function liveEntries(table: LoadedTable, snapshot: Snapshot | null = currentSnapshot(table.metadata)): Promise<ManifestEntry[]> {
-  const out: ManifestEntry[] = [];
-  const schema = currentSchema(table.metadata);
-  for (const m of await readManifestFiles(table, snapshot)) {
-    const bytes = await table.io.read(m.manifestPath);
-    for (const e of readManifest(bytes, m, specsById(table.metadata), schema)) if (e.status !== ManifestEntryStatus.DELETED) out.push(e);
-  }
-  return out;
-}
 
 export class Transaction {
   private readonly addedData: DataFile[] = [];
@@ -124,12 +143,17 @@ export class Transaction {
   private operationOverride: SnapshotOperation | null = null;
   private removeAll = false;
   private force = false;
-  private attemptHook: ((base: TableMetadata) => Readonly<Record<string, string>>) | null = null;
+  private attemptHook: ((base: TableMetadata) => AttemptChanges) | null = null;
   private committed = false;
   /** Deleted row positions per data file, committed as deletion vectors (v3). */
   private readonly deletedPositions = new Map<string, Float64Array>();
   private dvFiles: DeletionVectorFiles = 'data/*.puffin';
   private dvsPerFileMax = 1;
+  /** Every attempt that produced a snapshot, and the one writing now. */
+  private readonly attempts: Attempt[] = [];
+  private current: Attempt | null = null;
+  /** Manifests of the added files: written once, used by every attempt. */
+  private readonly sharedFiles: string[] = [];
 
   /**
    * The id every attempt of this transaction commits its snapshot under: whoever sees it in the table later
@@ -238,10 +262,11 @@ export class Transaction {
   }
 
   /**
-   * Runs before every attempt against the table state it will commit on top of; returns summary properties
-   * for the snapshot (e.g. the Kafka offsets it covers) or throws to abort (e.g. fenced by another writer).
+   * Runs before every attempt that produces a snapshot, against the table state it will commit on top of;
+   * returns summary properties for the snapshot and table properties for the same commit (e.g. the Kafka
+   * offsets it covers, merged with what the base holds), or throws to abort (e.g. fenced by another writer).
    */
-  onAttempt(hook: (base: TableMetadata) => Readonly<Record<string, string>>): this {
+  onAttempt(hook: (base: TableMetadata) => AttemptChanges): this {
     this.attemptHook = hook;
     return this;
   }
@@ -257,8 +282,20 @@ export class Transaction {
 
   async commit(opts: CommitOptions = {}): Promise<CommitResult> {
     assert(!this.committed, 'a transaction commits once');
-    const attemptsMax = opts.commitAttemptsMax ?? COMMIT_DEFAULTS.commitAttemptsMax;
     const snapshotId = this.snapshotId;
+    let res: CommitResult;
+    try {
+      res = await this.commitAttempts(opts, snapshotId);
+    } catch (e) {
+      await this.removeFiles(this.garbage(null));
+      throw e;
+    }
+    await this.removeFiles(this.garbage(res.snapshot));
+    return res;
+  }
+
+  private async commitAttempts(opts: CommitOptions, snapshotId: bigint): Promise<CommitResult> {
+    const attemptsMax = opts.commitAttemptsMax ?? COMMIT_DEFAULTS.commitAttemptsMax;
     let newManifests: ManifestFile[] | null = null;
     let stateUnknown = false;
     let lastError: unknown = null;
@@ -272,6 +309,7 @@ export class Transaction {
             this.committed = true;
             return { table: this.table, snapshot: landed, attempts: attempt - 1 };
           }
+          this.settleUnknown();
         }
       }
       const base = this.table.metadata;
@@ -288,13 +326,19 @@ export class Transaction {
           schema = next;
         }
       }
-      if (Object.keys(this.propertyUpdates).length > 0) updates.push({ action: 'set-properties', updates: { ...this.propertyUpdates } });
+      if (this.producesSnapshot) {
+        this.current = { parent: currentSnapshot(base)?.snapshotId ?? null, files: [], manifestList: null, fate: 'dead' };
+        this.attempts.push(this.current);
+      }
+      const extra: AttemptChanges = this.producesSnapshot && this.attemptHook !== null ? this.attemptHook(base) : {};
+      const properties = { ...this.propertyUpdates, ...(extra.properties ?? {}) };
+      if (Object.keys(properties).length > 0) updates.push({ action: 'set-properties', updates: properties });
       if (this.propertyRemovals.size > 0) updates.push({ action: 'remove-properties', removals: [...this.propertyRemovals] });
       let snapshot: Snapshot | null = null;
       if (this.producesSnapshot) {
-        const extra = this.attemptHook === null ? {} : this.attemptHook(base);
         newManifests ??= await this.writeAddedManifests(snapshotId, schema);
-        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra);
+        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra.summary ?? {});
+        (this.current as Attempt).manifestList = snapshot.manifestList;
         const parent = currentSnapshot(base);
         requirements.push({ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parent === null ? null : parent.snapshotId });
         updates.push({ action: 'add-snapshot', snapshot });
@@ -304,12 +348,15 @@ export class Transaction {
         this.committed = true;
         return { table: this.table, snapshot: null, attempts: 0 };
       }
+      const sent = this.current;
+      if (sent !== null) sent.fate = 'unknown';
       try {
         this.table = await this.catalog.commitTable(this.table, requirements, updates);
         this.committed = true;
         return { table: this.table, snapshot, attempts: attempt };
       } catch (e) {
         lastError = e;
+        if (sent !== null && e instanceof FloeError && REFUSED.has(e.code)) sent.fate = 'dead';
         if (e instanceof FloeError && e.code === 'commit_state_unknown') {
           stateUnknown = true;
           continue;
@@ -326,6 +373,7 @@ export class Transaction {
         this.committed = true;
         return { table: this.table, snapshot: landed, attempts: attemptsMax };
       }
+      this.settleUnknown();
     }
     throw new FloeError(
       stateUnknown ? 'commit_state_unknown' : 'commit_retries_exhausted',
@@ -333,6 +381,73 @@ export class Transaction {
       { table: identifierToString(this.table.identifier) },
       lastError,
     );
+  }
+
+  /**
+   * After a reload that did not find our snapshot: an attempt whose outcome was unknown can no longer land once
+   * main has moved past the parent its CAS names (main only moves forward: to our snapshot, which is not there,
+   * or to someone else's).
+   */
+  private settleUnknown(): void {
+    const main = this.table.metadata.currentSnapshotId;
+    for (const a of this.attempts) if (a.fate === 'unknown' && a.parent !== main) a.fate = 'dead';
+  }
+
+  /**
+   * Files no snapshot of the table can ever reference. After a success (`landed`: the snapshot in the table),
+   * every other attempt's files: they carry the same snapshot id, which is taken now, and a CAS on a parent main
+   * has left. After a failure (`null`), the files of the attempts that cannot land, and the shared manifests
+   * once none of them may land.
+   */
+  private garbage(landed: Snapshot | null): string[] {
+    if (this.committed) {
+      if (landed === null) return [];
+      return this.attempts.filter((a) => a.manifestList !== landed.manifestList).flatMap((a) => a.files);
+    }
+    const dead = this.attempts.filter((a) => a.fate === 'dead').flatMap((a) => a.files);
+    return this.attempts.every((a) => a.fate === 'dead') ? [...dead, ...this.sharedFiles] : dead;
+  }
+
+  /**
+   * Best effort, CLEANUP_DELETES_IN_FLIGHT_MAX at a time; a file already gone is fine, other failures are reported.
+   * Waits CLEANUP_WAIT_MAX_MS at most: the commit's outcome must not wait for a slow or failing store.
+   */
+  private async removeFiles(paths: readonly string[]): Promise<void> {
+    if (paths.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLEANUP_WAIT_MAX_MS);
+      timer.unref();
+    });
+    await Promise.race([this.deleteAll(paths), bound]);
+    clearTimeout(timer);
+  }
+
+  /** Never rejects. */
+  private async deleteAll(paths: readonly string[]): Promise<void> {
+    const failed: string[] = [];
+    for (let i = 0; i < paths.length; i += CLEANUP_DELETES_IN_FLIGHT_MAX) {
+      await Promise.all(paths.slice(i, i + CLEANUP_DELETES_IN_FLIGHT_MAX).map(async (p) => {
+        try {
+          await this.table.io.delete(p);
+        } catch (e) {
+          if (!(e instanceof FloeError && e.code === 'io_not_found')) failed.push(`${p}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }));
+    }
+    if (failed.length > 0) {
+      process.emitWarning(`${identifierToString(this.table.identifier)}: ${failed.length} file(s) of failed commit attempts could not be deleted (orphans), e.g. ${failed[0]}`);
+    }
+  }
+
+  /** Writes a file of this transaction, remembered (before the write: a failed write may leave an object) for cleanup. */
+  private async writeFile(path: string, bytes: Uint8Array, shared = false): Promise<void> {
+    if (shared) this.sharedFiles.push(path);
+    else {
+      assert(this.current !== null, 'files are written by an attempt');
+      this.current.files.push(path);
+    }
+    await this.table.io.write(path, bytes);
   }
 
   private async reload(): Promise<LoadedTable> {
@@ -379,7 +494,7 @@ export class Transaction {
         snapshotId,
         entries: g.files.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
       });
-      await this.table.io.write(path, w.bytes);
+      await this.writeFile(path, w.bytes, true);
       out.push(w.manifestFile);
     }
     return out;
@@ -421,7 +536,7 @@ export class Transaction {
           path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId,
           entries: live.map((e) => ({ ...e, status: ManifestEntryStatus.DELETED, snapshotId })),
         });
-        await this.table.io.write(path, w.bytes);
+        await this.writeFile(path, w.bytes);
         kept.push({ ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: -1n });
         continue;
       }
@@ -475,7 +590,7 @@ export class Transaction {
       formatVersion: meta.formatVersion, snapshotId, parentSnapshotId: parent?.snapshotId ?? null, sequenceNumber, manifests,
       ...(firstRowId !== undefined ? { firstRowId } : {}),
     });
-    await this.table.io.write(listPath, list.bytes);
+    await this.writeFile(listPath, list.bytes);
     return {
       snapshotId,
       parentSnapshotId: parent?.snapshotId ?? null,
@@ -591,7 +706,7 @@ export class Transaction {
       }
     }
     for (let i = 0; i < uploads.length; i += DV_UPLOADS_IN_FLIGHT_MAX) {
-      await Promise.all(uploads.slice(i, i + DV_UPLOADS_IN_FLIGHT_MAX).map((u) => this.table.io.write(u.path, u.bytes)));
+      await Promise.all(uploads.slice(i, i + DV_UPLOADS_IN_FLIGHT_MAX).map((u) => this.writeFile(u.path, u.bytes)));
     }
     const added: ManifestFile[] = [];
     for (const specId of new Set(addedDvs.map((f) => f.specId))) {
@@ -602,7 +717,7 @@ export class Transaction {
         path, formatVersion: meta.formatVersion, schema, spec, content: ManifestContent.DELETES, snapshotId,
         entries: addedDvs.filter((f) => f.specId === specId).map((dataFile) => ({ status: ManifestEntryStatus.ADDED, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
       });
-      await this.table.io.write(path, w.bytes);
+      await this.writeFile(path, w.bytes);
       added.push(w.manifestFile);
     }
     const removedDvs: DataFile[] = [];
@@ -638,7 +753,7 @@ export class Transaction {
     }
     const path = this.manifestPath();
     const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: m.content, snapshotId, entries: rewritten });
-    await this.table.io.write(path, w.bytes);
+    await this.writeFile(path, w.bytes);
     return { ...w.manifestFile, sequenceNumber: -1n, minSequenceNumber: minSeq(rewritten) ?? -1n };
   }
 
@@ -678,7 +793,7 @@ export class Transaction {
         if (bin.length === 0) return;
         const path = this.manifestPath();
         const w = writeManifest({ path, formatVersion: meta.formatVersion, schema, spec, content: first.content, snapshotId, entries: bin });
-        await this.table.io.write(path, w.bytes);
+        await this.writeFile(path, w.bytes);
         out.push({ ...w.manifestFile, sequenceNumber: -1n });
         bin = [];
         binBytes = 0n;

@@ -8,7 +8,7 @@
  */
 import * as arrow from 'apache-arrow';
 import type { LoadedTable } from '../catalog/catalog.js';
-import { liveEntries } from '../commit/transaction.js';
+import { liveEntries } from './snapshot-files.js';
 import { decodeParquetColumns } from '../writer/parquet.js';
 import { arrowValue } from '../writer/column-builder.js';
 import { DataFileContent, isDeletionVector, type DataFile, type ManifestEntry } from './data-file.js';

@@ -57,6 +57,8 @@ export type TableUpdate =
   | { readonly action: 'set-default-sort-order'; readonly 'sort-order-id': number }
   | { readonly action: 'add-snapshot'; readonly snapshot: Snapshot }
   | { readonly action: 'set-snapshot-ref'; readonly 'ref-name': string; readonly type: 'branch' | 'tag'; readonly 'snapshot-id': bigint }
+  /** What expire_snapshots commits: the snapshots go, and with them the refs that pointed at them. */
+  | { readonly action: 'remove-snapshots'; readonly 'snapshot-ids': readonly bigint[] }
   | { readonly action: 'set-location'; readonly location: string }
   | { readonly action: 'set-properties'; readonly updates: Readonly<Record<string, string>> }
   | { readonly action: 'remove-properties'; readonly removals: readonly string[] };
@@ -349,6 +351,20 @@ export function applyUpdates(base: TableMetadata, updates: readonly TableUpdate[
           m.currentSnapshotId = id;
           m.snapshotLog = [...m.snapshotLog, { timestampMs: nowMs, snapshotId: id }];
         }
+        break;
+      }
+      case 'remove-snapshots': {
+        // As Java's TableMetadata.Builder: refs left dangling are removed, and the snapshot log keeps only the
+        // entries after the last one that names a removed snapshot.
+        const gone = new Set(u['snapshot-ids']);
+        m.snapshots = m.snapshots.filter((s) => !gone.has(s.snapshotId));
+        m.refs = Object.fromEntries(Object.entries(m.refs).filter(([, r]) => !gone.has(r.snapshotId)));
+        if (m.currentSnapshotId !== null && gone.has(m.currentSnapshotId)) m.currentSnapshotId = null;
+        let lastGone = -1;
+        m.snapshotLog.forEach((e, i) => {
+          if (gone.has(e.snapshotId)) lastGone = i;
+        });
+        m.snapshotLog = m.snapshotLog.slice(lastGone + 1);
         break;
       }
       case 'set-location': m.location = u.location; break;

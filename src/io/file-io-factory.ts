@@ -3,6 +3,7 @@
  * return in `config` / `overrides`), layered over floe's own S3 settings. Paths decide the implementation:
  * `s3://` → S3FileIO, `file://` or absolute → LocalFileIO.
  */
+import { createHash } from 'node:crypto';
 import { FloeError } from '../errors.js';
 import type { FileIO } from './file-io.js';
 import { isS3Path } from './file-io.js';
@@ -22,7 +23,7 @@ export interface S3Settings {
 /** Routes each path to S3 or the local filesystem; one S3 client per distinct configuration. */
 export class RoutingFileIO implements FileIO {
   private readonly local = new LocalFileIO();
-  constructor(private readonly s3: S3FileIO | null) {}
+  constructor(readonly s3: S3FileIO | null) {}
   private pick(path: string): FileIO {
     if (isS3Path(path)) {
       if (this.s3 === null) throw new FloeError('config_invalid', `path ${path} is on S3 but no S3 region/endpoint is configured`, { path });
@@ -36,7 +37,20 @@ export class RoutingFileIO implements FileIO {
   delete(path: string): Promise<void> { return this.pick(path).delete(path); }
 }
 
+/**
+ * S3 clients kept at once. REST catalogs vend short-lived credentials (a new `s3.session-token` on every load
+ * after a rotation, one per table on some catalogs): each is a new configuration, so the cache is bounded and
+ * the least recently used client is closed (its sockets released once its requests in flight are done).
+ */
+export const S3_CLIENTS_MAX = 16;
+
+/** Key: SHA-256 of the configuration (it holds secrets); Map order is recency, least recently used first. */
 const cache = new Map<string, RoutingFileIO>();
+
+/** The cache's keys, least recently used first (hashes: no secret in them). */
+export function fileIOCacheKeys(): string[] {
+  return [...cache.keys()];
+}
 
 export function fileIOFromProperties(props: Readonly<Record<string, string>>, base: S3Settings): FileIO {
   const pathStyle = props['s3.path-style-access'];
@@ -49,11 +63,20 @@ export function fileIOFromProperties(props: Readonly<Record<string, string>>, ba
     ...(props['s3.session-token'] ?? base.sessionToken ? { sessionToken: props['s3.session-token'] ?? base.sessionToken } : {}),
     ...(base.requestsInFlightMax !== undefined ? { requestsInFlightMax: base.requestsInFlightMax } : {}),
   };
-  const key = JSON.stringify(cfg);
+  const key = createHash('sha256').update(JSON.stringify(cfg)).digest('hex');
   let io = cache.get(key);
-  if (io === undefined) {
-    io = new RoutingFileIO(new S3FileIO(cfg));
+  if (io !== undefined) {
+    cache.delete(key); // most recently used now
     cache.set(key, io);
+    return io;
+  }
+  io = new RoutingFileIO(new S3FileIO(cfg));
+  cache.set(key, io);
+  for (const [k, old] of cache) {
+    if (cache.size <= S3_CLIENTS_MAX) break;
+    cache.delete(k);
+    // A table loaded earlier may still hold this FileIO: it keeps working (the SDK opens new connections).
+    old.s3?.close().catch((e: unknown) => process.emitWarning(`closing an evicted S3 client failed: ${String(e)}`));
   }
   return io;
 }

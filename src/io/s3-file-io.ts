@@ -169,6 +169,19 @@ export class S3FileIO implements FileIO {
     }
   }
 
+  /**
+   * Releases the client's connections once the requests in flight are done (every request slot is taken first).
+   * The FileIO stays usable: a later request opens a new connection.
+   */
+  async close(): Promise<void> {
+    for (let i = 0; i < this.limit.permits; i++) await this.limit.acquire();
+    try {
+      this.client.destroy();
+    } finally {
+      for (let i = 0; i < this.limit.permits; i++) this.limit.release();
+    }
+  }
+
   async exists(path: string): Promise<boolean> {
     const { bucket, key } = parseS3Path(path);
     return this.limit.run(async () => {

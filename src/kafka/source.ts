@@ -7,7 +7,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { FloeError } from '../errors.js';
-import { backoffSleep } from '../retry.js';
+import { backoffSleep, type Backoff } from '../retry.js';
 import { TokenRefresher, clientProperties, tokenSource, type KafkaAuthConfig, type KafkaTlsConfig } from './auth.js';
 
 export interface KafkaSourceConfig {
@@ -25,6 +25,8 @@ export interface KafkaSourceConfig {
   readonly maxPollIntervalMs?: number;
   /** Bytes librdkafka may prefetch per partition queue: bounds memory while the pipeline is busy. */
   readonly queuedMaxMessagesKbytes?: number;
+  /** Wait between offset commit attempts (default COMMIT_BACKOFF). */
+  readonly commitBackoff?: Backoff;
 }
 
 export interface TopicPartition {
@@ -50,7 +52,27 @@ export interface RebalanceHandlers {
 const CONNECT_TIMEOUT_MS = 30_000;
 const QUEUED_MAX_MESSAGES_KBYTES = 65_536;
 const COMMIT_ATTEMPTS_MAX = 5;
-const COMMIT_BACKOFF = Object.freeze({ baseMs: 200, maxMs: 5_000 });
+/** Between offset commit attempts: a coordinator moving to another broker takes seconds, not microseconds. */
+const COMMIT_BACKOFF: Backoff = Object.freeze({ baseMs: 200, maxMs: 5_000 });
+/** Offset commit errors that may pass (broker or coordinator unreachable, moving, loading): retried with backoff. */
+const COMMIT_RETRIABLE: ReadonlySet<number> = new Set([
+  Kafka.CODES.ERRORS.ERR__TRANSPORT,
+  Kafka.CODES.ERRORS.ERR__TIMED_OUT,
+  Kafka.CODES.ERRORS.ERR__WAIT_COORD,
+  Kafka.CODES.ERRORS.ERR_REQUEST_TIMED_OUT,
+  Kafka.CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE,
+  Kafka.CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+  Kafka.CODES.ERRORS.ERR_NOT_COORDINATOR,
+]);
+/**
+ * Offset commit errors that say this member's generation is over: the group is rebalancing or has already given
+ * its partitions to others. Retrying cannot succeed.
+ */
+const COMMIT_PARTITIONS_MOVED: ReadonlySet<number> = new Set([
+  Kafka.CODES.ERRORS.ERR_REBALANCE_IN_PROGRESS,
+  Kafka.CODES.ERRORS.ERR_ILLEGAL_GENERATION,
+  Kafka.CODES.ERRORS.ERR_UNKNOWN_MEMBER_ID,
+]);
 const SEEK_TIMEOUT_MS = 10_000;
 const TRANSIENT_ERROR_BACKOFF_MS = 200;
 
@@ -68,24 +90,35 @@ export class KafkaSource {
     if ((cfg.topics === undefined || cfg.topics.length === 0) && cfg.topicPattern === undefined) {
       throw new FloeError('config_invalid', 'kafka.topics or kafka.topicPattern is required', { field: 'kafka.topics' });
     }
+    // The protocol follows the configured assignor (floe's default is cooperative-sticky). Asking librdkafka
+    // (rebalanceProtocol()) is not reliable: while the consumer closes it answers NONE, and an eager assign() in
+    // the middle of an incremental rebalance fails with "Local: Erroneous state".
+    const strategy = String(cfg.properties?.['partition.assignment.strategy'] ?? 'cooperative-sticky');
+    const cooperative = strategy.includes('cooperative');
     const rebalance = (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void => {
-      const tps = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
-      const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
-      if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
-        for (const t of tps) this.assigned.set(key(t), t);
-        this.handlers.onAssign(tps);
-        if (cooperative) this.consumer.incrementalAssign(assignment);
-        else this.consumer.assign(assignment);
-      } else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
-        this.handlers.onRevoke(tps);
-        for (const t of tps) {
-          this.assigned.delete(key(t));
-          this.paused.delete(key(t));
+      // An exception thrown here reaches no caller: node-rdkafka's callback thread prints it and the process hangs.
+      // So a failure is kept and the next consume() throws it.
+      try {
+        const tps = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+        if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+          for (const t of tps) this.assigned.set(key(t), t);
+          this.handlers.onAssign(tps);
+          if (cooperative) this.consumer.incrementalAssign(assignment);
+          else this.consumer.assign(assignment);
+        } else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+          this.handlers.onRevoke(tps);
+          for (const t of tps) {
+            this.assigned.delete(key(t));
+            this.paused.delete(key(t));
+          }
+          if (cooperative) this.consumer.incrementalUnassign(assignment);
+          else this.consumer.unassign();
+        } else {
+          throw new FloeError('kafka_fatal', `rebalance error: ${err.message}`, { code: err.code });
         }
-        if (cooperative) this.consumer.incrementalUnassign(assignment);
-        else this.consumer.unassign();
-      } else {
-        throw new FloeError('kafka_failed', `rebalance error: ${err.message}`, { code: err.code });
+      } catch (e) {
+        if (this.closing) return; // the member is leaving its group anyway
+        this.broken ??= e instanceof FloeError && e.code === 'kafka_fatal' ? e : new FloeError('kafka_fatal', `rebalance failed: ${e instanceof Error ? e.message : String(e)}`, {}, e);
       }
     };
     this.consumer = new Kafka.KafkaConsumer(
@@ -124,6 +157,10 @@ export class KafkaSource {
     this.tokens = tokens === null ? null : new TokenRefresher(tokens, (t) => this.consumer.setOauthBearerToken(t), (e) => this.onTransientError?.(`OAUTHBEARER token refresh failed: ${e instanceof Error ? e.message : String(e)}`, -1));
   }
 
+  /** The consumer cannot go on (a rebalance it could not apply, a fatal librdkafka error): thrown by consume(). */
+  private broken: FloeError | null = null;
+  private closing = false;
+
   /** Keeps the OAUTHBEARER token fresh (msk-iam, oauthbearer-unsecured). */
   private readonly tokens: TokenRefresher | null;
   /** librdkafka's last error event (e.g. the SASL or TLS failure behind a "broker transport failure"). */
@@ -152,6 +189,7 @@ export class KafkaSource {
    * trickle would block until n messages arrived, past the commit interval and the shutdown timeout.)
    */
   async consume(max: number, timeoutMs: number): Promise<SourceMessage[]> {
+    if (this.broken !== null) throw this.broken;
     const first = await this.consumeNum(1, timeoutMs);
     if (first.length === 0 || max <= 1) return first;
     const rest = await this.consumeNum(max - 1, 1);
@@ -166,7 +204,7 @@ export class KafkaSource {
           // Per-partition errors librdkafka recovers from (a topic being created as the pattern subscription
           // sees it, a leader change) must not stop floe; only fatal errors do.
           if (err.isFatal === true) {
-            reject(new FloeError('kafka_failed', `consume failed: ${err.message}`, { code: err.code }));
+            reject(new FloeError('kafka_fatal', `consume failed: ${err.message}`, { code: err.code }));
             return;
           }
           this.onTransientError?.(err.message, err.code);
@@ -194,17 +232,37 @@ export class KafkaSource {
     return this.assigned.has(key(t));
   }
 
-  /** Commits next offsets to the group (retried a bounded number of times, with the one backoff). */
+  /**
+   * Commits next offsets to the group. Transient failures (broker or coordinator unreachable, moving, loading)
+   * are retried up to COMMIT_ATTEMPTS_MAX times, waiting the one backoff (src/retry.ts) in between, then fail
+   * as `kafka_failed`. A rebalance in progress, an illegal generation or an unknown member id mean the
+   * partitions are moving to other members: `kafka_partitions_moved` at once, never retried (the tables hold the
+   * data with their offsets, so the new owners skip what is committed there).
+   */
   async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
-    const mine = offsets.filter((o) => this.assigned.has(key(o)));
-    if (mine.length === 0) return;
     for (let attempt = 1; ; attempt++) {
+      // Re-filtered on every attempt: a rebalance during the wait may have revoked some.
+      const mine = offsets.filter((o) => this.assigned.has(key(o)));
+      if (mine.length === 0) return;
       try {
         this.consumer.commitSync(mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
         return;
       } catch (e) {
-        if (attempt >= COMMIT_ATTEMPTS_MAX) throw new FloeError('kafka_failed', `offset commit failed after ${attempt} attempts: ${(e as Error).message}`, {}, e);
-        await backoffSleep(attempt, COMMIT_BACKOFF);
+        const err = e as { code?: number; message?: string; isRetriable?: boolean };
+        const code = typeof err.code === 'number' ? err.code : null;
+        const what = `${err.message ?? String(e)}${code !== null ? ` (code ${code})` : ''}`;
+        if (code !== null && COMMIT_PARTITIONS_MOVED.has(code)) {
+          throw new FloeError(
+            'kafka_partitions_moved',
+            `offset commit refused: the consumer group is rebalancing or this member's partitions were given to others (${what}); not retried`,
+            { code, partitions: mine.length },
+            e,
+          );
+        }
+        const retriable = (code !== null && COMMIT_RETRIABLE.has(code)) || err.isRetriable === true;
+        if (!retriable) throw new FloeError('kafka_failed', `offset commit failed: ${what}`, code !== null ? { code } : {}, e);
+        if (attempt >= COMMIT_ATTEMPTS_MAX) throw new FloeError('kafka_failed', `offset commit failed after ${attempt} attempts: ${what}`, code !== null ? { code } : {}, e);
+        await backoffSleep(attempt, this.cfg.commitBackoff ?? COMMIT_BACKOFF);
       }
     }
   }
@@ -275,6 +333,7 @@ export class KafkaSource {
   }
 
   async disconnect(): Promise<void> {
+    this.closing = true;
     this.tokens?.stop();
     if (!this.consumer.isConnected()) return;
     await new Promise<void>((resolve) => {

@@ -14,7 +14,7 @@
  * Only when the outage outlasts `outage.maxElapsedMs` does it give up (`outage_exhausted`).
  */
 import { FloeError, assert, describeError } from '../errors.js';
-import type { Committer, FailedCommit, TableCommitReport } from '../commit/committer.js';
+import { tableCommitsFailed, type Committer, type FailedCommit, type TableCommitReport } from '../commit/committer.js';
 import { backoffMs, sleep, type Backoff } from '../retry.js';
 import type { SchemaRegistryClient } from '../decode/schema-registry.js';
 import type { DeadLetterSink } from '../kafka/dead-letter.js';
@@ -649,12 +649,19 @@ export class Pipeline implements Probe {
       if (failed.length > 0) {
         this.unresolved = failed;
         for (const f of failed) this.log.warn('table commit failed', { table: f.table, error: describeError(f.error) });
-        throw failedCycle(failed);
+        throw tableCommitsFailed(failed);
       }
       this.sealedPending = false;
       await this.workers.update(layouts);
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
-      await this.source.commit(offsets);
+      try {
+        await this.source.commit(offsets);
+      } catch (e) {
+        // The group took the partitions away meanwhile: the tables hold the data with their offsets, so their new
+        // owners skip it; nothing to retry here (the revoke rewinds what this member still holds of them).
+        if (!(e instanceof FloeError) || e.code !== 'kafka_partitions_moved') throw e;
+        this.log.info('group offsets not committed: the partitions moved to other members (the tables hold the data)', { error: e.message });
+      }
       for (const o of offsets) this.uncommittedFrom.delete(`${o.topic}/${o.partition}`);
       this.stats.commits++;
       this.stats.lastCommit = reports;
@@ -730,15 +737,3 @@ export class Pipeline implements Probe {
 }
 
 type SealedTableLike = { readonly name: string; readonly repairExamples?: readonly string[] };
-
-/**
- * The error of a cycle in which some table commits failed: every failed table and its error, classified by the
- * worst of them (an outage only if every failure is one; anything else ends the process).
- */
-function failedCycle(failed: readonly FailedCommit[]): FloeError {
-  const fatal = failed.find((f) => !isOutage(f.error));
-  const lead = (fatal ?? failed[0]) as FailedCommit;
-  const code = lead.error instanceof FloeError ? lead.error.code : 'assertion_failed';
-  const text = failed.map((f) => `${f.table}: ${describeError(f.error)}`).join('; ');
-  return new FloeError(code, `${failed.length} table commit(s) failed: ${text}`, { tables: failed.map((f) => f.table) }, lead.error);
-}

@@ -10,7 +10,7 @@
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { identifierToString } from '../catalog/catalog.js';
-import { liveEntries } from '../commit/transaction.js';
+import { liveEntries } from '../iceberg/snapshot-files.js';
 import { FloeError, describeError } from '../errors.js';
 import { DataFileContent, isDeletionVector } from '../iceberg/data-file.js';
 import { currentSchema, currentSnapshot } from '../iceberg/table-metadata.js';

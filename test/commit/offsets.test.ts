@@ -1,8 +1,16 @@
-// Proves Kafka offsets stored in snapshot summaries: storedOffsets walks ancestors past snapshots of other writers, and commitOffsets merges partitions but fences a zombie whose starting offset is no longer the stored one.
-import { describe, it } from 'node:test';
+// Proves Kafka offsets stored in snapshot summaries and table properties: storedOffsets walks ancestors past snapshots of other writers, prefers the nearest summary, falls back to the table property when expire_snapshots cut the ancestry (also through the embedded catalog, after a compaction, where it still fences a zombie), ignores it when the whole lineage has no floe commit; commitOffsets merges partitions but fences a zombie whose starting offset is no longer the stored one; concurrent replicas merge their partitions into the property across a 409.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { SqlCatalog } from '../../src/catalog/sql-catalog.js';
+import { Committer } from '../../src/commit/committer.js';
+import { Transaction } from '../../src/commit/transaction.js';
 import { FloeError } from '../../src/errors.js';
 import { commitOffsets, offsetOf, offsetsKey, splitTp, storedOffsets, tp, type OffsetMap } from '../../src/commit/offsets.js';
+import { LocalFileIO } from '../../src/io/local-file-io.js';
+import type { SealedTable, ShapeMsg } from '../../src/worker/worker-core.js';
 import { Schema } from '../../src/iceberg/schema.js';
 import type { Snapshot, SnapshotOperation } from '../../src/iceberg/snapshot.js';
 import { applyUpdates, newTableMetadata, type TableMetadata } from '../../src/iceberg/table-metadata.js';
@@ -91,6 +99,45 @@ describe('storedOffsets', () => {
     assert.deepEqual(storedOffsets(meta, GROUP), {});
   });
 
+  it('falls back to the table property when the ancestry ends at an expired snapshot', () => {
+    let meta = commit(emptyTable(), offsets({ t: { '0': 5 } }));
+    meta = commit(meta, offsets({ t: { '0': 10 } }));
+    meta = applyUpdates(meta, [{ action: 'set-properties', updates: offsets({ t: { '0': 10 } }) }]);
+    meta = commit(meta, {}, { operation: 'replace' }); // compaction
+    const floeSnapshots = meta.snapshots.filter((s) => s.summary[KEY] !== undefined).map((s) => s.snapshotId);
+    meta = applyUpdates(meta, [{ action: 'remove-snapshots', 'snapshot-ids': floeSnapshots }]);
+    assert.equal(meta.snapshots.length, 1);
+    assert.deepEqual(storedOffsets(meta, GROUP), { t: { '0': 10 } });
+    // and the same after more commits by other writers
+    meta = commit(meta, { 'spark.app.id': 'x' }, { operation: 'overwrite' });
+    assert.deepEqual(storedOffsets(meta, GROUP), { t: { '0': 10 } });
+  });
+
+  it('prefers the nearest summary: a commit without the property (an older floe), a rollback of main', () => {
+    let meta = commit(emptyTable(), offsets({ t: { '0': 5 } }));
+    meta = applyUpdates(meta, [{ action: 'set-properties', updates: offsets({ t: { '0': 5 } }) }]);
+    const older = commit(meta, offsets({ t: { '0': 8 } })); // summary only: the property is behind
+    assert.deepEqual(storedOffsets(older, GROUP), { t: { '0': 8 } });
+    const first = meta.currentSnapshotId;
+    meta = commit(meta, offsets({ t: { '0': 9 } }));
+    meta = applyUpdates(meta, [{ action: 'set-properties', updates: offsets({ t: { '0': 9 } }) }]);
+    meta = applyUpdates(meta, [{ action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': first! }]); // rollback
+    assert.deepEqual(storedOffsets(meta, GROUP), { t: { '0': 5 } }); // the property is ahead of the data
+  });
+
+  it('ignores the property when the whole lineage holds no floe commit (the table was replaced)', () => {
+    let meta = applyUpdates(emptyTable(), [{ action: 'set-properties', updates: offsets({ t: { '0': 10 } }) }]);
+    assert.deepEqual(storedOffsets(meta, GROUP), {});
+    meta = commit(meta, { 'spark.app.id': 'x' }, { operation: 'overwrite', parent: null });
+    assert.deepEqual(storedOffsets(meta, GROUP), {});
+  });
+
+  it('fails on an unreadable offsets property, naming it', () => {
+    let meta = commit(emptyTable(), {}, { parent: 424242n });
+    meta = applyUpdates(meta, [{ action: 'set-properties', updates: { [KEY]: '{"t":' } }]);
+    assert.throws(() => storedOffsets(meta, GROUP), (e: unknown) => e instanceof FloeError && e.code === 'metadata_invalid' && e.message.startsWith(`table property has an unreadable ${KEY}`));
+  });
+
   it('fails on an unreadable offsets value, naming the snapshot', () => {
     const meta = commit(emptyTable(), { [KEY]: '{"t":' });
     assert.throws(() => storedOffsets(meta, GROUP), (e: unknown) => e instanceof FloeError && e.code === 'metadata_invalid' && e.message.startsWith(`snapshot ${meta.currentSnapshotId} has an unreadable ${KEY}`));
@@ -161,5 +208,71 @@ describe('commitOffsets', () => {
     assert.deepEqual(summary, { [offsetsKey('g2')]: '{"cdc.shop.orders":{"0":4}}' });
     // group floe is unaffected: its offsets are still found further back
     assert.deepEqual(storedOffsets(meta, GROUP), { 'cdc.shop.orders': { '0': 10, '1': 5 }, 'cdc.shop.items': { '0': 7 } });
+  });
+});
+
+describe('offsets in the table properties, through the embedded catalog', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'floe-offsets-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const SHAPE: ShapeMsg = { columns: [{ name: 'id', type: 'long', required: true }], keyColumns: ['id'] };
+  const ID = { namespace: ['shop'], name: 't' };
+  const committer = (catalog: SqlCatalog): Committer => new Committer(catalog, { groupId: GROUP, autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} });
+  /** A window that moves one partition's offset from `expected` to `next` (records replayed or ignored: no files). */
+  const window = (partition: string, expected: number | null, next: number): SealedTable => ({
+    name: 'shop.t', dataFiles: [], deleteFiles: [], truncated: false, evolvedSchema: null, window: [[partition, next]], expected: [[partition, expected]], rows: 0, deletedKeys: 0,
+    targetDataFiles: [], positionDeletedKeys: [], deletedPositions: [], repairedKeys: [], repairedRows: 0, repairExamples: [], ops: {}, newestEventMs: null, indexKeys: 0, indexBytes: 0,
+  });
+  const fenced = (partition: string) => (e: unknown) => e instanceof FloeError && e.code === 'commit_fenced' && e.details.partition === partition;
+
+  it('keeps the offsets after expire_snapshots removed every floe snapshot behind a compaction, and still fences a zombie', async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'expired.db'), warehouse: `file://${dir}/expired`, io: new LocalFileIO() });
+    const c = committer(catalog);
+    await c.table(ID, SHAPE);
+    await c.commit([window('cdc.t/0', null, 10)]);
+    await c.commit([window('cdc.t/0', 10, 25), window('cdc.t/1', null, 4)]);
+    let t = await catalog.loadTable(ID);
+    assert.deepEqual(t.metadata.properties[KEY], JSON.stringify({ 'cdc.t': { '0': 25, '1': 4 } }));
+    // A compaction (no offsets in its summary), then expire_snapshots keeps only the current snapshot.
+    t = (await new Transaction(catalog, t).setOperation('replace').forceSnapshot().commit()).table;
+    const old = t.metadata.snapshots.filter((s) => s.snapshotId !== t.metadata.currentSnapshotId).map((s) => s.snapshotId);
+    t = await catalog.commitTable(t, [], [{ action: 'remove-snapshots', 'snapshot-ids': old }]);
+    t = await catalog.loadTable(ID);
+    assert.equal(t.metadata.snapshots.length, 1);
+    assert.equal(t.metadata.snapshots[0]!.summary[KEY], undefined);
+    assert.deepEqual(storedOffsets(t.metadata, GROUP), { 'cdc.t': { '0': 25, '1': 4 } });
+
+    // A new process sees the stored offsets (it skips what the table holds)...
+    const next = committer(catalog);
+    assert.deepEqual((await next.table(ID, SHAPE)).stored, { 'cdc.t': { '0': 25, '1': 4 } });
+    // ... and a zombie that started before the last commit, or from nothing, is fenced.
+    const failure = async (w: SealedTable) => (await next.commit([w])).failed[0]?.error;
+    assert.ok(fenced('cdc.t/0')(await failure(window('cdc.t/0', 10, 30))));
+    assert.ok(fenced('cdc.t/1')(await failure(window('cdc.t/1', null, 9))));
+    // The rightful owner goes on from the stored offset; the property and the summary move together.
+    await next.commit([window('cdc.t/0', 25, 40)]);
+    t = await catalog.loadTable(ID);
+    const want = JSON.stringify({ 'cdc.t': { '0': 40, '1': 4 } });
+    assert.equal(t.metadata.properties[KEY], want);
+    assert.equal(t.metadata.snapshots.find((s) => s.snapshotId === t.metadata.currentSnapshotId)?.summary[KEY], want);
+    await catalog.close();
+  });
+
+  it('merges concurrent replicas’ partitions into the property across a 409', async () => {
+    const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'replicas.db'), warehouse: `file://${dir}/replicas`, io: new LocalFileIO() });
+    const a = committer(catalog);
+    const b = committer(catalog);
+    await a.table(ID, SHAPE);
+    await b.table(ID, SHAPE); // both hold the same base: one of the two commits below conflicts and re-applies
+    await Promise.all([a.commit([window('cdc.t/0', null, 7)]), b.commit([window('cdc.t/1', null, 3)])]);
+    const t = await catalog.loadTable(ID);
+    assert.equal(t.metadata.snapshots.length, 2);
+    assert.deepEqual(JSON.parse(t.metadata.properties[KEY]!), { 'cdc.t': { '0': 7, '1': 3 } });
+    await catalog.close();
   });
 });

@@ -16,6 +16,7 @@ import {
   newTableMetadata,
   tableMetadataFromJSON,
   tableMetadataToJSON,
+  updateToJSON,
   type TableMetadata,
 } from '../../src/iceberg/table-metadata.js';
 import { T } from '../../src/iceberg/types.js';
@@ -270,6 +271,20 @@ describe('applyUpdates', () => {
     assert.equal(n.refs.dev?.snapshotId, 6n);
     assert.equal(n.lastSequenceNumber, 3n);
     assert.equal(n.snapshotLog.length, 2);
+  });
+
+  it('remove-snapshots drops the snapshots, the refs left dangling and the snapshot log up to the last removed one', () => {
+    const m = applyUpdates(withTwoSnapshots(), [{ action: 'remove-snapshots', 'snapshot-ids': [SNAP1] }]);
+    assert.deepEqual(m.snapshots.map((s) => s.snapshotId), [SNAP2]);
+    assert.equal(m.currentSnapshotId, SNAP2);
+    assert.deepEqual(Object.keys(m.refs), ['main']); // the tag v1 pointed at SNAP1
+    assert.deepEqual(m.snapshotLog.map((e) => e.snapshotId), [SNAP2]);
+    assert.equal(currentSnapshot(m)?.parentSnapshotId, SNAP1); // parent ids are kept: the ancestry just ends
+    const none = applyUpdates(m, [{ action: 'remove-snapshots', 'snapshot-ids': [SNAP2] }]);
+    assert.equal(none.currentSnapshotId, null);
+    assert.deepEqual(none.refs, {});
+    assert.deepEqual(none.snapshotLog, []);
+    assert.deepEqual(updateToJSON({ action: 'remove-snapshots', 'snapshot-ids': [SNAP1] }), { action: 'remove-snapshots', 'snapshot-ids': [SNAP1] });
   });
 
   it('add-spec then set-default-spec -1 selects the new spec; an identical spec is reused', () => {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoadedTable } from '../../src/catalog/catalog.js';
 import type { RestCatalog } from '../../src/catalog/rest-catalog.js';
-import { liveEntries, readManifestFiles } from '../../src/commit/transaction.js';
+import { liveEntries, readManifestFiles } from '../../src/iceberg/snapshot-files.js';
 import { parseJsonExact } from '../../src/iceberg/json.js';
 import { partitionSpecFromExprs } from '../../src/iceberg/partition-spec.js';
 import { Schema, schemaFromDecls } from '../../src/iceberg/schema.js';

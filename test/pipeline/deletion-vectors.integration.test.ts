@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.js';
 import { startPipeline } from '../../src/cli/run.js';
-import { liveEntries } from '../../src/commit/transaction.js';
+import { liveEntries } from '../../src/iceberg/snapshot-files.js';
 import { validateConfig } from '../../src/config/config.js';
 import { DataFileContent, isDeletionVector } from '../../src/iceberg/data-file.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';

@@ -1,6 +1,7 @@
 // Helpers that drive floe's writers and transactions the way the engine tests need: append rows (also as a writer that does not upsert), upsert by key with equality deletes, delete by position.
 import type { Catalog, LoadedTable, TableIdentifier } from '../../src/catalog/catalog.js';
-import { Transaction, liveEntries } from '../../src/commit/transaction.js';
+import { Transaction } from '../../src/commit/transaction.js';
+import { liveEntries } from '../../src/iceberg/snapshot-files.js';
 import { DataFileContent } from '../../src/iceberg/data-file.js';
 import type { Row } from '../../src/iceberg/scan.js';
 import type { IcebergValue } from '../../src/iceberg/values.js';

@@ -1,6 +1,7 @@
 // Another writer committing to floe's tables while floe commits (the conflict storms of the chaos suite): a compaction that rewrites every live data file into new ones (deletes applied), an append of rows with keys outside floe's key space (kept in a model), or a table property change.
 import type { Catalog, LoadedTable, TableIdentifier } from '../../../src/catalog/catalog.js';
-import { Transaction, liveEntries } from '../../../src/commit/transaction.js';
+import { Transaction } from '../../../src/commit/transaction.js';
+import { liveEntries } from '../../../src/iceberg/snapshot-files.js';
 import type { TableDef } from '../../../src/demo/debezium-generator.js';
 import { Rng as GenRng } from '../../../src/demo/debezium-generator.js';
 import { DataFileContent } from '../../../src/iceberg/data-file.js';
