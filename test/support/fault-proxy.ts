@@ -14,6 +14,8 @@ export interface CommitRequest {
 export interface CommitDecision {
   /** Holds the commit this long before forwarding it (a slow catalog). */
   readonly delayMs?: number;
+  /** Holds the commit until this settles, then forwards it (e.g. until the catalog behind the proxy is stopped). */
+  readonly hold?: Promise<unknown>;
   readonly before?: Reply;
   readonly after?: (status: number | null) => Reply | undefined;
 }
@@ -30,6 +32,11 @@ export class CatalogProxy {
   constructor(
     private readonly target: URL,
     private readonly decide: (commit: CommitRequest) => CommitDecision,
+    /**
+     * When the catalog cannot be reached: answer 599 with the error (default), or drop the client's connection,
+     * so the client sees a network error as if it had talked to the stopped catalog itself.
+     */
+    private readonly opts: { upstreamError?: 'status-599' | 'hangup' } = {},
   ) {
     this.server = createServer((req, res) => this.handle(req, res));
   }
@@ -68,6 +75,11 @@ export class CatalogProxy {
         setTimeout(() => this.forward(req, res, body, m !== null, decision), decision.delayMs);
         return;
       }
+      if (decision.hold !== undefined) {
+        const go = (): void => this.forward(req, res, body, m !== null, decision);
+        decision.hold.then(go, go);
+        return;
+      }
       this.forward(req, res, body, m !== null, decision);
     });
   }
@@ -83,7 +95,10 @@ export class CatalogProxy {
         else res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(Buffer.concat(out));
       });
     });
-    up.on('error', (e) => res.writeHead(599).end(String(e)));
+    up.on('error', (e) => {
+      if (this.opts.upstreamError === 'hangup') res.socket?.destroy();
+      else res.writeHead(599).end(String(e));
+    });
     up.end(body);
   }
 }

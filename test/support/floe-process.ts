@@ -60,6 +60,12 @@ export class FloeProcess {
     return this.lines.filter((l) => l.msg === 'committed');
   }
 
+  /** The port floe serves /metrics, /healthz and /readyz on (its `metrics and probes listening` line), once logged. */
+  get metricsPort(): number | undefined {
+    const l = this.lines.find((x) => x.msg === 'metrics and probes listening');
+    return typeof l?.port === 'number' ? l.port : undefined;
+  }
+
   /** Log lines at warn or error level. */
   get problems(): LogLine[] {
     return this.lines.filter((l) => l.level === 'warn' || l.level === 'error');
@@ -121,6 +127,26 @@ export class FloeProcess {
     const all = [...this.lines.map((l) => JSON.stringify(l)), ...this.other];
     return all.slice(-n).join('\n');
   }
+}
+
+/** GET http://127.0.0.1:<port><path>: status and body, or null when nothing answers within `timeoutMs`. */
+export async function probe(port: number, path: string, timeoutMs = 2000): Promise<{ status: number; body: string } | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return null;
+  }
+}
+
+/** The largest value of a metric in Prometheus text (any labels), or null when the metric is absent. */
+export function metricValue(text: string, name: string): number | null {
+  let max: number | null = null;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'gm'))) {
+    const v = Number(m[1]);
+    if (!Number.isNaN(v)) max = max === null ? v : Math.max(max, v);
+  }
+  return max;
 }
 
 async function connected(brokers: string, groupId: string): Promise<Kafka.KafkaConsumer> {

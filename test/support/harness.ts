@@ -82,7 +82,11 @@ function python(): string {
 export async function readWithEngine(
   engine: Engine,
   tables: readonly string[],
-  opts: { sql?: readonly string[]; metrics?: boolean; catalog?: 'rest' | 'sql'; sqlUri?: string; warehouse?: string; catalogName?: string; where?: string } = {},
+  opts: {
+    sql?: readonly string[]; metrics?: boolean; catalog?: 'rest' | 'sql'; sqlUri?: string; warehouse?: string; catalogName?: string; where?: string;
+    /** Overrides of the reader's environment: another SeaweedFS's `seaweed.sh env` (test/support/services.ts). */
+    env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<EngineOutput> {
   const args = [join('test/harness/readers', `${engine}_read.py`), '--catalog', opts.catalog ?? 'rest', '--skip-unsupported'];
   if (opts.sqlUri !== undefined) args.push('--sql-uri', opts.sqlUri);
@@ -94,7 +98,7 @@ export async function readWithEngine(
   if (opts.metrics === true) args.push('--metrics');
   let stdout: string;
   try {
-    ({ stdout } = await run(python(), args, { maxBuffer: 256 * 1024 * 1024, timeout: 300_000 }));
+    ({ stdout } = await run(python(), args, { maxBuffer: 256 * 1024 * 1024, timeout: 300_000, ...(opts.env !== undefined ? { env: { ...process.env, ...opts.env } } : {}) }));
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     // stderr may be empty (a timeout, or stdout past maxBuffer): the message says which
