@@ -56,6 +56,16 @@ export class Rng {
   skewed(n: number): number {
     return Math.min(n - 1, Math.floor(n * this.next() ** 3));
   }
+  /** An integer in [lo, hi]. */
+  between(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)] as T;
+  }
 }
 
 /**

@@ -267,8 +267,7 @@ export class Pipeline implements Probe {
   private async turn(): Promise<void> {
     this.lastLoopMs = Date.now();
     const batch = await this.source.consume(this.cfg.consumeBatchMax, this.cfg.consumeTimeoutMs);
-    const current = this.stillCurrent(batch);
-    this.noteConsumed(batch);
+    const current = this.takeIn(batch);
     await this.settleRebalance();
     if (this.joined && !this.refreshNeeded && !this.ready) {
       this.ready = true;
@@ -329,7 +328,7 @@ export class Pipeline implements Probe {
     for (let left = ms; left > 0 && !this.stopping; left = until - Date.now()) {
       this.lastLoopMs = Date.now();
       const batch = await this.source.consume(this.cfg.consumeBatchMax, Math.min(left, this.cfg.consumeTimeoutMs));
-      this.noteConsumed(batch);
+      this.takeIn(batch); // not applied: only where to seek back to
       if (batch.length > 0) this.source.pauseAll();
     }
   }
@@ -496,33 +495,19 @@ export class Pipeline implements Probe {
     if (this.failure !== null) throw this.failure;
   }
 
-  /**
-   * Remembers, per partition, the first offset consumed since the last group commit: a rewind seeks back there.
-   * Noted as soon as records are consumed, before anything can fail: a record consumed and then not applied (the
-   * turn failed before dispatching it) must be consumed again.
-   */
-  private noteConsumed(batch: readonly SourceMessage[]): void {
-    let topic = '';
-    let partition = -1;
-    for (const m of batch) {
-      if (m.topic === topic && m.partition === partition) continue;
-      topic = m.topic;
-      partition = m.partition;
-      const k = key(m);
-      if (!this.uncommittedFrom.has(k) && this.source.isAssigned(m)) this.uncommittedFrom.set(k, { topic, partition, offset: m.offset });
-    }
-  }
-
   /** The partition's assignment now (0 for a source that assigns without rebalance callbacks); undefined if not assigned. */
   private epochOf(t: TopicPartition): number | undefined {
     return this.epochs.get(key(t)) ?? (this.source.isAssigned(t) ? 0 : undefined);
   }
 
   /**
-   * Whether a record of `batch` may still be applied: its partition is still in the assignment it was consumed
-   * in (not revoked, nor revoked and assigned again, since). Asked once per run of one partition's records.
+   * Takes a consumed batch in: notes, per partition, the first offset consumed since the last group commit (where
+   * a rewind seeks back to; noted before anything can fail, since a record consumed and not applied must be
+   * consumed again), and returns whether a record of the batch may still be applied: its partition is still in
+   * the assignment it was consumed in (not revoked, nor revoked and assigned again, since). Once per run of one
+   * partition's records.
    */
-  private stillCurrent(batch: readonly SourceMessage[]): (t: TopicPartition) => boolean {
+  private takeIn(batch: readonly SourceMessage[]): (t: TopicPartition) => boolean {
     const at = new Map<string, number | undefined>();
     let topic = '';
     let partition = -1;
@@ -531,6 +516,7 @@ export class Pipeline implements Probe {
       topic = m.topic;
       partition = m.partition;
       const k = key(m);
+      if (!this.uncommittedFrom.has(k) && this.source.isAssigned(m)) this.uncommittedFrom.set(k, { topic, partition, offset: m.offset });
       if (!at.has(k)) at.set(k, this.epochOf(m));
     }
     return (t) => {
@@ -538,6 +524,7 @@ export class Pipeline implements Probe {
       return e !== undefined && this.epochOf(t) === e;
     };
   }
+
 
   /** Waits until every worker has applied everything handed to it. */
   private async drain(): Promise<void> {

@@ -1,37 +1,18 @@
 // Proves the primary-key index is exact over each key type's whole range (int, long, decimal(20,0) up to 2^64 − 1, decimal(38,s) up to ±(10^38 − 1), strings, binary, composites of them): seeded random schedules of set/delete/get/save-and-load agree with a plain Map model; each run prints its seed, FLOE_PROPERTY_SEED=<seed> replays it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Rng } from '../../src/demo/debezium-generator.js';
 import type { IcebergValue } from '../../src/iceberg/values.js';
 import { PkIndex, indexFromBytes, indexToBytes, type IndexedFile } from '../../src/worker/pk-index.js';
 
 type Key = (IcebergValue | null)[];
 
-/** mulberry32: small, seedable, good enough to draw test cases. */
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<X>(xs: readonly X[]): X {
-    return xs[this.int(xs.length)] as X;
-  }
-  /** A uniform bigint in [lo, hi]. */
-  big(lo: bigint, hi: bigint): bigint {
-    const span = hi - lo + 1n;
-    let r = 0n;
-    for (let i = 0; i < 5; i++) r = (r << 32n) | BigInt(Math.floor(this.next() * 2 ** 32));
-    return lo + (r % span);
-  }
+/** A uniform bigint in [lo, hi] from the seeded stream. */
+function big(r: Rng, lo: bigint, hi: bigint): bigint {
+  const span = hi - lo + 1n;
+  let x = 0n;
+  for (let i = 0; i < 5; i++) x = (x << 32n) | BigInt(Math.floor(r.next() * 2 ** 32));
+  return lo + (x % span);
 }
 
 const P63 = 1n << 63n;
@@ -45,9 +26,9 @@ const D38 = 10n ** 38n - 1n;
  */
 const columns: Record<string, { boundaries: IcebergValue[]; draw: (r: Rng) => IcebergValue }> = {
   int: { boundaries: [0, -1, 1, 2 ** 31 - 1, -(2 ** 31)], draw: (r) => r.int(2 ** 32) - 2 ** 31 },
-  long: { boundaries: [0n, -1n, P63 - 1n, -P63, -P63 + 1n, 2n ** 53n + 1n], draw: (r) => r.big(-P63, P63 - 1n) },
-  'decimal(20,0)': { boundaries: [0n, 5n, P63 - 1n, P63, P63 + 9n, P64 - 1n, P64 - 2n], draw: (r) => r.big(0n, P64 - 1n) },
-  'decimal(38,s)': { boundaries: [0n, -1n, P63, -P63 - 1n, P64 - 1n, -(P64 - 1n), D38, -D38, P64 + P63], draw: (r) => r.big(-D38, D38) },
+  long: { boundaries: [0n, -1n, P63 - 1n, -P63, -P63 + 1n, 2n ** 53n + 1n], draw: (r) => big(r, -P63, P63 - 1n) },
+  'decimal(20,0)': { boundaries: [0n, 5n, P63 - 1n, P63, P63 + 9n, P64 - 1n, P64 - 2n], draw: (r) => big(r, 0n, P64 - 1n) },
+  'decimal(38,s)': { boundaries: [0n, -1n, P63, -P63 - 1n, P64 - 1n, -(P64 - 1n), D38, -D38, P64 + P63], draw: (r) => big(r, -D38, D38) },
   string: { boundaries: ['', '0', '5', 'i:5', '1:x', '\u0000', 'Zoë', '😀', '9223372036854775808'], draw: (r) => Array.from({ length: r.int(6) }, () => String.fromCodePoint(r.pick([48, 49, 58, 105, 0x7f, 0xe9, 0x1f600]))).join('') },
   binary: { boundaries: [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(0xff), Uint8Array.of(0, 0)], draw: (r) => Uint8Array.from({ length: r.int(5) }, () => r.int(256)) },
 };

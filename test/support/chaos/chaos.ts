@@ -26,32 +26,8 @@ export function draw(seed: number, label: string): number {
   return hash(seed, label) / 4294967296;
 }
 
-/** mulberry32: a small seeded stream, for the workload and the schedule's parameters. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  between(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)] as T;
-  }
-}
+/** The seeded stream for the workload and the schedule's parameters: the demo generator's. */
+export { Rng } from '../../../src/demo/debezium-generator.js';
 
 /** What a hook may do to the call passing through it. */
 export type Fault =
