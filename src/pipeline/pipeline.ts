@@ -641,18 +641,21 @@ export class Pipeline implements Probe {
       this.sealedPending = false;
       await this.workers.update(layouts);
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
+      let groupCommitted = true;
       try {
         await this.source.commit(offsets);
       } catch (e) {
-        // The group took the partitions away meanwhile: the tables hold the data with their offsets, so their new
-        // owners skip it; nothing to retry here (the revoke rewinds what this member still holds of them).
+        // The group is rebalancing (a new generation): the tables hold the data with their offsets, so nothing is
+        // lost; partitions that move are skipped by their new owners, and those this member keeps are committed
+        // to the group by the next cycle (which runs even if no record comes).
         if (!(e instanceof FloeError) || e.code !== 'kafka_partitions_moved') throw e;
-        this.log.info('group offsets not committed: the partitions moved to other members (the tables hold the data)', { error: e.message });
+        groupCommitted = false;
+        this.log.info('group offsets not committed: the group is rebalancing; the next cycle commits them (the tables hold the data)', { error: e.message });
       }
-      for (const o of offsets) this.uncommittedFrom.delete(`${o.topic}/${o.partition}`);
+      if (groupCommitted) for (const o of offsets) this.uncommittedFrom.delete(`${o.topic}/${o.partition}`);
       this.stats.commits++;
       this.stats.lastCommit = reports;
-      this.consumedSinceCommit = 0;
+      this.consumedSinceCommit = groupCommitted ? 0 : 1;
       this.bufferedBytes.clear();
       this.metrics?.commitCycles.inc();
       this.metrics?.cycleSeconds.observe((Date.now() - t0) / 1000);

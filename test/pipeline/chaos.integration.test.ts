@@ -104,6 +104,7 @@ describe('chaos: broker restart, a 60-s SeaweedFS outage and 50 SIGKILLs over th
   let chaosDone = false;
   let producedEvents = 0;
   let behind = Infinity;
+  let behindAt = '';
   const stops = new Map<string, { code: number | null; signal: string | null; ms: number }>();
   const reads = new Map<Engine, EngineOutput>();
   const t0 = Date.now();
@@ -244,11 +245,12 @@ describe('chaos: broker restart, a 60-s SeaweedFS outage and 50 SIGKILLs over th
       while (Date.now() < deadline && !aborted()) {
         const progress = await groupProgress(brokers, groupId, topics, partitions);
         behind = [...progress.values()].reduce((n, x) => n + (x.end - x.committed), 0);
+        behindAt = [...progress].filter(([, x]) => x.end !== x.committed).map(([tp, x]) => `${tp}: ${x.end - x.committed}`).join(', ');
         if (behind === 0) break;
         await sleep(500);
       }
       if (aborted()) throw new Error(`during the catch-up: ${abortReason()}`);
-      if (behind !== 0) throw new Error(`the group did not catch up within 120 s: ${behind} records behind`);
+      if (behind !== 0) throw new Error(`the group did not catch up within 120 s: ${behind} records behind (${behindAt})`);
       await set.stopMonitor();
       await Promise.all(set.live().map(async (r) => {
         const at = Date.now();

@@ -54,6 +54,8 @@ class MemorySource implements Source {
   readonly committed: number[];
   private paused = false;
   seeks = 0;
+  /** Group commits refused as during a rebalance (a new generation), before they pass again. */
+  refuseCommits = 0;
   constructor(private readonly parts: SourceMessage[][]) {
     this.position = parts.map(() => 0);
     this.committed = parts.map(() => 0);
@@ -72,6 +74,10 @@ class MemorySource implements Source {
     return out;
   }
   async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    if (this.refuseCommits > 0) {
+      this.refuseCommits--;
+      throw new FloeError('kafka_partitions_moved', 'offset commit refused (test): Broker: Specified group generation id is not valid');
+    }
     for (const o of offsets) {
       assert.ok(o.offset >= (this.committed[o.partition] as number), 'group offsets never go back');
       this.committed[o.partition] = o.offset;
@@ -96,6 +102,9 @@ class MemorySource implements Source {
   async disconnect(): Promise<void> {}
   get done(): boolean {
     return this.parts.every((l, p) => this.committed[p] === l.length);
+  }
+  get ends(): number[] {
+    return this.parts.map((l) => l.length);
   }
 }
 
@@ -341,6 +350,18 @@ describe('riding out outages in-process', () => {
     assert.deepEqual(r.source.committed, committed, 'group offsets unchanged');
     assert.equal((await reader.loadTable({ namespace: ['shop'], name: 't' })).metadata.currentSnapshotId, snapshot, 'no table commit');
     await reader.close();
+  });
+
+  it('a group commit refused by a rebalance is made by the next cycle, even when no record comes any more', async () => {
+    const r = rig('moved', { events: 200 });
+    r.source.refuseCommits = Number.MAX_SAFE_INTEGER; // every group commit refused until all records are consumed
+    const run = r.pipeline.run();
+    await until(() => r.source.position.every((p, i) => p === (r.source.ends[i] ?? 0)));
+    await new Promise((res) => setTimeout(res, 100)); // cycles of the last records are refused too
+    r.source.refuseCommits = 0;
+    await until(() => r.source.done, 5_000); // while running: the group commit must not wait for a record that never comes
+    await untilDone(r, run);
+    assert.deepEqual(await tableState(r), r.state);
   });
 
   it('an outage longer than commit.retry.maxElapsedMs ends run() with outage_exhausted', async () => {
