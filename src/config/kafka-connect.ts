@@ -41,7 +41,27 @@ const MAPPED = new Set([
   'iceberg.tables', 'iceberg.tables.default-id-columns', 'iceberg.tables.cdc-field', 'iceberg.tables.auto-create-enabled', 'iceberg.tables.default-partition-by',
   'iceberg.tables.upsert-mode-enabled', 'iceberg.control.commit.interval-ms', 'iceberg.commit.interval-ms', 'iceberg.control.group-id', 'iceberg.control.group.id',
 ]);
-const MAPPED_PATTERNS = [/^iceberg\.kafka\./, /^iceberg\.table\..+\.partition-by$/];
+const MAPPED_PATTERNS = [/^iceberg\.kafka\./, /^iceberg\.table\..+\.partition-by$/, /^iceberg\.tables\.auto-create-props\.commit\.retry\.(total-timeout-ms|min-wait-ms|max-wait-ms)$/];
+
+/**
+ * `commit.retry` from Iceberg's commit retry table properties in the connector config
+ * (`iceberg.tables.auto-create-props.commit.retry.total-timeout-ms` / `min-wait-ms` / `max-wait-ms`): the time
+ * a commit may keep failing before the writer gives up, and its backoff. Null when none is set.
+ */
+function commitRetry(s: (k: string) => string | undefined): Record<string, number> | null {
+  const at = (k: string): number | undefined => {
+    const v = s(`iceberg.tables.auto-create-props.commit.retry.${k}`);
+    return v === undefined ? undefined : Number(v);
+  };
+  const out: Record<string, number> = {};
+  const total = at('total-timeout-ms');
+  const min = at('min-wait-ms');
+  const max = at('max-wait-ms');
+  if (total !== undefined) out.maxElapsedMs = total;
+  if (min !== undefined) out.backoffBaseMs = min;
+  if (max !== undefined) out.backoffMaxMs = max;
+  return Object.keys(out).length > 0 ? out : null;
+}
 
 /**
  * `iceberg.*` keys floe does not map because its own behaviour already is what they ask for, or because they
@@ -166,6 +186,9 @@ export function fromKafkaConnect(doc: unknown, env: NodeJS.ProcessEnv): Json {
     },
     commit: {
       intervalMs: Number(s('iceberg.control.commit.interval-ms') ?? s('iceberg.commit.interval-ms') ?? s('commit.interval-ms') ?? 300_000),
+      // Iceberg's commit retry table properties (commit.retry.total-timeout-ms, min-wait-ms, max-wait-ms), as the
+      // sink's connector config carries them for auto-created tables: floe's outage budget and backoff.
+      ...(commitRetry(s) !== null ? { retry: commitRetry(s) } : {}),
     },
     shutdown: { timeoutMs: Math.max(60_000, Number(s('iceberg.control.commit.interval-ms') ?? s('commit.interval-ms') ?? 300_000) + 60_000) },
   };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
 import { defaultWorkerCount, loadConfig, validateConfig, type FloeConfig } from '../../src/config/config.js';
-import { fromKafkaConnect, isKafkaConnectConfig } from '../../src/config/kafka-connect.js';
+import { fromKafkaConnect, isKafkaConnectConfig, unmappedKafkaConnectKeys } from '../../src/config/kafka-connect.js';
 
 const WAREHOUSE = 'arn:aws:s3tables:ap-northeast-2:111122223333:bucket/remember-cdc';
 
@@ -108,6 +108,18 @@ describe('fromKafkaConnect', () => {
   it('keeps auto-create off when the connector had it off (the blog’s recommended production setting)', () => {
     const cfg = validateConfig(fromKafkaConnect({ ...productionSink(), 'iceberg.tables.auto-create-enabled': 'false' }, ENV), ENV);
     assert.equal(cfg.tables.autoCreate, false);
+  });
+
+  it('takes the outage budget and backoff from Iceberg\'s commit retry properties in the connector config', () => {
+    const sink = {
+      ...productionSink(),
+      'iceberg.tables.auto-create-props.commit.retry.total-timeout-ms': '600000',
+      'iceberg.tables.auto-create-props.commit.retry.min-wait-ms': '500',
+      'iceberg.tables.auto-create-props.commit.retry.max-wait-ms': '20000',
+    };
+    assert.deepEqual(validateConfig(fromKafkaConnect(sink, ENV), ENV).commit.retry, { maxElapsedMs: 600_000, backoffBaseMs: 500, backoffMaxMs: 20_000 });
+    assert.deepEqual(unmappedKafkaConnectKeys(sink), unmappedKafkaConnectKeys(productionSink()));
+    assert.deepEqual(validateConfig(fromKafkaConnect(productionSink(), ENV), ENV).commit.retry, { maxElapsedMs: 900_000, backoffBaseMs: 1_000, backoffMaxMs: 30_000 });
   });
 
   it('needs brokers from the connector or the environment', () => {
