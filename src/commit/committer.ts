@@ -9,7 +9,7 @@ import { FloeError, assert } from '../errors.js';
 import { createOrLoadTable, ensureNamespace, identifierToString, type Catalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.js';
 import { PartitionSpec, partitionSpecFromExprs } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import { currentSchema, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
+import { currentSchema, currentSnapshot, defaultSpec, specsById, tableMetadataToJSON, type TableMetadata } from '../iceberg/table-metadata.js';
 import { isPrimitive, type NestedField } from '../iceberg/types.js';
 import { typeFromJson } from '../iceberg/type-json.js';
 import { valueFromJson } from '../iceberg/value-json.js';
@@ -18,7 +18,8 @@ import { parseSortExpr, SortOrder } from '../iceberg/sort-order.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
 import type { WriterSettings } from '../writer/file-writer.js';
-import { scanLive } from '../iceberg/scan.js';
+import { deletesFor, scanEntries } from '../iceberg/scan.js';
+import { liveEntries } from '../iceberg/snapshot-files.js';
 import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { isNewerRow, type RowAt } from '../worker/index-build.js';
@@ -90,10 +91,14 @@ interface OpenTable {
   readonly name: string;
   loaded: LoadedTable;
   keyIds: readonly number[];
-  /** The snapshot the workers' key index describes exactly (built from it, or every commit since was ours). */
-  indexBase: bigint | null;
-  /** False once another writer committed to the table since the index was built: a saved index would be wrong. */
-  indexExact: boolean;
+  /**
+   * The snapshot the workers last saw of the table (their key index describes it, see key-index.ts), and its
+   * sequence number: a commit that lands right on it advances their index; any other change makes it catch up.
+   */
+  seen: bigint | null;
+  seenSequence: bigint;
+  /** A cycle failed after commits, maybe before the workers got their layouts: the next refresh hands one over. */
+  seenUnsure: boolean;
 }
 
 export class Committer {
@@ -132,41 +137,63 @@ export class Committer {
   }
 
   /**
-   * Tables whose key index may be saved now (at a graceful shutdown, after the last commit): position mode, and
-   * exact for the table's current snapshot. (The workers save only tables one worker holds.)
+   * Tables whose key index may be saved now (at a graceful shutdown, after the last commit), as of their
+   * current snapshot: a worker saves an index only if it describes exactly that snapshot (key-index.ts).
    */
   indexSnapshotsToSave(): { name: string; snapshotId: string; tableUuid: string }[] {
     const out: { name: string; snapshotId: string; tableUuid: string }[] = [];
     for (const t of this.open.values()) {
       const current = t.loaded.metadata.currentSnapshotId;
-      if (!usesKeyIndex(this.deleteMode(t)) || !t.indexExact) continue;
-      if (t.indexBase === null || current === null || t.indexBase !== current) continue;
+      if (!usesKeyIndex(this.deleteMode(t)) || current === null) continue;
       out.push({ name: t.name, snapshotId: String(current), tableUuid: t.loaded.metadata.tableUuid });
     }
     return out;
   }
 
   /**
-   * After partitions were assigned: re-reads every open table's stored offsets, and returns the layouts of the
-   * tables whose key index must be rebuilt. A replica's index is only exact for the keys it owned: rows that
-   * other replicas wrote since it was built are unknown to it, so when their partitions (their keys) move here
-   * the index is rebuilt from the table as it is now, before any of their records is applied. Not needed when
-   * every commit since the build was this process's own.
+   * After partitions were assigned (or an outage): re-reads every open table's stored offsets, and returns the
+   * layouts of the tables that moved on since the workers last saw them (other replicas' commits, a
+   * compaction, an expiry): their key index catches up through the changed files before any record of the
+   * newly assigned partitions is applied (key-index.ts).
    */
-  async refreshAll(): Promise<{ stored: Map<string, OffsetMap>; rebuild: TableLayoutMsg[] }> {
+  async refreshAll(): Promise<{ stored: Map<string, OffsetMap>; catchUp: TableLayoutMsg[] }> {
     const stored = new Map<string, OffsetMap>();
-    const rebuild: TableLayoutMsg[] = [];
+    const catchUp: TableLayoutMsg[] = [];
     for (const t of this.open.values()) {
       t.loaded = await this.catalog.loadTable(t.id);
       stored.set(t.name, storedOffsets(t.loaded.metadata, this.cfg.groupId));
-      const current = t.loaded.metadata.currentSnapshotId;
-      if (usesKeyIndex(this.deleteMode(t)) && (!t.indexExact || t.indexBase !== current)) {
-        t.indexBase = current;
-        t.indexExact = true;
-        rebuild.push({ ...this.layoutMsg(t, true), rebuildIndex: true });
-      }
+      const c = this.catchUpLayout(t);
+      if (c !== null) catchUp.push(c);
     }
-    return { stored, rebuild };
+    return { stored, catchUp };
+  }
+
+  /**
+   * A table changed by someone else than the committer (floe's own maintenance): reload it, and the layout
+   * that makes the workers' key index catch up, if it moved.
+   */
+  async tableChanged(name: string): Promise<TableLayoutMsg | null> {
+    const t = this.open.get(name);
+    if (t === undefined) return null;
+    t.loaded = await this.catalog.loadTable(t.id);
+    return this.catchUpLayout(t);
+  }
+
+  /**
+   * A commit cycle failed: layouts of commits that landed may not have reached the workers. The next refresh
+   * gives every table's workers the table to catch up to (nothing to read where their index is current).
+   */
+  workersMayBeBehind(): void {
+    for (const t of this.open.values()) t.seenUnsure = true;
+  }
+
+  private catchUpLayout(t: OpenTable): TableLayoutMsg | null {
+    const current = currentSnapshot(t.loaded.metadata);
+    if (!usesKeyIndex(this.deleteMode(t)) || ((current?.snapshotId ?? null) === t.seen && !t.seenUnsure)) return null;
+    t.seenUnsure = false;
+    t.seen = current?.snapshotId ?? null;
+    t.seenSequence = current?.sequenceNumber ?? 0n;
+    return { ...this.layoutMsg(t, true), catchUp: true };
   }
 
   /**
@@ -209,11 +236,8 @@ export class Committer {
     t.loaded = await this.catalog.loadTable(t.id);
     const ids = new Set(snapshotIds);
     const landed = t.loaded.metadata.snapshots.find((s) => ids.has(s.snapshotId));
-    if (landed === undefined) return false;
-    // The first attempt's id is the window as sealed; later ids re-found their deletes after a compaction.
-    if (landed.snapshotId === snapshotIds[0] && t.indexExact && (landed.parentSnapshotId ?? null) === t.indexBase) t.indexBase = landed.snapshotId;
-    else t.indexExact = false;
-    return true;
+    // Landed or not, the workers' index has not moved: the next refresh makes it catch up to the table.
+    return landed !== undefined;
   }
 
   private transaction(
@@ -329,7 +353,15 @@ export class Committer {
     };
     /** Newest row so far of each repair-only key; a row it displaces is deleted. */
     const newest = new Map<string, { file: DataFile; row: RowAt }>();
-    await scanLive(t.loaded, keyFields, (file, pos, key, sequenceNumber) => {
+    // The keys' rows are where the window found them (its target files, if still live) or, moved by a
+    // compaction, in files added since the snapshot the workers' index describes: only those are read.
+    const originalTargets = new Set(parts.flatMap((p) => p.targetDataFiles ?? []));
+    const entries = await liveEntries(t.loaded);
+    const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA && (originalTargets.has(e.dataFile.filePath) || (e.fileSequenceNumber ?? e.sequenceNumber ?? 0n) > t.seenSequence));
+    const paths = new Set(data.map((e) => e.dataFile.filePath));
+    const minSeq = data.reduce((a, e) => (e.sequenceNumber !== null && e.sequenceNumber < a ? e.sequenceNumber : a), data[0]?.sequenceNumber ?? 0n);
+    const deletes = deletesFor(entries.filter((e) => e.dataFile.content !== DataFileContent.DATA), paths, minSeq);
+    await scanEntries(t.loaded, keyFields, data, deletes, (file, pos, key, sequenceNumber) => {
       const k = valuesKey(key);
       if (wanted.has(k)) {
         deleteAt(file, pos);
@@ -390,15 +422,16 @@ export class Committer {
     }
     t.loaded = res.table;
     const landed = res.snapshot;
-    if (landed !== null) {
-      if (repositioned > 0 || fellBack) {
-        // The workers rebuild their index from this snapshot.
-        t.indexBase = landed.snapshotId;
-        t.indexExact = true;
-      } else if (t.indexExact && (landed.parentSnapshotId ?? null) === t.indexBase) {
-        t.indexBase = landed.snapshotId;
+    // The window went in as sealed right on the snapshot the workers know: their index advances to it. Any
+    // other commit in between, or deletes re-found after a compaction: it catches up through the changes.
+    let layout: TableLayoutMsg = this.layoutMsg(t);
+    if (landed !== null && usesKeyIndex(this.deleteMode(t))) {
+      if (repositioned === 0 && !fellBack && (landed.parentSnapshotId ?? null) === t.seen) {
+        layout = { ...layout, landed: { snapshotId: String(landed.snapshotId), parentId: t.seen === null ? null : String(t.seen), sequenceNumber: String(landed.sequenceNumber) } };
+        t.seen = landed.snapshotId;
+        t.seenSequence = landed.sequenceNumber;
       } else {
-        t.indexExact = false; // another writer committed in between: the index is only trusted for floe's keys
+        layout = this.catchUpLayout(t) ?? layout;
       }
     }
     const files = [...dataFiles, ...deleteFiles];
@@ -418,8 +451,7 @@ export class Committer {
         ...(positions.length > 0 ? { deletionVectors: positions.length } : {}),
         ...(!fellBack && parts.some((p) => (p.repairedRows ?? 0) > 0) ? { repairedRows: parts.reduce((a, p) => a + (p.repairedRows ?? 0), 0), repairedKeys: parts.reduce((a, p) => a + (p.repairedKeys?.length ?? 0), 0) } : {}),
       },
-      // The workers' index points into the rewritten files: rebuild it from the committed snapshot.
-      layout: repositioned > 0 || fellBack ? { ...this.layoutMsg(t, true), rebuildIndex: true } : this.layoutMsg(t),
+      layout,
     };
   }
 
@@ -458,7 +490,8 @@ export class Committer {
       });
     }
     if (keyIds.length === 0) throw new FloeError('record_invalid', `table ${name}: no key (no identifier fields, no key columns in the record)`, { table: name });
-    const t: OpenTable = { id, name, loaded, keyIds, indexBase: loaded.metadata.currentSnapshotId, indexExact: true };
+    const snap = currentSnapshot(loaded.metadata);
+    const t: OpenTable = { id, name, loaded, keyIds, seen: snap?.snapshotId ?? null, seenSequence: snap?.sequenceNumber ?? 0n, seenUnsure: false };
     this.open.set(name, t);
     return this.layoutMsg(t, true);
   }

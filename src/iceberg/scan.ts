@@ -20,7 +20,7 @@ import { valuesKey, type IcebergValue } from './values.js';
 export type Row = Record<string, IcebergValue | null>;
 
 /** Reads a Parquet file's rows, mapping columns by Parquet field id to the table schema's fields. */
-async function readRows(table: LoadedTable, path: string, fields: readonly NestedField[]): Promise<(IcebergValue | null)[][]> {
+export async function readFileColumns(table: LoadedTable, path: string, fields: readonly NestedField[]): Promise<(IcebergValue | null)[][]> {
   // Only the columns asked for (an index build reads the key columns of wide tables).
   const t = await decodeParquetColumns(await table.io.read(path), fields.map((f) => f.id));
   const byId = new Map<number, arrow.Vector>();
@@ -48,7 +48,7 @@ const POSITION_DELETE_FIELDS: readonly NestedField[] = [
 /** The rows of a (Parquet) position delete file: deleted positions by data file path. */
 export async function readPositionDeletes(table: LoadedTable, path: string): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
-  for (const [p, pos] of await readRows(table, path, POSITION_DELETE_FIELDS)) {
+  for (const [p, pos] of await readFileColumns(table, path, POSITION_DELETE_FIELDS)) {
     let list = out.get(p as string);
     if (list === undefined) out.set(p as string, (list = []));
     list.push(Number(pos));
@@ -67,12 +67,59 @@ export async function scanLive(
   fields: readonly NestedField[],
   visit: (file: DataFile, pos: number, values: readonly (IcebergValue | null)[], sequenceNumber: bigint) => void,
 ): Promise<void> {
-  const schema = currentSchema(table.metadata);
-  const specs = specsById(table.metadata);
   const entries = await liveEntries(table);
   const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA);
-  const posDeletes = entries.filter((e) => e.dataFile.content === DataFileContent.POSITION_DELETES);
-  const eqDeletes = entries.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES);
+  const deletes = entries.filter((e) => e.dataFile.content !== DataFileContent.DATA);
+  await scanEntries(table, fields, data, deletes, visit);
+}
+
+/** Position delete files' `file_path` column: its bounds say which data files a delete file can name. */
+const FILE_PATH_FIELD_ID = 2147483546;
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
+
+/**
+ * Of a snapshot's delete files, those that may apply to the data files `paths` (the smallest data sequence
+ * number among them `minDataSequence`): a deletion vector names its file (`referenced_data_file`); a position
+ * delete file names it too, or its `file_path` bounds must admit one of the paths (bounds may be truncated
+ * prefixes: the lower bound is a prefix of a smaller value, the upper bound is rounded up, as the spec's
+ * "Metrics" truncation does); an equality delete applies to files with a lower data sequence number. So reading
+ * a few data files costs the deletes that can touch them, not every delete file of the table.
+ */
+export function deletesFor(deletes: readonly ManifestEntry[], paths: ReadonlySet<string>, minDataSequence: bigint): ManifestEntry[] {
+  const encoded = [...paths].map((p) => Buffer.from(p));
+  return deletes.filter((d) => {
+    const f = d.dataFile;
+    if (f.content === DataFileContent.EQUALITY_DELETES) return (d.sequenceNumber ?? 0n) > minDataSequence;
+    if ((d.sequenceNumber ?? 0n) < minDataSequence) return false; // applies only to files of lower or equal sequence
+    if (f.referencedDataFile !== undefined) return paths.has(f.referencedDataFile);
+    const lower = f.lowerBounds?.get(FILE_PATH_FIELD_ID);
+    const upper = f.upperBounds?.get(FILE_PATH_FIELD_ID);
+    if (lower === undefined || upper === undefined) return true;
+    return encoded.some((p) => compareBytes(lower, p) <= 0 && compareBytes(p.subarray(0, upper.length), upper) <= 0);
+  });
+}
+
+/**
+ * Visits the live rows of the data files `data` (entries of one snapshot), with the delete files `deletes` of
+ * that snapshot applied where the spec applies them (see the module comment). `deletes` may be all of the
+ * snapshot's delete files or only those that can apply (`deletesFor`).
+ */
+export async function scanEntries(
+  table: LoadedTable,
+  fields: readonly NestedField[],
+  data: readonly ManifestEntry[],
+  deletes: readonly ManifestEntry[],
+  visit: (file: DataFile, pos: number, values: readonly (IcebergValue | null)[], sequenceNumber: bigint) => void,
+): Promise<void> {
+  const schema = currentSchema(table.metadata);
+  const specs = specsById(table.metadata);
+  const posDeletes = deletes.filter((e) => e.dataFile.content === DataFileContent.POSITION_DELETES);
+  const eqDeletes = deletes.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES);
 
   // file path -> deleted positions with the delete's sequence number
   const positions = new Map<string, { pos: bigint; seq: bigint }[]>();
@@ -97,7 +144,7 @@ export async function scanLive(
   for (const d of eqDeletes) {
     const ids = d.dataFile.equalityIds ?? [];
     const eqFields = ids.map((id) => schema.fieldOrThrow(id));
-    const rows = await readRows(table, d.dataFile.filePath, eqFields);
+    const rows = await readFileColumns(table, d.dataFile.filePath, eqFields);
     eq.push({ entry: d, ids, keys: new Set(rows.map(valuesKey)) });
   }
 
@@ -113,7 +160,7 @@ export async function scanLive(
     // Read the requested columns plus the equality delete columns.
     const eqIds = [...new Set(applicableEq.flatMap((x) => x.ids))].filter((id) => !fields.some((f) => f.id === id));
     const readFields = [...fields, ...eqIds.map((id) => schema.fieldOrThrow(id))];
-    const rows = await readRows(table, e.dataFile.filePath, readFields);
+    const rows = await readFileColumns(table, e.dataFile.filePath, readFields);
     const idIndex = applicableEq.map((x) => x.ids.map((id) => readFields.findIndex((f) => f.id === id)));
     rows.forEach((values, i) => {
       if (deletedPos.has(BigInt(i))) return;

@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TableCommitReport } from '../commit/committer.js';
 import { DataFileContent, isDeletionVector, type DataFile } from '../iceberg/data-file.js';
-import type { SealedTable } from '../worker/worker-core.js';
+import type { OpenedTable, SealedTable } from '../worker/worker-core.js';
 
 /** Seconds: flush and commit latencies span milliseconds (a small window) to minutes (a 512 MiB window on S3). */
 const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -51,6 +51,10 @@ export class Metrics {
   readonly assignedPartitions = new Gauge({ name: 'floe_assigned_partitions', help: 'Partitions assigned to this member', registers: [this.registry] });
   readonly lag = new Gauge({ name: 'floe_consumer_lag_records', help: 'High watermark minus the next offset to process, per assigned partition', labelNames: ['topic', 'partition'] as const, registers: [this.registry] });
   readonly indexKeys = new Gauge({ name: 'floe_index_keys', help: 'Keys in the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexRebuilds = new Counter({ name: 'floe_index_rebuilds_total', help: 'Key indexes built by reading every key of a table, by reason: open (a table this process had not indexed), equality_deletes_on_other_columns', labelNames: ['table', 'reason'] as const, registers: [this.registry] });
+  readonly indexCatchUps = new Counter({ name: 'floe_index_catchups_total', help: 'Key indexes that followed a table through its changed files only (after a compaction, an expiry, another replica, a rebalance)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexCatchUpFiles = new Counter({ name: 'floe_index_catchup_files_total', help: 'Files a key-index catch-up handled, by kind: data_added, data_removed, deletes_added, read (key columns read), swept (removed files no longer readable)', labelNames: ['table', 'kind'] as const, registers: [this.registry] });
+  readonly indexCatchUpSeconds = new Histogram({ name: 'floe_index_catchup_duration_seconds', help: 'One key-index catch-up', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly indexBytes = new Gauge({ name: 'floe_index_bytes', help: 'Memory of the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
   readonly tableFailed = new Gauge({ name: 'floe_table_failed', help: '1 while the table is stopped (its records go to the dead-letter topic), by reason: partition_transform, sort_transform, incompatible_schema', labelNames: ['table', 'reason'] as const, registers: [this.registry] });
   readonly ready = new Gauge({ name: 'floe_ready', help: '1 once the member has joined its group and restored its offsets from the tables', registers: [this.registry] });
@@ -74,6 +78,21 @@ export class Metrics {
   }
 
   /** Records a commit cycle: what the windows held (sealed) and what each table's commit did (reports). */
+  /** How a table's key index was opened or followed the table (worker-core OpenedTable). */
+  recordIndex(o: OpenedTable): void {
+    const table = o.name ?? '';
+    if (o.rebuilt !== undefined) this.indexRebuilds.inc({ table, reason: o.rebuilt });
+    const c = o.catchUp;
+    if (c === undefined || c.fromSnapshot === c.toSnapshot) return;
+    this.indexCatchUps.inc({ table });
+    this.indexCatchUpFiles.inc({ table, kind: 'data_added' }, c.dataFilesAdded);
+    this.indexCatchUpFiles.inc({ table, kind: 'data_removed' }, c.dataFilesRemoved);
+    this.indexCatchUpFiles.inc({ table, kind: 'deletes_added' }, c.deleteFilesAdded);
+    this.indexCatchUpFiles.inc({ table, kind: 'read' }, c.filesRead);
+    this.indexCatchUpFiles.inc({ table, kind: 'swept' }, c.sweeps);
+    this.indexCatchUpSeconds.observe(c.ms / 1000);
+  }
+
   recordCommit(sealed: readonly SealedTable[], reports: readonly TableCommitReport[]): void {
     for (const s of sealed) {
       for (const [op, n] of Object.entries(s.ops ?? {})) this.eventsApplied.inc({ table: s.name, op }, n);

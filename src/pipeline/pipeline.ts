@@ -23,7 +23,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Probe } from '../metrics/server.js';
 import { workerFor, type Workers } from '../worker/pool.js';
-import type { SealedTable } from '../worker/worker-core.js';
+import type { OpenedTable, SealedTable } from '../worker/worker-core.js';
 import { tableStopOf, type TableStopReason } from '../worker/table-stop.js';
 
 export interface Source {
@@ -357,10 +357,11 @@ export class Pipeline implements Probe {
     const drops = this.pendingDrops;
     this.pendingDrops = [];
     await Promise.all(drops);
-    const { stored, rebuild } = await this.committer.refreshAll();
+    this.committer.workersMayBeBehind();
+    const { stored, catchUp } = await this.committer.refreshAll();
     this.refreshNeeded = false;
     await this.workers.refresh(stored);
-    if (rebuild.length > 0) await this.workers.update(rebuild);
+    if (catchUp.length > 0) this.indexesFollowed(await this.workers.update(catchUp), 'after an outage');
     await this.deadLetter.reset();
     const rewind = [...this.uncommittedFrom.values()].filter((p) => this.source.isAssigned(p));
     await this.workers.drop([...new Set([...this.uncommittedFrom.keys(), ...this.positions.keys()])]);
@@ -422,14 +423,11 @@ export class Pipeline implements Probe {
     }
     if (this.refreshNeeded) {
       this.refreshNeeded = false;
-      const { stored, rebuild } = await this.committer.refreshAll();
+      const { stored, catchUp } = await this.committer.refreshAll();
       await this.workers.refresh(stored);
-      if (rebuild.length > 0) {
-        // Keys of the newly assigned partitions were written by other replicas: their rows must be in the index.
-        const t0 = Date.now();
-        await this.workers.update(rebuild);
-        this.log.info('key indexes rebuilt after a rebalance', { tables: rebuild.map((l) => l.name), ms: Date.now() - t0 });
-      }
+      // Keys of the newly assigned partitions were written by other replicas: their rows must be in the index
+      // before any of their records is applied. The index reads only the files changed since it was current.
+      if (catchUp.length > 0) this.indexesFollowed(await this.workers.update(catchUp), 'after a rebalance');
     }
   }
 
@@ -575,6 +573,7 @@ export class Pipeline implements Probe {
         const opened = await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
         // The key index: loaded from the file a graceful stop saved, or built by reading the key columns.
         this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms });
+        if (opened.index === 'built') this.metrics?.indexRebuilds.inc({ table: res.need.name, reason: 'open' });
         rest = assignedOnly(rest.slice(res.done), assigned);
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;
@@ -612,6 +611,16 @@ export class Pipeline implements Probe {
     });
   }
 
+  /** Metrics and a log line for key indexes that caught up with their table or had to be rebuilt. */
+  private indexesFollowed(opened: readonly OpenedTable[], when: string): void {
+    for (const o of opened) {
+      this.metrics?.recordIndex(o);
+      const c = o.catchUp;
+      if (o.rebuilt !== undefined) this.log.warn(`key index rebuilt ${when}`, { table: o.name, reason: o.rebuilt, keys: o.keys, ms: o.ms });
+      else if (c !== undefined && c.fromSnapshot !== c.toSnapshot) this.log.info(`key index caught up ${when}`, { table: o.name, ...c });
+    }
+  }
+
   /**
    * Seals the windows, makes their dead letters durable, commits the tables (one snapshot each, with the offsets
    * they cover), then commits the group offsets. Dead letters go first: a table's stored offsets make a restart
@@ -639,7 +648,7 @@ export class Pipeline implements Probe {
         throw tableCommitsFailed(failed);
       }
       this.sealedPending = false;
-      await this.workers.update(layouts);
+      this.indexesFollowed(await this.workers.update(layouts), 'after a commit');
       const offsets = [...this.positions.values()].filter((p) => this.source.isAssigned(p));
       let groupCommitted = true;
       try {

@@ -33,6 +33,8 @@ export interface Location {
   readonly pos: number;
 }
 
+/** The file-table slot of a released file (no entry points to it; its id is free for reuse). */
+const RELEASED: IndexedFile = Object.freeze({ path: '', specId: -1, partition: [] });
 const EMPTY = -1;
 const TOMBSTONE = -2;
 const LOAD_MAX = 0.7;
@@ -79,6 +81,10 @@ export class PkIndex {
   private readonly other = new Map<string, number>();
   private readonly files: IndexedFile[] = [];
   private readonly fileIdByPath = new Map<string, number>();
+  /** Live rows per file id: a file the table no longer has is released once none of its rows is indexed. */
+  private fileRows: number[] = [];
+  /** Ids of released files, reused before new ones (compactions replace files for as long as floe runs). */
+  private freeIds: number[] = [];
 
   constructor(readonly keysMax = 50_000_000) {}
 
@@ -97,12 +103,67 @@ export class PkIndex {
   private fileId(file: IndexedFile): number {
     let id = this.fileIdByPath.get(file.path);
     if (id === undefined) {
-      id = this.files.length;
-      if (id >= FILES_MAX) throw new FloeError('index_full', `primary-key index: more than ${FILES_MAX} data files`);
-      this.files.push(file);
+      id = this.freeIds.pop();
+      if (id !== undefined) {
+        this.files[id] = file;
+      } else {
+        id = this.files.length;
+        if (id >= FILES_MAX) throw new FloeError('index_full', `primary-key index: more than ${FILES_MAX} data files`);
+        this.files.push(file);
+      }
+      this.fileRows[id] = 0;
       this.fileIdByPath.set(file.path, id);
     }
     return id;
+  }
+
+  private bump(id: number, by: number): void {
+    this.fileRows[id] = (this.fileRows[id] ?? 0) + by;
+  }
+
+  /** Rows of the file `path` the index holds (0 for a file it does not know). */
+  rowsIn(path: string): number {
+    const id = this.fileIdByPath.get(path);
+    return id === undefined ? 0 : (this.fileRows[id] as number);
+  }
+
+  /** The data files the index knows (some may hold no row any more until released). */
+  filePaths(): string[] {
+    return [...this.fileIdByPath.keys()];
+  }
+
+  /** Forgets a file none of whose rows is indexed (the table removed it); its id is reused. */
+  releaseFile(path: string): void {
+    const id = this.fileIdByPath.get(path);
+    if (id === undefined) return;
+    assert(this.fileRows[id] === 0, 'a released file holds no indexed row', { path, rows: this.fileRows[id] });
+    this.fileIdByPath.delete(path);
+    this.files[id] = RELEASED;
+    this.freeIds.push(id);
+  }
+
+  /**
+   * Drops every entry that points into `path` by sweeping the whole index (memory only, no I/O): for a file the
+   * table removed whose keys cannot be read any more (expired and deleted). Returns the entries dropped.
+   */
+  deleteRowsOf(path: string): number {
+    const id = this.fileIdByPath.get(path);
+    if (id === undefined) return 0;
+    let n = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.fileIds[i] !== id) continue;
+      this.fileIds[i] = TOMBSTONE;
+      this.live--;
+      n++;
+    }
+    for (const [t, packed] of this.other) {
+      if (Math.floor(packed / 2 ** 32) !== id) continue;
+      this.other.delete(t);
+      n++;
+    }
+    this.fileRows[id] = (this.fileRows[id] as number) - n;
+    assert(this.fileRows[id] === 0, 'a swept file holds no indexed row', { path, rows: this.fileRows[id] });
+    return n;
   }
 
   /**
@@ -171,14 +232,20 @@ export class PkIndex {
         this.live++;
         this.keys[at] = k;
         assert(this.keys[at] === k, 'the typed-array table holds the key exactly', { key: String(k) });
+      } else {
+        this.bump(this.fileIds[at] as number, -1);
       }
+      this.bump(id, 1);
       this.fileIds[at] = id;
       this.positions[at] = pos;
       if (this.used >= this.keys.length * LOAD_MAX) this.grow();
       return;
     }
     const t = valuesKey(key);
-    if (!this.other.has(t) && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+    const prev = this.other.get(t);
+    if (prev === undefined && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+    if (prev !== undefined) this.bump(Math.floor(prev / 2 ** 32), -1);
+    this.bump(id, 1);
     this.other.set(t, id * 2 ** 32 + pos);
   }
 
@@ -187,11 +254,16 @@ export class PkIndex {
     if (k !== null) {
       const at = this.probe(k);
       if (at < 0) return false;
+      this.bump(this.fileIds[at] as number, -1);
       this.fileIds[at] = TOMBSTONE;
       this.live--;
       return true;
     }
-    return this.other.delete(valuesKey(key));
+    const t = valuesKey(key);
+    const prev = this.other.get(t);
+    if (prev === undefined) return false;
+    this.bump(Math.floor(prev / 2 ** 32), -1);
+    return this.other.delete(t);
   }
 
   /** The index as bytes (live entries only); see `indexToBytes`. */
@@ -276,8 +348,12 @@ export class PkIndex {
 
   /** Sets a text key by its `valuesKey` form (loading a saved index). */
   private setText(text: string, file: IndexedFile, pos: number): void {
-    if (!this.other.has(text) && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
-    this.other.set(text, this.fileId(file) * 2 ** 32 + pos);
+    const prev = this.other.get(text);
+    if (prev === undefined && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+    if (prev !== undefined) this.bump(Math.floor(prev / 2 ** 32), -1);
+    const id = this.fileId(file);
+    this.bump(id, 1);
+    this.other.set(text, id * 2 ** 32 + pos);
   }
 
   clear(): void {
@@ -289,6 +365,8 @@ export class PkIndex {
     this.other.clear();
     this.files.length = 0;
     this.fileIdByPath.clear();
+    this.fileRows = [];
+    this.freeIds = [];
   }
 }
 

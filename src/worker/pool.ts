@@ -21,8 +21,8 @@ export interface Workers {
   registerSchema(w: number, id: number, text: string): Promise<void>;
   /** The table could not be opened and is stopped (table-stop.ts): worker `w` rejects its records with `reason`. */
   stopTable(w: number, name: string, reason: string): Promise<void>;
-  /** Layout updates (after a commit) and stored-offset refreshes, to every worker holding the table. */
-  update(layouts: readonly TableLayoutMsg[]): Promise<void>;
+  /** Layout updates (after a commit, a rebalance, maintenance) to every worker holding the table: how each index followed. */
+  update(layouts: readonly TableLayoutMsg[]): Promise<OpenedTable[]>;
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void>;
   drop(tpKeys: readonly string[]): Promise<void>;
   seal(): Promise<SealedTable[]>;
@@ -61,8 +61,10 @@ export class InProcessWorkers implements Workers {
   async stopTable(_w: number, name: string, reason: string): Promise<void> {
     this.core.stopTable(name, reason);
   }
-  async update(layouts: readonly TableLayoutMsg[]): Promise<void> {
-    for (const l of layouts) await this.core.openTable(l);
+  async update(layouts: readonly TableLayoutMsg[]): Promise<OpenedTable[]> {
+    const out: OpenedTable[] = [];
+    for (const l of layouts) out.push(await this.core.openTable(l));
+    return out;
   }
   async refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void> {
     for (const [name, s] of stored) this.core.refresh(name, s);
@@ -150,8 +152,8 @@ export class ThreadWorkers implements Workers {
     await this.run(w, { kind: 'stop', name, reason });
   }
 
-  async update(layouts: readonly TableLayoutMsg[]): Promise<void> {
-    await Promise.all(layouts.flatMap((l) => [...(this.holders.get(l.name) ?? [])].map((w) => this.run(w, { kind: 'open', layout: l }))));
+  async update(layouts: readonly TableLayoutMsg[]): Promise<OpenedTable[]> {
+    return Promise.all(layouts.flatMap((l) => [...(this.holders.get(l.name) ?? [])].map((w) => this.run<OpenedTable>(w, { kind: 'open', layout: l }))));
   }
 
   async refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void> {

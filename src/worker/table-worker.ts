@@ -21,8 +21,8 @@ import type { ParquetCodec } from '../writer/parquet.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { DataWriter, EqualityDeleteWriter, Partitioner, PositionDeleteWriter } from '../writer/partitioned-writer.js';
 import { normalizePositions } from '../iceberg/deletion-vector.js';
-import type { IndexedFile, PkIndex } from './pk-index.js';
-import type { Repair } from './index-build.js';
+import type { IndexedFile } from './pk-index.js';
+import type { TableKeyIndex } from './key-index.js';
 import { TableBuffer, type Slot, type Values } from './table-buffer.js';
 
 export interface TableLayout {
@@ -81,27 +81,6 @@ export interface SealedWindow {
   readonly repairedRows: number;
   /** The duplicates as text, a few of them, for the log line of the commit that repairs them. */
   readonly repairExamples: string[];
-}
-
-/** What a sealed window changes in the key index once its commit lands (see TableState.confirm). */
-interface PendingSeal {
-  /** A truncate: the index starts over. */
-  readonly clear: boolean;
-  /** Keys whose old row this window deletes. */
-  readonly deletes: readonly Values[];
-  /** Rows this window writes: key, file, position. */
-  readonly sets: readonly (readonly [Values, IndexedFile, number])[];
-  /** The index would exceed its budget: the table deletes by equality from the next window on. */
-  readonly overflow: boolean;
-  /** The duplicate-key repair this window carries: pending again if its commit does not land. */
-  readonly repair: PendingRepair | null;
-}
-
-/** Rows an index build found beyond one per key, deleted by the next window (see index-build.ts). */
-export interface PendingRepair {
-  readonly repairs: readonly Repair[];
-  readonly keys: number;
-  readonly examples: readonly string[];
 }
 
 /** Where a table column's values come from: the source column and its converter into the column's type. */
@@ -171,16 +150,10 @@ export class TableState {
   nulledValues = 0;
   /** Columns the pending schema adds without their source default (format version < 3), for one warning. */
   private defaultsDropped: DefaultNotKept[] = [];
-  /** Key → live row location, when the table deletes by position; null: equality deletes. */
-  private index: PkIndex | null = null;
-  /** Rows to delete so every key has one live row, found when `index` was built; deleted by the next seal. */
-  private repair: PendingRepair | null = null;
-  /**
-   * The index changes of the window sealed last, applied only once its commit has landed (`confirm`): the index
-   * always describes a snapshot that exists, never a commit that may still fail (an outage, a crash point, a
-   * fence). Null when no sealed window waits for its outcome.
-   */
-  private pendingSeal: PendingSeal | null = null;
+  /** Key → live row location, when the table deletes by position (key-index.ts owns it); null: equality deletes. */
+  private index: TableKeyIndex | null = null;
+  /** A window sealed without an index waits for its outcome too (the seal/confirm protocol is the same). */
+  private sealedWithoutIndex = false;
 
   constructor(layout: TableLayout) {
     this.layout = layout;
@@ -208,21 +181,20 @@ export class TableState {
   }
 
   /**
-   * Deletes by position from now on, with `index` covering every live row of the table (for a duplicate key,
-   * its newest row), and `repair` listing the other rows of duplicate keys, deleted by the next window. A new
-   * index replaces any repair still pending: the positions it names were read from an older snapshot.
+   * Deletes by position from now on, through `index` (which covers every live row of the table and carries any
+   * duplicate-key repair the next window makes); null: by equality.
    */
-  useIndex(index: PkIndex | null, repair: PendingRepair | null = null): void {
+  useIndex(index: TableKeyIndex | null): void {
+    assert(!this.sealPending, 'the index changes hands between windows, not while one waits for its commit', {});
     this.index = index;
-    this.repair = index !== null && repair !== null && repair.repairs.length > 0 ? repair : null;
   }
 
   /** A duplicate-key repair waits for the next seal (the table must seal even with an empty window). */
   get repairPending(): boolean {
-    return this.repair !== null;
+    return this.index?.repairPending ?? false;
   }
 
-  get pkIndex(): PkIndex | null {
+  get keyIndex(): TableKeyIndex | null {
     return this.index;
   }
 
@@ -434,7 +406,7 @@ export class TableState {
    * one, every key touched gets an equality delete.
    */
   async seal(where: Pick<WriterSettings, 'io' | 'dataLocation'>): Promise<SealedWindow> {
-    assert(this.pendingSeal === null, 'a sealed window is confirmed (landed or not) before the next seal', {});
+    assert(!this.sealPending, 'a sealed window is confirmed (landed or not) before the next seal', {});
     const taken = this.buffer.take();
     const truncated = taken.truncated;
     const schema = this.schema;
@@ -477,7 +449,9 @@ export class TableState {
       }
       w.delete(file.path, BigInt(pos), file.partition);
     };
-    const repair = truncated || index === null ? null : this.repair;
+    // A truncate removes every row a repair names.
+    const repairTaken = index === null ? null : index.takeRepair();
+    const repair = truncated ? null : repairTaken;
     const repairedKeys = new Map<string, Values>();
     for (const r of repair?.repairs ?? []) {
       deleteAt(r.file, r.pos);
@@ -526,8 +500,8 @@ export class TableState {
       eq === null ? Promise.resolve([]) : eq.close(),
       Promise.all([...positionWriters.values()].map((w) => w.close())).then((x) => x.flat()),
     ]);
-    this.pendingSeal = { clear: truncated, deletes, sets: overflow === null ? sets : [], overflow: overflow !== null, repair };
-    this.repair = null;
+    if (index !== null) index.stage({ clear: truncated, deletes, sets: overflow === null ? sets : [], overflow: overflow !== null, repair });
+    else this.sealedWithoutIndex = true;
     const deletedPositions: [string, Float64Array][] = [...vectorPositions].map(([path, list]) => [path, normalizePositions(list)]);
     return {
       dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys,
@@ -542,26 +516,12 @@ export class TableState {
    * repair the window carried waits for the next one.
    */
   confirm(landed: boolean): void {
-    const p = this.pendingSeal;
-    if (p === null) return;
-    this.pendingSeal = null;
-    if (!landed) {
-      this.repair ??= p.repair;
-      return;
-    }
-    const index = this.index;
-    if (index === null) return;
-    if (p.overflow) {
-      this.index = null;
-      return;
-    }
-    if (p.clear) index.clear();
-    for (const k of p.deletes) index.delete(k);
-    for (const [k, f, pos] of p.sets) index.set(k, f, pos);
+    this.sealedWithoutIndex = false;
+    if (this.index?.confirm(landed) === 'overflow') this.index = null;
   }
 
   /** A sealed window waits for its commit's outcome. */
   get sealPending(): boolean {
-    return this.pendingSeal !== null;
+    return this.sealedWithoutIndex || (this.index?.sealPending ?? false);
   }
 }

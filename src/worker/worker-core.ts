@@ -6,7 +6,7 @@
  * structured-clone friendly so the same core runs in-process or behind piscina.
  */
 import { FloeError, assert, describeError } from '../errors.js';
-import type { TableIdentifier } from '../catalog/catalog.js';
+import type { LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { identifierToString } from '../catalog/catalog.js';
 import { offsetOf, splitTp, type OffsetMap } from '../commit/offsets.js';
 import { PrecisionLost } from '../decode/connect-schema.js';
@@ -22,12 +22,12 @@ import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
 import type { DeleteMode, DuplicateKeyPolicy, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import { tableMetadataFromJSON, type TableMetadata } from '../iceberg/table-metadata.js';
-import { PkIndex, indexFromBytes, indexToBytes } from './pk-index.js';
+import { indexFromBytes, indexToBytes } from './pk-index.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
-import { TableState, type PendingRepair, type TableLayout } from './table-worker.js';
-import { buildKeyIndex, describeDuplicate, keyText } from './index-build.js';
+import { TableState, type TableLayout } from './table-worker.js';
+import { TableKeyIndex, type CatchUp, type KeyIndexOptions } from './key-index.js';
 import type { DefaultNotKept } from './table-worker.js';
 import { tableStopOf, type TableStop } from './table-stop.js';
 
@@ -74,8 +74,13 @@ export interface TableLayoutMsg {
   readonly specs?: readonly Record<string, unknown>[];
   /** The table metadata (JSON), sent when the worker must build the table's primary-key index from it. */
   readonly metadata?: Record<string, unknown>;
-  /** The worker's index of this table is stale (a commit fell back to equality deletes): rebuild it from `metadata`. */
-  readonly rebuildIndex?: boolean;
+  /**
+   * The table moved on without the workers' index (another writer, a compaction, a commit that re-found its
+   * deletes, a rebalance): the index catches up from the snapshot it describes to `metadata`'s current one.
+   */
+  readonly catchUp?: boolean;
+  /** After a commit that landed right on the snapshot the workers knew, as sealed: the index advances to it. */
+  readonly landed?: { readonly snapshotId: string; readonly parentId: string | null; readonly sequenceNumber: string };
   /** A key with several live rows found while building the index: delete all but its newest row, or stop. */
   readonly onDuplicateKeys?: DuplicateKeyPolicy;
   /** The table's format version (columns added on v3 carry their source default). */
@@ -94,9 +99,13 @@ export interface ShapeMsg {
 
 /** How a worker opened a table: where its key index came from, with how many keys, and how long it took. */
 export interface OpenedTable {
+  readonly name?: string;
   readonly index: 'saved' | 'built' | 'none';
   readonly keys: number;
   readonly ms: number;
+  /** The index followed the table's changed files (key-index.ts); `rebuilt`: only a full read could tell. */
+  readonly catchUp?: CatchUp;
+  readonly rebuilt?: 'equality_deletes_on_other_columns';
 }
 
 export interface ApplyResult {
@@ -224,30 +233,18 @@ export class WorkerCore {
     };
   }
 
-  /**
-   * The primary-key index of a table from its current snapshot: the key columns of every live row (deletes
-   * applied), with the row's data file and position (index-build.ts). A key with several live rows (a writer
-   * that appended without upserting, or floe before keys beyond int64 were exact) is an invariant breach:
-   * under `onDuplicateKeys: repair` the index holds each key's newest row and the next window deletes the
-   * others by position; under `fail` the table stops here with an error naming it and a key.
-   */
-  private async buildIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<{ index: PkIndex; repair: PendingRepair | null }> {
-    const io = this.io(layout.ioProps);
+  private keyIndexOptions(layout: TableLayoutMsg): KeyIndexOptions {
     const schema = Schema.fromJSON(layout.schema);
-    const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
-    const built = await buildKeyIndex({ identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io }, keyFields, { ...(this.init.indexKeysMax !== undefined ? { keysMax: this.init.indexKeysMax } : {}) });
-    if (built.duplicateKeys === 0) return { index: built.index, repair: null };
-    const names = keyFields.map((f) => f.name);
-    const examples = built.examples.map((d) => describeDuplicate(names, d));
-    if ((layout.onDuplicateKeys ?? 'repair') === 'fail') {
-      throw new FloeError(
-        'duplicate_keys',
-        `table ${layout.name} has ${built.duplicateKeys} key(s) with several live rows (${built.repairs.length} row(s) too many), e.g. ${examples[0] ?? ''}; ` +
-          `\`floe verify --table ${layout.name}\` lists them; tables.overrides."${layout.name}".onDuplicateKeys: repair keeps each key's newest row and deletes the others`,
-        { table: layout.name, key: built.examples[0] === undefined ? null : keyText(names, built.examples[0].key) },
-      );
-    }
-    return { index: built.index, repair: { repairs: built.repairs, keys: built.duplicateKeys, examples } };
+    return {
+      table: layout.name,
+      keyFields: layout.keyIds.map((id) => schema.fieldOrThrow(id)),
+      onDuplicateKeys: layout.onDuplicateKeys ?? 'repair',
+      ...(this.init.indexKeysMax !== undefined ? { keysMax: this.init.indexKeysMax } : {}),
+    };
+  }
+
+  private tableOf(layout: TableLayoutMsg, metadata: TableMetadata): LoadedTable {
+    return { identifier: { namespace: [], name: layout.name }, metadataLocation: '', metadata, io: this.io(layout.ioProps) };
   }
 
   /**
@@ -255,7 +252,7 @@ export class WorkerCore {
    * null otherwise (the caller builds the index from the table). A saved index is only ever written for a
    * snapshot whose whole history since the index was built is floe's own (see the committer).
    */
-  private async loadSavedIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<{ index: PkIndex; path: string } | null> {
+  private async loadSavedIndex(layout: TableLayoutMsg, metadata: TableMetadata): Promise<{ index: TableKeyIndex; path: string } | null> {
     const current = metadata.currentSnapshotId;
     if (current === null || current === undefined) return null;
     const path = indexSnapshotPath(layout.location, String(current));
@@ -274,7 +271,7 @@ export class WorkerCore {
       const { index, meta } = indexFromBytes(bytes, this.init.indexKeysMax);
       const sameKey = meta.keyIds.length === layout.keyIds.length && meta.keyIds.every((id, i) => id === layout.keyIds[i]);
       if (meta.tableUuid !== metadata.tableUuid || meta.snapshotId !== String(current) || !sameKey) return null;
-      return { index, path };
+      return { index: TableKeyIndex.fromSaved(this.tableOf(layout, metadata), index, this.keyIndexOptions(layout)), path };
     } catch (e) {
       // A damaged or foreign file: rebuild from the table instead.
       if (e instanceof FloeError && e.code === 'metadata_invalid') return null;
@@ -288,8 +285,10 @@ export class WorkerCore {
    */
   async saveIndex(name: string, snapshotId: string, tableUuid: string): Promise<string | null> {
     const t = this.tables.get(name);
-    const index = t?.state.pkIndex ?? null;
-    if (t === undefined || index === null) return null;
+    const keys = t?.state.keyIndex ?? null;
+    // Only an index that describes exactly the snapshot it is saved for.
+    if (t === undefined || keys === null || String(keys.snapshotId) !== snapshotId) return null;
+    const index = keys.pk;
     const io = this.io(t.ioProps);
     const path = indexSnapshotPath(t.location, snapshotId);
     await io.write(path, indexToBytes(index, { tableUuid, snapshotId, keyIds: t.state.keyIds }));
@@ -303,18 +302,16 @@ export class WorkerCore {
     const t0 = Date.now();
     const existing = this.tables.get(layout.name);
     if (existing !== undefined) {
-      // After a commit: the table's layout changed (schema ids), its window is already empty.
+      // After a commit or a rebalance: the table's layout changed (schema ids), its window is already empty.
       assert(!existing.state.sealPending, 'a table\'s sealed window is confirmed before its layout changes', { table: layout.name });
       existing.state.setLayout(this.layoutOf(layout));
-      if (layout.rebuildIndex === true && usesKeyIndex(layout.deleteMode) && layout.metadata !== undefined && existing.state.pkIndex !== null) {
-        const built = await this.buildIndex(layout, tableMetadataFromJSON(layout.metadata));
-        existing.state.useIndex(built.index, built.repair);
-      }
       existing.location = layout.location;
       existing.ioProps = layout.ioProps;
       existing.stored = layout.stored;
-      const index = existing.state.pkIndex;
-      return { index: index === null ? 'none' : 'built', keys: index?.size ?? 0, ms: Date.now() - t0 };
+      const keys = existing.state.keyIndex;
+      const follow = keys === null ? {} : await this.followTable(layout, keys, existing.state);
+      const now = existing.state.keyIndex;
+      return { name: layout.name, index: now === null ? 'none' : 'built', keys: now?.size ?? 0, ms: Date.now() - t0, ...follow };
     }
     const state = new TableState(this.layoutOf(layout));
     let loadedFrom: string | null = null;
@@ -328,8 +325,7 @@ export class WorkerCore {
           state.useIndex(saved.index);
           indexSource = 'saved';
         } else {
-          const built = await this.buildIndex(layout, metadata);
-          state.useIndex(built.index, built.repair);
+          state.useIndex(await TableKeyIndex.build(this.tableOf(layout, metadata), this.keyIndexOptions(layout)));
           indexSource = 'built';
         }
       } catch (e) {
@@ -338,7 +334,34 @@ export class WorkerCore {
       }
     }
     this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map(), indexFile: loadedFrom, indexSource, ops: {}, newestEventMs: null });
-    return { index: indexSource ?? 'none', keys: state.pkIndex?.size ?? 0, ms: Date.now() - t0 };
+    return { name: layout.name, index: indexSource ?? 'none', keys: state.keyIndex?.size ?? 0, ms: Date.now() - t0 };
+  }
+
+  /**
+   * The index follows the table after a commit or a rebalance: it advances to the snapshot a commit made right
+   * on the one it describes, or catches up through the changed files (key-index.ts). Over budget, the table
+   * deletes by equality from now on.
+   */
+  private async followTable(layout: TableLayoutMsg, keys: TableKeyIndex, state: TableState): Promise<Pick<OpenedTable, 'catchUp' | 'rebuilt'>> {
+    try {
+      if (layout.catchUp === true) {
+        assert(layout.metadata !== undefined, 'a catch-up comes with the table metadata', { table: layout.name });
+        const table = this.tableOf(layout, tableMetadataFromJSON(layout.metadata));
+        const caught = await keys.catchUp(table);
+        if (caught !== null) return { catchUp: caught };
+        state.useIndex(await TableKeyIndex.build(table, this.keyIndexOptions(layout)));
+        return { rebuilt: 'equality_deletes_on_other_columns' };
+      }
+      if (layout.landed !== undefined) {
+        const l = layout.landed;
+        keys.advance(BigInt(l.snapshotId), l.parentId === null ? null : BigInt(l.parentId), BigInt(l.sequenceNumber));
+      }
+      return {};
+    } catch (e) {
+      if (!(e instanceof FloeError) || e.code !== 'index_full') throw e;
+      state.useIndex(null);
+      return {};
+    }
   }
 
   /** The table is stopped (it could not be opened, see table-stop.ts): its records are rejected from now on. */
@@ -496,8 +519,8 @@ export class WorkerCore {
         repairExamples: sealed.repairExamples,
         ops: t.ops,
         newestEventMs: t.newestEventMs,
-        indexKeys: t.state.pkIndex?.size ?? 0,
-        indexBytes: t.state.pkIndex?.bytes ?? 0,
+        indexKeys: t.state.keyIndex?.size ?? 0,
+        indexBytes: t.state.keyIndex?.bytes ?? 0,
         ...(defaultsNotKept.length > 0 ? { defaultsNotKept: [...defaultsNotKept] } : {}),
       });
       t.ops = {};

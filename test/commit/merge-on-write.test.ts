@@ -193,7 +193,7 @@ describe('merge-on-write: committer + worker with the key index', () => {
     await catalog.close();
   });
 
-  it('saves the index at a graceful stop; the next start loads it; after another writer commits it is rebuilt', async () => {
+  it('saves the index at a graceful stop; the next start loads it; an index caught up with another writer is saved too', async () => {
     const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'save.db'), warehouse: `file://${dir}/whsave`, io: new LocalFileIO() });
     const init = { decoder: {}, route: { pattern: '{db}.{table}' }, codec: 'zstd', targetFileSizeBytes: 64 << 20, s3: {} } as const;
     const cfg = { groupId: 'g', autoCreate: true, codec: 'zstd', tableCommitsInFlightMax: 1, tableDefaults: {}, tables: {} } as const;
@@ -230,16 +230,24 @@ describe('merge-on-write: committer + worker with the key index', () => {
     assert.equal(w3.core.indexSourceOf('shop.t'), 'built');
     assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=d2', '5=c5']);
 
-    // Another writer appending while a process runs makes that process's index unfit to save.
+    // Another writer appends while a process runs: its next commit lands on that append, so its index catches
+    // up through the appended file (key 9) and describes the table exactly again: fit to save.
     const t = await catalog.loadTable(id);
     const schema = currentSchema(t.metadata);
     const w = new DataWriter({ io: t.io, dataLocation: `${t.metadata.location}/data`, codec: 'zstd', targetFileSizeBytes: 64 << 20 }, schema, defaultSpec(t.metadata));
     w.write(schema.fields.map((f) => (f.name === 'id' ? 9n : 'other')));
     await new Transaction(catalog, t).addDataFiles(await w.close()).commit();
-    assert.equal(c3.indexSnapshotsToSave().length, 1);
     await cycle(c3, w3, [msg('u', 5, 'd5')]);
-    assert.deepEqual(c3.indexSnapshotsToSave(), []);
-    assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=d2', '5=d5', '9=other']);
+    const items3 = c3.indexSnapshotsToSave();
+    await w3.saveIndexes(items3);
+    const saved3 = `${t.metadata.location}/metadata/floe-pk-index-${items3[0]!.snapshotId}.stats`;
+    assert.equal(await io.exists(saved3), true);
+    // Process 4 loads that index and updates key 9 by position: one row for it, not two.
+    const c4 = new Committer(catalog, cfg);
+    const w4 = new InProcessWorkers(init);
+    await cycle(c4, w4, [msg('u', 9, 'e9')]);
+    assert.equal(w4.core.indexSourceOf('shop.t'), 'saved');
+    assert.deepEqual(await state(await catalog.loadTable(id)), ['1=c1', '2=d2', '5=d5', '9=e9']);
     await catalog.close();
   });
 
@@ -257,13 +265,16 @@ describe('merge-on-write: committer + worker with the key index', () => {
     // Key 2's partition moves to B: B updates it (its index was built after A's commit: exact).
     await cycle(b, wb, [msg('u', 2, 'b2')]);
     // ... and back to A. A's index still points at key 2's first row, deleted by B: a stale index would leave b2 live.
-    const { rebuild } = await a.refreshAll();
-    assert.deepEqual(rebuild.map((l) => [l.name, l.rebuildIndex]), [['shop.t', true]]);
-    await wa.update(rebuild);
+    const { catchUp } = await a.refreshAll();
+    assert.deepEqual(catchUp.map((l) => [l.name, l.catchUp]), [['shop.t', true]]);
+    const [followed] = await wa.update(catchUp);
+    // Only B's two commits are read (their data files and B's position delete), never the whole table.
+    assert.equal(followed?.rebuilt, undefined);
+    assert.equal(followed?.catchUp?.dataFilesAdded, 2);
     await cycle(a, wa, [msg('u', 2, 'a2-again')]);
     assert.deepEqual(await state(await catalog.loadTable(id)), ['1=a1', '2=a2-again', '3=b3']);
-    // Nothing changed since: no rebuild on the next assignment.
-    assert.deepEqual((await a.refreshAll()).rebuild, []);
+    // Nothing changed since: no catch-up on the next assignment.
+    assert.deepEqual((await a.refreshAll()).catchUp, []);
     await catalog.close();
   });
 });

@@ -50,7 +50,7 @@ export class FaultyWorkers implements Workers {
   registerSchema(w: number, id: number, text: string): Promise<void> {
     return this.call('registerSchema', NONE, () => this.inner.registerSchema(w, id, text));
   }
-  update(layouts: readonly TableLayoutMsg[]): Promise<void> {
+  update(layouts: readonly TableLayoutMsg[]): Promise<OpenedTable[]> {
     return this.call('update', IO, () => this.inner.update(layouts));
   }
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void> {
