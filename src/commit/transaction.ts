@@ -20,7 +20,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FloeError, assert } from '../errors.js';
 import { backoffMs, sleep } from '../retry.js';
-import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
+import { DataFileContent, ManifestEntryStatus, deleteFileKey, isDeletionVector, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
 import {
   ManifestContent,
   readManifest,
@@ -134,6 +134,8 @@ export class Transaction {
   private readonly addedData: DataFile[] = [];
   private readonly addedDeletes: DataFile[] = [];
   private readonly removedDataPaths = new Set<string>();
+  /** Delete files to remove, by deleteFileKey (a Puffin file may hold several vectors). */
+  private readonly removedDeleteKeys = new Set<string>();
   private readonly requiredDataPaths = new Set<string>();
   private readonly propertyUpdates: Record<string, string> = {};
   private readonly propertyRemovals = new Set<string>();
@@ -193,6 +195,19 @@ export class Transaction {
   /** Removes data files (overwrite / delete of whole files). They must be live at commit time. */
   removeDataFiles(paths: Iterable<string>): this {
     for (const p of paths) this.removedDataPaths.add(p);
+    return this;
+  }
+
+  /**
+   * Removes delete files (position delete files, deletion vectors, equality delete files): those a rewrite made
+   * dangling or replaced with others. They must be live at commit time. A data file's vector removed here is not
+   * merged into a new vector for it (addDeletionVectors then carries every position the file keeps).
+   */
+  removeDeleteFiles(files: readonly DataFile[]): this {
+    for (const f of files) {
+      if (f.content === DataFileContent.DATA) throw new FloeError('value_invalid', `removeDeleteFiles: ${f.filePath} is a data file`);
+      this.removedDeleteKeys.add(deleteFileKey(f));
+    }
     return this;
   }
 
@@ -277,7 +292,7 @@ export class Transaction {
   }
 
   private get producesSnapshot(): boolean {
-    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removeAll || this.force;
+    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removedDeleteKeys.size > 0 || this.removeAll || this.force;
   }
 
   async commit(opts: CommitOptions = {}): Promise<CommitResult> {
@@ -515,6 +530,8 @@ export class Transaction {
     const removedFiles: DataFile[] = [];
     const needRemove = new Set(this.removedDataPaths);
     const needLive = new Set(this.requiredDataPaths);
+    const needRemoveDeletes = new Set(this.removedDeleteKeys);
+    const removesDelete = (e: ManifestEntry): boolean => e.dataFile.content !== DataFileContent.DATA && this.removedDeleteKeys.has(deleteFileKey(e.dataFile));
     const removedDeletes: DataFile[] = [];
     const vectors = this.deletedPositions.size > 0;
     assert(!(vectors && this.removeAll), 'a truncate removes every file: no deletion vectors with it');
@@ -542,6 +559,13 @@ export class Transaction {
       }
       if (vectors && m.content === ManifestContent.DELETES) {
         deleteManifests.push(m);
+        continue;
+      }
+      if (needRemoveDeletes.size > 0 && m.content === ManifestContent.DELETES) {
+        const entries = await this.manifestCache.get(this.table, m, schema);
+        const live = entries.filter((e) => e.status !== ManifestEntryStatus.DELETED && removesDelete(e));
+        for (const e of live) needRemoveDeletes.delete(deleteFileKey(e.dataFile));
+        kept.push(live.length === 0 ? m : await this.rewriteManifest(m, entries, snapshotId, schema, removesDelete, removedDeletes));
         continue;
       }
       const mustScan = m.content === ManifestContent.DATA && (needRemove.size > 0 || needLive.size > 0);
@@ -576,11 +600,15 @@ export class Transaction {
     let addedDvs: DataFile[] = [];
     let addedDvManifests: ManifestFile[] = [];
     if (vectors) {
-      const dv = await this.writeDeletionVectors(targets, deleteManifests, snapshotId, schema);
+      const dv = await this.writeDeletionVectors(targets, deleteManifests, snapshotId, schema, removesDelete);
       kept.push(...dv.kept);
       addedDvManifests = dv.added;
       addedDvs = dv.addedDvs;
       removedDeletes.push(...dv.removedDvs);
+      for (const f of dv.removedDvs) needRemoveDeletes.delete(deleteFileKey(f));
+    }
+    if (needRemoveDeletes.size > 0) {
+      throw new FloeError('commit_conflict', `cannot remove ${needRemoveDeletes.size} delete file(s) that are no longer live (e.g. ${[...needRemoveDeletes][0]}); removed by a concurrent commit?`);
     }
     const manifests = [...added, ...addedDvManifests, ...(await this.mergeManifests(kept, snapshotId, schema))];
     const listPath = `${meta.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
@@ -614,6 +642,7 @@ export class Transaction {
     deleteManifests: readonly ManifestFile[],
     snapshotId: bigint,
     schema: Schema,
+    removesDelete: (e: ManifestEntry) => boolean,
   ): Promise<{ kept: ManifestFile[]; added: ManifestFile[]; addedDvs: DataFile[]; removedDvs: DataFile[] }> {
     const meta = this.table.metadata;
     const specs = specsById(meta);
@@ -628,7 +657,13 @@ export class Transaction {
       let hasOld = false;
       for (const e of entries) {
         const f = e.dataFile;
-        if (e.status === ManifestEntryStatus.DELETED || f.content !== DataFileContent.POSITION_DELETES) continue;
+        if (e.status === ManifestEntryStatus.DELETED) continue;
+        // Removed explicitly (removeDeleteFiles): neither merged nor kept.
+        if (removesDelete(e)) {
+          hasOld = true;
+          continue;
+        }
+        if (f.content !== DataFileContent.POSITION_DELETES) continue;
         if (isDeletionVector(f)) {
           if (f.referencedDataFile !== undefined && targets.has(f.referencedDataFile)) {
             assert(!oldVectors.has(f.referencedDataFile), 'a data file has at most one deletion vector', { file: f.referencedDataFile });
@@ -722,7 +757,7 @@ export class Transaction {
     }
     const removedDvs: DataFile[] = [];
     const replaced = new Set([...oldVectors.values()]);
-    for (const { m, entries } of touched) kept.push(await this.rewriteManifest(m, entries, snapshotId, schema, (e) => replaced.has(e), removedDvs));
+    for (const { m, entries } of touched) kept.push(await this.rewriteManifest(m, entries, snapshotId, schema, (e) => replaced.has(e) || removesDelete(e), removedDvs));
     return { kept, added, addedDvs, removedDvs };
   }
 
@@ -816,7 +851,7 @@ export class Transaction {
   private operation(): SnapshotOperation {
     if (this.operationOverride !== null) return this.operationOverride;
     const adds = this.addedData.length > 0;
-    const deletes = this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removeAll;
+    const deletes = this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removedDeleteKeys.size > 0 || this.removeAll;
     if (adds && !deletes) return 'append';
     if (!adds && deletes) return 'delete';
     return 'overwrite';
