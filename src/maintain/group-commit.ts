@@ -10,6 +10,7 @@
  * delete lost. Rounds are bounded by `attemptsMax`.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
+import type { DeletionVectorFiles } from '../config/config.js';
 import { COMMIT_DEFAULTS, Transaction } from '../commit/transaction.js';
 import { FloeError, describeError } from '../errors.js';
 import type { DataFile } from '../iceberg/data-file.js';
@@ -19,7 +20,7 @@ import type { TableMetadata } from '../iceberg/table-metadata.js';
 import { backoffSleep } from '../retry.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { parseCodec, PARQUET_DEFAULTS, type ParquetCodec } from '../writer/parquet.js';
-import { changesSince, type Changes } from './table-files.js';
+import { changesSince, type Changes, type TableFiles } from './table-files.js';
 import type { MaintainContext, MaintainStep, StepResult } from './types.js';
 
 /** Iceberg table properties a rewrite honours when writing (spec: "Table Properties", write.*). */
@@ -27,6 +28,10 @@ const PROP_CODEC = 'write.parquet.compression-codec';
 const PROP_TARGET_FILE_SIZE = 'write.target-file-size-bytes';
 /** Written files of a dropped group deleted at once. */
 const CLEANUP_DELETES_IN_FLIGHT_MAX = 8;
+/** Target size of the delete files a step writes when the table sets none (floe's data file default). */
+export const TARGET_FILE_SIZE_BYTES_DEFAULT = 512 * 1024 * 1024;
+/** Validation rounds of a delete step's group commit (RewriteDeletesOptions has no setting for it). */
+export const DELETE_COMMIT_ATTEMPTS_MAX = 4;
 /** Summary property naming the maintenance step that committed a snapshot. */
 export const SUMMARY_STEP_KEY = 'floe.maintain.step';
 
@@ -103,10 +108,19 @@ async function removeWritten(table: LoadedTable, paths: readonly string[]): Prom
 export function writerSettingsFor(table: LoadedTable, targetFileSizeBytes: number): WriterSettings {
   const props = table.metadata.properties;
   const codecProp = props[PROP_CODEC];
-  const codec: ParquetCodec = codecProp !== undefined ? parseCodec(codecProp, `table property ${PROP_CODEC}`) : (PARQUET_DEFAULTS.codec);
+  const codec: ParquetCodec = codecProp !== undefined ? parseCodec(codecProp, `table property ${PROP_CODEC}`) : PARQUET_DEFAULTS.codec;
   const sizeProp = props[PROP_TARGET_FILE_SIZE];
   const target = sizeProp !== undefined && /^\d+$/.test(sizeProp) && Number(sizeProp) > 0 ? Number(sizeProp) : targetFileSizeBytes;
   return { io: table.io, dataLocation: `${table.metadata.location}/data`, codec, targetFileSizeBytes: target };
+}
+
+/**
+ * Where a step writes deletion vectors: where the table's vectors already are. floe's committer puts them under
+ * `metadata/` (as `.stats`) for stores that refuse other file types there (commit.deletionVectorFiles), and
+ * maintenance is not told that setting: the vectors of the table say it.
+ */
+export function vectorPlacement(files: TableFiles): DeletionVectorFiles {
+  return files.vectors.some((e) => e.dataFile.filePath.includes('/metadata/')) ? 'metadata/*.stats' : 'data/*.puffin';
 }
 
 /** A partition for plan lines: `name=value/...`, or `unpartitioned`. */

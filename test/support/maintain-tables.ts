@@ -72,7 +72,7 @@ export class ModelTable {
   readonly rows = new Map<bigint, ModelRow>();
   private version = 0;
 
-  private constructor(readonly catalog: Catalog, readonly id: TableIdentifier, readonly shape: TableShape) {}
+  private constructor(readonly catalog: Catalog, readonly id: TableIdentifier, public shape: TableShape) {}
 
   static async create(catalog: Catalog, name: string, shape: TableShape): Promise<ModelTable> {
     const schema = keyedSchema();
@@ -86,6 +86,13 @@ export class ModelTable {
     const id = { namespace: ['m'], name };
     await catalog.createTable(id, opts);
     return new ModelTable(catalog, id, shape);
+  }
+
+  /** Upgrades a v2 table to v3: its position delete files stay, new deletes are vectors. */
+  async upgradeToV3(): Promise<void> {
+    const t = await this.load();
+    await this.catalog.commitTable(t, [{ type: 'assert-table-uuid', uuid: t.metadata.tableUuid }], [{ action: 'upgrade-format-version', 'format-version': 3 }]);
+    this.shape = { ...this.shape, formatVersion: 3 };
   }
 
   load(): Promise<LoadedTable> {
@@ -105,7 +112,8 @@ export class ModelTable {
    * Upserts keys in one snapshot, as floe's merge-on-write does: the live rows of the keys are deleted by position
    * (v2 position delete files, v3 deletion vectors), or by an equality delete on `id`, and new rows added.
    */
-  async upsert(ids: readonly number[], mode: 'position' | 'equality' = 'position'): Promise<void> {
+  async upsert(keys: readonly number[], mode: 'position' | 'equality' = 'position'): Promise<void> {
+    const ids = [...new Set(keys)];
     const t = await this.load();
     const schema = currentSchema(t.metadata);
     const data = new DataWriter(this.settings(t), schema, defaultSpec(t.metadata));
