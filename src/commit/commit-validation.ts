@@ -4,7 +4,7 @@
  * be live. The same scan of the base's manifests rewrites those that lose entries (removed files, a truncate).
  */
 import { FloeError, assert } from '../errors.js';
-import { DataFileContent, ManifestEntryStatus, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
+import { DataFileContent, ManifestEntryStatus, deleteFileKey, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
 import { ManifestContent, writeManifest, type ManifestFile } from '../iceberg/manifest.js';
 import { readManifestFiles } from '../iceberg/snapshot-files.js';
 import type { Schema } from '../iceberg/schema.js';
@@ -20,6 +20,13 @@ export interface BaseChanges {
   readonly deletedPositions: ReadonlyMap<string, Float64Array>;
   /** Truncate: every live file is removed. */
   readonly removeAll: boolean;
+  /** Delete files removed (maintenance rewrites), by deleteFileKey (a Puffin file may hold several vectors). */
+  readonly removedDeleteKeys: ReadonlySet<string>;
+}
+
+/** Whether an entry is a delete file the transaction removes. */
+export function removesDeleteOf(changes: BaseChanges): (e: ManifestEntry) => boolean {
+  return (e) => e.dataFile.content !== DataFileContent.DATA && changes.removedDeleteKeys.has(deleteFileKey(e.dataFile));
 }
 
 /** The base's manifests as the new snapshot carries them, and what the scan found. */
@@ -32,6 +39,8 @@ export interface BaseScan {
   readonly targets: Map<string, ManifestEntry>;
   /** Delete manifests, checked for the targets' vectors and position deletes once every target is found (deletion vectors only). */
   readonly deleteManifests: ManifestFile[];
+  /** Removed delete files not found yet: those in `deleteManifests` are looked for by the vector merge. */
+  readonly deletesToFind: Set<string>;
 }
 
 /**
@@ -51,6 +60,8 @@ export async function applyToBase(w: AttemptWriter, parent: Snapshot | null, cha
   assert(!(vectors && changes.removeAll), 'a truncate removes every file: no deletion vectors with it');
   const targets = new Map<string, ManifestEntry>();
   const deleteManifests: ManifestFile[] = [];
+  const needRemoveDeletes = new Set(changes.removedDeleteKeys);
+  const removesDelete = removesDeleteOf(changes);
   for (const m of existing) {
     if (changes.removeAll) {
       // Truncate: every live entry of every manifest becomes DELETED in a rewritten manifest.
@@ -71,6 +82,13 @@ export async function applyToBase(w: AttemptWriter, parent: Snapshot | null, cha
     }
     if (vectors && m.content === ManifestContent.DELETES) {
       deleteManifests.push(m);
+      continue;
+    }
+    if (needRemoveDeletes.size > 0 && m.content === ManifestContent.DELETES) {
+      const entries = await w.manifestCache.get(w.table, m, schema);
+      const live = entries.filter((e) => e.status !== ManifestEntryStatus.DELETED && removesDelete(e));
+      for (const e of live) needRemoveDeletes.delete(deleteFileKey(e.dataFile));
+      kept.push(live.length === 0 ? m : await rewriteManifest(w, m, entries, snapshotId, schema, removesDelete, removedDeletes));
       continue;
     }
     const mustScan = m.content === ManifestContent.DATA && (needRemove.size > 0 || needLive.size > 0);
@@ -102,5 +120,13 @@ export async function applyToBase(w: AttemptWriter, parent: Snapshot | null, cha
   if (needLive.size > 0) {
     throw new FloeError('commit_targets_gone', `position deletes target ${needLive.size} data file(s) that are no longer live (e.g. ${[...needLive][0]}); rewritten by a concurrent commit?`, { files: [...needLive].slice(0, 10) });
   }
-  return { kept, removedFiles, removedDeletes, targets, deleteManifests };
+  if (!vectors) assertDeletesFound(needRemoveDeletes);
+  return { kept, removedFiles, removedDeletes, targets, deleteManifests, deletesToFind: needRemoveDeletes };
+}
+
+/** Removed delete files must be live in the base: one a concurrent commit removed first is a conflict. */
+export function assertDeletesFound(missing: ReadonlySet<string>): void {
+  if (missing.size > 0) {
+    throw new FloeError('commit_conflict', `cannot remove ${missing.size} delete file(s) that are no longer live (e.g. ${[...missing][0]}); removed by a concurrent commit?`);
+  }
 }

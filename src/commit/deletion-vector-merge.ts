@@ -48,6 +48,7 @@ export async function writeDeletionVectors(
   deleteManifests: readonly ManifestFile[],
   snapshotId: bigint,
   schema: Schema,
+  removesDelete: (e: ManifestEntry) => boolean = () => false,
 ): Promise<{ kept: ManifestFile[]; added: ManifestFile[]; addedDvs: DataFile[]; removedDvs: DataFile[] }> {
   const meta = w.table.metadata;
   const specs = specsById(meta);
@@ -62,7 +63,13 @@ export async function writeDeletionVectors(
     let hasOld = false;
     for (const e of entries) {
       const f = e.dataFile;
-      if (e.status === ManifestEntryStatus.DELETED || f.content !== DataFileContent.POSITION_DELETES) continue;
+      if (e.status === ManifestEntryStatus.DELETED) continue;
+      // Removed explicitly (Transaction.removeDeleteFiles): neither merged nor kept.
+      if (removesDelete(e)) {
+        hasOld = true;
+        continue;
+      }
+      if (f.content !== DataFileContent.POSITION_DELETES) continue;
       if (isDeletionVector(f)) {
         if (f.referencedDataFile !== undefined && targets.has(f.referencedDataFile)) {
           assert(!oldVectors.has(f.referencedDataFile), 'a data file has at most one deletion vector', { file: f.referencedDataFile });
@@ -156,6 +163,6 @@ export async function writeDeletionVectors(
   }
   const removedDvs: DataFile[] = [];
   const replaced = new Set([...oldVectors.values()]);
-  for (const { m, entries } of touched) kept.push(await rewriteManifest(w, m, entries, snapshotId, schema, (e) => replaced.has(e), removedDvs));
+  for (const { m, entries } of touched) kept.push(await rewriteManifest(w, m, entries, snapshotId, schema, (e) => replaced.has(e) || removesDelete(e), removedDvs));
   return { kept, added, addedDvs, removedDvs };
 }

@@ -24,7 +24,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FloeError, assert } from '../errors.js';
 import { backoffMs, sleep } from '../retry.js';
-import { DataFileContent, type DataFile } from '../iceberg/data-file.js';
+import { DataFileContent, deleteFileKey, type DataFile } from '../iceberg/data-file.js';
 import { writeManifestListWithRowIds, type ManifestFile } from '../iceberg/manifest.js';
 import { normalizePositions, unionPositions } from '../iceberg/deletion-vector.js';
 import type { DeletionVectorFiles } from '../config/config.js';
@@ -41,7 +41,7 @@ import type { Catalog, LoadedTable } from '../catalog/catalog.js';
 import { identifierToString } from '../catalog/catalog.js';
 import { AttemptFiles, removeFiles, type Attempt } from './attempt-files.js';
 import { ManifestCache, mergeManifests, writeAddedManifests, type AttemptWriter } from './manifest-writes.js';
-import { applyToBase } from './commit-validation.js';
+import { applyToBase, assertDeletesFound, removesDeleteOf } from './commit-validation.js';
 import { writeDeletionVectors } from './deletion-vector-merge.js';
 import { snapshotOperation, snapshotSummary } from './snapshot-summary.js';
 
@@ -91,6 +91,8 @@ export class Transaction {
   private readonly addedData: DataFile[] = [];
   private readonly addedDeletes: DataFile[] = [];
   private readonly removedDataPaths = new Set<string>();
+  /** Delete files to remove, by deleteFileKey (a Puffin file may hold several vectors). */
+  private readonly removedDeleteKeys = new Set<string>();
   private readonly requiredDataPaths = new Set<string>();
   private readonly propertyUpdates: Record<string, string> = {};
   private readonly propertyRemovals = new Set<string>();
@@ -147,6 +149,19 @@ export class Transaction {
   /** Removes data files (overwrite / delete of whole files). They must be live at commit time. */
   removeDataFiles(paths: Iterable<string>): this {
     for (const p of paths) this.removedDataPaths.add(p);
+    return this;
+  }
+
+  /**
+   * Removes delete files (position delete files, deletion vectors, equality delete files): those a rewrite made
+   * dangling or replaced with others. They must be live at commit time. A data file's vector removed here is not
+   * merged into a new vector for it (addDeletionVectors then carries every position the file keeps).
+   */
+  removeDeleteFiles(files: readonly DataFile[]): this {
+    for (const f of files) {
+      if (f.content === DataFileContent.DATA) throw new FloeError('value_invalid', `removeDeleteFiles: ${f.filePath} is a data file`);
+      this.removedDeleteKeys.add(deleteFileKey(f));
+    }
     return this;
   }
 
@@ -231,7 +246,7 @@ export class Transaction {
   }
 
   private get producesSnapshot(): boolean {
-    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removeAll || this.force;
+    return this.addedData.length > 0 || this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removedDeleteKeys.size > 0 || this.removeAll || this.force;
   }
 
   async commit(opts: CommitOptions = {}): Promise<CommitResult> {
@@ -370,21 +385,18 @@ export class Transaction {
     const meta: TableMetadata = this.table.metadata;
     const parent = currentSnapshot(meta);
     const sequenceNumber = meta.lastSequenceNumber + 1n;
-    const { kept, removedFiles, removedDeletes, targets, deleteManifests } = await applyToBase(
-      w,
-      parent,
-      { removedDataPaths: this.removedDataPaths, requiredDataPaths: this.requiredDataPaths, deletedPositions: this.deletedPositions, removeAll: this.removeAll },
-      snapshotId,
-      schema,
-    );
+    const changes = { removedDataPaths: this.removedDataPaths, requiredDataPaths: this.requiredDataPaths, deletedPositions: this.deletedPositions, removeAll: this.removeAll, removedDeleteKeys: this.removedDeleteKeys };
+    const { kept, removedFiles, removedDeletes, targets, deleteManifests, deletesToFind } = await applyToBase(w, parent, changes, snapshotId, schema);
     let addedDvs: DataFile[] = [];
     let addedDvManifests: ManifestFile[] = [];
     if (this.deletedPositions.size > 0) {
-      const dv = await writeDeletionVectors(w, { positions: this.deletedPositions, files: this.dvFiles, perFileMax: this.dvsPerFileMax }, targets, deleteManifests, snapshotId, schema);
+      const dv = await writeDeletionVectors(w, { positions: this.deletedPositions, files: this.dvFiles, perFileMax: this.dvsPerFileMax }, targets, deleteManifests, snapshotId, schema, removesDeleteOf(changes));
       kept.push(...dv.kept);
       addedDvManifests = dv.added;
       addedDvs = dv.addedDvs;
       removedDeletes.push(...dv.removedDvs);
+      for (const f of dv.removedDvs) deletesToFind.delete(deleteFileKey(f));
+      assertDeletesFound(deletesToFind);
     }
     const manifests = [...added, ...addedDvManifests, ...(await mergeManifests(w, kept, snapshotId, schema))];
     const listPath = `${meta.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
@@ -408,7 +420,7 @@ export class Transaction {
   }
 
   private operation(): SnapshotOperation {
-    const deletes = this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removeAll;
+    const deletes = this.addedDeletes.length > 0 || this.deletedPositions.size > 0 || this.removedDataPaths.size > 0 || this.removedDeleteKeys.size > 0 || this.removeAll;
     return snapshotOperation(this.operationOverride, this.addedData.length > 0, deletes);
   }
 }

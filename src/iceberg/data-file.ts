@@ -47,6 +47,14 @@ export function isDeletionVector(f: DataFile): boolean {
   return f.content === DataFileContent.POSITION_DELETES && f.fileFormat === 'PUFFIN';
 }
 
+/**
+ * Identifies a delete file among a snapshot's entries: its path, and for a deletion vector also the blob's offset
+ * (one Puffin file may hold the vectors of several data files, each its own entry).
+ */
+export function deleteFileKey(f: DataFile): string {
+  return isDeletionVector(f) ? `${f.filePath}#${String(f.contentOffset ?? 0n)}` : f.filePath;
+}
+
 export const ManifestEntryStatus = Object.freeze({ EXISTING: 0, ADDED: 1, DELETED: 2 } as const);
 export type ManifestEntryStatus = (typeof ManifestEntryStatus)[keyof typeof ManifestEntryStatus];
 

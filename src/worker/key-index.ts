@@ -18,7 +18,7 @@ import { FloeError, assert } from '../errors.js';
 import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
 import { readDeletionVector } from '../iceberg/deletion-vector.js';
 import { ManifestContent, readManifest, type ManifestFile } from '../iceberg/manifest.js';
-import { deletesFor, readFileColumns, readPositionDeletes, scanEntries } from '../iceberg/scan.js';
+import { deletesFor, readColumns, readPositionDeletes, scanEntries } from '../iceberg/scan.js';
 import { readManifestFiles } from '../iceberg/snapshot-files.js';
 import { currentSchema, currentSnapshot, specsById } from '../iceberg/table-metadata.js';
 import type { NestedField } from '../iceberg/types.js';
@@ -339,7 +339,7 @@ export class TableKeyIndex {
       if (this.index.rowsIn(path) > 0) {
         let rows: (IcebergValue | null)[][] | null = null;
         try {
-          rows = await readFileColumns(table, path, this.opts.keyFields);
+          rows = await readColumns(table, path, this.opts.keyFields);
           filesRead++;
         } catch (e) {
           if (!(e instanceof FloeError) || e.code !== 'io_not_found') throw e;
@@ -384,7 +384,7 @@ export class TableKeyIndex {
       for (const [path, list] of await readPositionDeletes(table, d.dataFile.filePath)) put(path, list);
     }
     for (const [path, positions] of byTarget) {
-      const keys = await readFileColumns(table, path, this.opts.keyFields);
+      const keys = await readColumns(table, path, this.opts.keyFields);
       filesRead++;
       for (const pos of positions) {
         const key = keys[pos];
@@ -401,7 +401,7 @@ export class TableKeyIndex {
       const eqSeq = d.sequenceNumber ?? 0n;
       const spec = specs.get(d.dataFile.specId);
       filesRead++;
-      for (const row of await readFileColumns(table, d.dataFile.filePath, eqFields)) {
+      for (const row of await readColumns(table, d.dataFile.filePath, eqFields)) {
         const key = order.map((i) => row[i] ?? null);
         const at = this.index.get(key);
         if (at === undefined || addedPaths.has(at.file.path)) continue; // added files were read with it applied
