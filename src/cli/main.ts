@@ -6,6 +6,7 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { runDemo } from './demo.js';
 import { runUntilSignal } from './run.js';
+import { MAINTAIN_USAGE, runMaintain } from './maintain.js';
 import { VERIFY_USAGE, runVerify } from './verify.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
 
@@ -19,6 +20,11 @@ Usage:
                                             check that every table (or the ones named) has one live row
                                             per key; exit 0 yes, 1 duplicate keys, 2 a table could not be
                                             read or bad usage (floe verify --help: what it prints, memory)
+  floe maintain --config FILE [--table NS.TABLE ...] [--dry-run] [--json] [--budget-ms N]
+                                            compact data and delete files, rewrite manifests, expire
+                                            snapshots, remove orphan files, once; exit 0 done, 1 a step
+                                            failed, 2 a table could not be read or bad usage
+                                            (floe maintain --help: the steps and their settings)
   floe demo [--warehouse DIR] [--events N] [--verbose]
                                             stream a generated Debezium change stream through an embedded
                                             Kafka into Iceberg tables in a local warehouse (no services)
@@ -54,6 +60,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return runVerify(rest);
+    case 'maintain':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(MAINTAIN_USAGE);
+        return 0;
+      }
+      return runMaintain(rest);
     case 'version':
       process.stdout.write('floe 0.1.0\n');
       return 0;

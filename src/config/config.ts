@@ -80,7 +80,42 @@ export interface FloeConfig {
   readonly shutdown: { readonly timeoutMs: number };
   /** Prometheus /metrics, /healthz and /readyz (port 0: an ephemeral port, logged at start). */
   readonly metrics: { readonly enabled: boolean; readonly host: string; readonly port: number; readonly livenessStallMs: number };
+  /** Table maintenance: `floe maintain`, and the background task of `floe run` (src/maintain/). */
+  readonly maintenance: MaintenanceConfig;
 }
+
+/**
+ * Table maintenance settings. `enabled` and `budgetMs` concern the background task of `floe run` (`floe maintain`
+ * runs when asked, with no budget unless `--budget-ms`); the step sections apply to both. A table whose
+ * `maintenance` option is `managed` is never maintained by floe.
+ */
+export interface MaintenanceConfig {
+  readonly enabled: boolean;
+  /** The background task maintains a table again once its last run is this old. */
+  readonly intervalMs: number;
+  /** Time one background run may take (over all the tables it maintains); steps stop between groups when spent. */
+  readonly budgetMs: number;
+  /** Bin-packing data files (Iceberg's RewriteDataFiles): small files, and files with many deleted rows. */
+  readonly rewriteData: {
+    readonly enabled: boolean;
+    readonly targetFileSizeBytes: number;
+    /** A file below this fraction of the target is rewritten (Iceberg's min-file-size-bytes: 0.75 × target). */
+    readonly minFileSizeRatio: number;
+    readonly deleteRatioMin: number;
+    readonly minInputFiles: number;
+    readonly groupBytesMax: number;
+    readonly runBytesMax: number;
+    readonly commitAttemptsMax: number;
+  };
+  /** Merging position delete files (RewritePositionDeleteFiles), and equality deletes turned into position deletes. */
+  readonly rewriteDeletes: { readonly enabled: boolean; readonly convertEqualityDeletes: boolean; readonly minInputFiles: number };
+  readonly manifests: { readonly enabled: boolean; readonly targetManifestBytes: number; readonly minManifests: number };
+  readonly expire: { readonly enabled: boolean; readonly olderThanMs: number; readonly keepLast: number };
+  readonly orphans: { readonly enabled: boolean; readonly olderThanMs: number };
+}
+
+/** Who maintains a table: floe, or the table's own service (S3 Tables' compaction, snapshot management, unreferenced file removal). */
+export type MaintenanceMode = 'managed' | 'floe';
 
 /** Per-table options (defaults, and overrides by routed `namespace.table`). */
 export interface TableOptionsConfig {
@@ -105,6 +140,12 @@ export interface TableOptionsConfig {
    * and a key.
    */
   readonly onDuplicateKeys?: DuplicateKeyPolicy;
+  /**
+   * `managed`: the table's own service maintains it (S3 Tables does by default) and floe never does, neither
+   * `floe maintain` nor the background task; `floe`: floe does. Default: `managed` on AWS S3 Tables endpoints,
+   * `floe` elsewhere.
+   */
+  readonly maintenance?: MaintenanceMode;
 }
 
 export type DeleteMode = 'position' | 'dv' | 'equality';
@@ -130,6 +171,14 @@ export const LIMITS = Object.freeze({
   targetFileSizeBytesMin: 1024 * 1024,
   targetFileSizeBytesMax: 8 * 1024 * 1024 * 1024,
   consumeBatchMax: 100_000,
+  /**
+   * An orphan is only a file nobody references *yet* while a commit is in flight: the ones uploaded for a commit
+   * that is still retrying. Below an hour, a slow commit's files could be deleted under it (Iceberg's
+   * DeleteOrphanFiles warns the same; its default is 3 days).
+   */
+  orphanOlderThanMsMin: 3_600_000,
+  /** Snapshots younger than this are kept: a reader's query planned on one keeps its files (S3 Tables' minimum too). */
+  expireOlderThanMsMin: 3_600_000,
 });
 
 /** `${VAR}` and `${VAR:-default}` in every string value. */
@@ -205,6 +254,14 @@ class Reader {
     const n = v === undefined || v === null ? dflt : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isInteger(n)) return this.fail(path, `must be an integer, got ${JSON.stringify(v)}`);
     if (n < min || n > max) return this.fail(path, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  }
+  /** A number (fractions allowed) with `min < n <= max` when `minExclusive`, else `min <= n <= max`. */
+  num(path: string, dflt: number, min: number, max: number, minExclusive = false): number {
+    const v = this.get(path);
+    const n = v === undefined || v === null ? dflt : typeof v === 'string' && /^\d+(?:\.\d+)?$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n)) return this.fail(path, `must be a number, got ${JSON.stringify(v)}`);
+    if (minExclusive ? n <= min || n > max : n < min || n > max) return this.fail(path, `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max}, got ${n}`);
     return n;
   }
   bool(path: string, dflt: boolean): boolean {
@@ -291,6 +348,7 @@ function tableOptions(r: Reader, base: string): TableOptionsConfig {
     ...(has('onIncompatibleChange') ? { onIncompatibleChange: oneOf(r, `${base}.onIncompatibleChange`, ['fail', 'new-column'] as const, 'fail') } : {}),
     ...(has('deleteMode') ? { deleteMode: oneOf(r, `${base}.deleteMode`, ['position', 'dv', 'equality'] as const, 'position') } : {}),
     ...(has('onDuplicateKeys') ? { onDuplicateKeys: oneOf(r, `${base}.onDuplicateKeys`, ['repair', 'fail'] as const, 'repair') } : {}),
+    ...(has('maintenance') ? { maintenance: oneOf(r, `${base}.maintenance`, ['managed', 'floe'] as const, 'floe') } : {}),
   };
 }
 
@@ -333,6 +391,69 @@ function awsCatalogRules(r: Reader, catalog: { readonly uri: string; readonly wa
     if (auth.type !== 'sigv4' || auth.signingName !== 'glue') r.fail('catalog.auth', 'the Glue Iceberg REST endpoint takes SigV4 with signingName glue');
     if (!/^\d{12}(?::s3tablescatalog\/[a-z0-9-]+)?$/.test(catalog.warehouse ?? '')) r.fail('catalog.warehouse', `Glue needs the catalog id: the account id, or <account>:s3tablescatalog/<table bucket>, got "${catalog.warehouse ?? ''}"`);
   }
+}
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** The `maintenance` section (rules across its fields and other sections: maintenanceRules). */
+function maintenanceConfig(r: Reader, commitTargetFileSizeBytes: number): MaintenanceConfig {
+  const target = r.int('maintenance.rewriteData.targetFileSizeBytes', commitTargetFileSizeBytes, LIMITS.targetFileSizeBytesMin, LIMITS.targetFileSizeBytesMax);
+  // A group must hold at least one output file's worth; a run at least one group: the defaults grow with the target.
+  const groupBytesMax = r.int('maintenance.rewriteData.groupBytesMax', Math.max(GiB, target), LIMITS.targetFileSizeBytesMin, 1024 * GiB);
+  return {
+    enabled: r.bool('maintenance.enabled', true),
+    intervalMs: r.int('maintenance.intervalMs', 10 * 60_000, 1_000, 30 * 24 * 3_600_000),
+    budgetMs: r.int('maintenance.budgetMs', 60_000, 1_000, 24 * 3_600_000),
+    rewriteData: {
+      enabled: r.bool('maintenance.rewriteData.enabled', true),
+      targetFileSizeBytes: target,
+      minFileSizeRatio: r.num('maintenance.rewriteData.minFileSizeRatio', 0.75, 0, 1, true),
+      deleteRatioMin: r.num('maintenance.rewriteData.deleteRatioMin', 0.2, 0, 1, true),
+      minInputFiles: r.int('maintenance.rewriteData.minInputFiles', 5, 1, 100_000),
+      groupBytesMax,
+      runBytesMax: r.int('maintenance.rewriteData.runBytesMax', Math.max(4 * GiB, groupBytesMax), LIMITS.targetFileSizeBytesMin, 64 * 1024 * GiB),
+      commitAttemptsMax: r.int('maintenance.rewriteData.commitAttemptsMax', 4, 1, 100),
+    },
+    rewriteDeletes: {
+      enabled: r.bool('maintenance.rewriteDeletes.enabled', true),
+      convertEqualityDeletes: r.bool('maintenance.rewriteDeletes.convertEqualityDeletes', true),
+      minInputFiles: r.int('maintenance.rewriteDeletes.minInputFiles', 2, 1, 100_000),
+    },
+    manifests: {
+      enabled: r.bool('maintenance.manifests.enabled', true),
+      // Iceberg's commit.manifest.target-size-bytes default.
+      targetManifestBytes: r.int('maintenance.manifests.targetManifestBytes', 8 * MiB, 64 * 1024, GiB),
+      minManifests: r.int('maintenance.manifests.minManifests', 20, 2, 1_000_000),
+    },
+    expire: {
+      enabled: r.bool('maintenance.expire.enabled', true),
+      // Iceberg's history.expire.max-snapshot-age-ms default (5 days).
+      olderThanMs: r.int('maintenance.expire.olderThanMs', 5 * 24 * 3_600_000, LIMITS.expireOlderThanMsMin, 3650 * 24 * 3_600_000),
+      // Iceberg keeps 1 (history.expire.min-snapshots-to-keep). floe keeps 100: with olderThanMs shortened for a
+      // table committed every few seconds, the last 100 commits stay for time travel and for incremental readers
+      // (a streaming read resumes from a snapshot id) that lag a few minutes, for about a kilobyte of table metadata each.
+      keepLast: r.int('maintenance.expire.keepLast', 100, 1, 100_000),
+    },
+    orphans: {
+      enabled: r.bool('maintenance.orphans.enabled', true),
+      // DeleteOrphanFiles' default age (3 days).
+      olderThanMs: r.int('maintenance.orphans.olderThanMs', 3 * 24 * 3_600_000, LIMITS.orphanOlderThanMsMin, 3650 * 24 * 3_600_000),
+    },
+  };
+}
+
+function maintenanceRules(r: Reader, cfg: FloeConfig): void {
+  const m = cfg.maintenance;
+  const rd = m.rewriteData;
+  if (rd.groupBytesMax < rd.targetFileSizeBytes) r.fail('maintenance.rewriteData.groupBytesMax', `must be at least maintenance.rewriteData.targetFileSizeBytes (${rd.targetFileSizeBytes}): a group fills at least one output file`);
+  if (rd.runBytesMax < rd.groupBytesMax) r.fail('maintenance.rewriteData.runBytesMax', `must be at least maintenance.rewriteData.groupBytesMax (${rd.groupBytesMax}): a run rewrites at least one group`);
+  // Files uploaded for a commit are referenced only once it lands, which can take a commit interval plus a whole
+  // outage ridden out (commit.retry.maxElapsedMs): younger files may be a commit's still in flight.
+  const inFlightMs = cfg.commit.retry.maxElapsedMs + cfg.commit.intervalMs;
+  if (m.orphans.olderThanMs <= inFlightMs) r.fail('maintenance.orphans.olderThanMs', `must exceed commit.retry.maxElapsedMs + commit.intervalMs (${inFlightMs}): younger unreferenced files may belong to a commit still in flight`);
+  // The background run shares the process with the main loop: a run longer than the liveness limit would fail /healthz.
+  if (m.budgetMs >= cfg.metrics.livenessStallMs) r.fail('maintenance.budgetMs', `must be below metrics.livenessStallMs (${cfg.metrics.livenessStallMs}): a longer background run would fail the liveness probe`);
 }
 
 function deepFreeze<T>(o: T): T {
@@ -443,6 +564,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   }
   const intervalMs = r.int('commit.intervalMs', 10_000, LIMITS.commitIntervalMsMin, LIMITS.commitIntervalMsMax);
   const shutdownMs = r.int('shutdown.timeoutMs', 60_000, 1_000, 3_600_000);
+  const commitTargetFileSizeBytes = r.int('commit.targetFileSizeBytes', 512 * 1024 * 1024, LIMITS.targetFileSizeBytesMin, LIMITS.targetFileSizeBytesMax);
   const cfg: FloeConfig = {
     kafka: {
       brokers: r.str('kafka.brokers', env.FLOE_KAFKA_BROKERS ?? ''),
@@ -487,13 +609,17 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
         onIncompatibleChange: defaults.onIncompatibleChange ?? 'fail',
         deleteMode: defaults.deleteMode ?? ((defaults.formatVersion ?? 2) >= 3 ? 'dv' : 'position'),
         onDuplicateKeys: defaults.onDuplicateKeys ?? 'repair',
+        // S3 Tables compacts, expires snapshots and removes unreferenced files itself, on by default: a second
+        // maintainer would fight its commits and pay for the work twice (and its buckets list no objects for
+        // orphan removal).
+        maintenance: defaults.maintenance ?? (catalog.type === 'rest' && S3_TABLES_ENDPOINT.test(catalog.uri) ? 'managed' : 'floe'),
       },
       overrides,
     },
     commit: {
       intervalMs,
       bufferBytesMax: r.int('commit.bufferBytesMax', 512 * 1024 * 1024, LIMITS.bufferBytesMin, LIMITS.bufferBytesMax),
-      targetFileSizeBytes: r.int('commit.targetFileSizeBytes', 512 * 1024 * 1024, LIMITS.targetFileSizeBytesMin, LIMITS.targetFileSizeBytesMax),
+      targetFileSizeBytes: commitTargetFileSizeBytes,
       codec,
       tableCommitsInFlightMax: r.int('commit.tableCommitsInFlightMax', 8, 1, 256),
       deletionVectorFiles: oneOf(r, 'commit.deletionVectorFiles', ['data/*.puffin', 'metadata/*.stats'] as const, 'data/*.puffin'),
@@ -513,6 +639,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       port: r.int('metrics.port', 9464, 0, 65_535),
       livenessStallMs: r.int('metrics.livenessStallMs', 300_000, 1_000, 3_600_000),
     },
+    maintenance: maintenanceConfig(r, commitTargetFileSizeBytes),
   };
   // Cross-field rules.
   if (cfg.kafka.brokers === '') r.fail('kafka.brokers', 'is required (or set FLOE_KAFKA_BROKERS)');
@@ -536,6 +663,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   }
   if (cfg.tables.defaults.formatVersion === 1) r.fail('tables.defaults.formatVersion', 'upserts need row-level deletes: format version 2 or 3');
   if (cfg.commit.retry.backoffBaseMs > cfg.commit.retry.backoffMaxMs) r.fail('commit.retry.backoffBaseMs', `must not exceed commit.retry.backoffMaxMs (${cfg.commit.retry.backoffMaxMs})`);
+  maintenanceRules(r, cfg);
   return deepFreeze(cfg);
 }
 

@@ -15,6 +15,11 @@
  *   iceberg.control.commit.interval-ms / commit.interval-ms → commit.intervalMs
  *   iceberg.kafka.*                              → kafka.properties (bootstrap.servers → kafka.brokers)
  *   errors.deadletterqueue.topic.name            → kafka.deadLetterTopic
+ *   iceberg.tables.auto-create-props.history.expire.max-snapshot-age-ms / min-snapshots-to-keep
+ *                                                → maintenance.expire.olderThanMs / keepLast
+ * The sink has no maintenance settings of its own (it leaves compaction and expiry to separate Spark jobs); the
+ * only ones that mean the same thing are Iceberg's snapshot retention table properties it sets on the tables it
+ * creates, which ExpireSnapshots honours (and which floe's maintenance honours on any table that carries them).
  */
 import { FloeError } from '../errors.js';
 
@@ -41,7 +46,8 @@ const MAPPED = new Set([
   'iceberg.tables', 'iceberg.tables.default-id-columns', 'iceberg.tables.cdc-field', 'iceberg.tables.auto-create-enabled', 'iceberg.tables.default-partition-by',
   'iceberg.tables.upsert-mode-enabled', 'iceberg.control.commit.interval-ms', 'iceberg.commit.interval-ms', 'iceberg.control.group-id', 'iceberg.control.group.id',
 ]);
-const MAPPED_PATTERNS = [/^iceberg\.kafka\./, /^iceberg\.table\..+\.partition-by$/, /^iceberg\.tables\.auto-create-props\.commit\.retry\.(total-timeout-ms|min-wait-ms|max-wait-ms)$/];
+const MAPPED_PATTERNS = [/^iceberg\.kafka\./, /^iceberg\.table\..+\.partition-by$/, /^iceberg\.tables\.auto-create-props\.commit\.retry\.(total-timeout-ms|min-wait-ms|max-wait-ms)$/,
+  /^iceberg\.tables\.auto-create-props\.history\.expire\.(max-snapshot-age-ms|min-snapshots-to-keep)$/];
 
 /**
  * `commit.retry` from Iceberg's commit retry table properties in the connector config
@@ -61,6 +67,18 @@ function commitRetry(s: (k: string) => string | undefined): Record<string, numbe
   if (min !== undefined) out.backoffBaseMs = min;
   if (max !== undefined) out.backoffMaxMs = max;
   return Object.keys(out).length > 0 ? out : null;
+}
+
+/**
+ * `maintenance.expire` from Iceberg's snapshot retention table properties in the connector config
+ * (`iceberg.tables.auto-create-props.history.expire.max-snapshot-age-ms` / `min-snapshots-to-keep`): how long
+ * snapshots are kept, and how many at least. Null when neither is set.
+ */
+function expireRetention(s: (k: string) => string | undefined): Record<string, number> | null {
+  const age = s('iceberg.tables.auto-create-props.history.expire.max-snapshot-age-ms');
+  const keep = s('iceberg.tables.auto-create-props.history.expire.min-snapshots-to-keep');
+  if (age === undefined && keep === undefined) return null;
+  return { ...(age !== undefined ? { olderThanMs: Number(age) } : {}), ...(keep !== undefined ? { keepLast: Number(keep) } : {}) };
 }
 
 /**
@@ -190,6 +208,7 @@ export function fromKafkaConnect(doc: unknown, env: NodeJS.ProcessEnv): Json {
       // sink's connector config carries them for auto-created tables: floe's outage budget and backoff.
       ...(commitRetry(s) !== null ? { retry: commitRetry(s) } : {}),
     },
+    ...(expireRetention(s) !== null ? { maintenance: { expire: expireRetention(s) } } : {}),
     shutdown: { timeoutMs: Math.max(60_000, Number(s('iceberg.control.commit.interval-ms') ?? s('commit.interval-ms') ?? 300_000) + 60_000) },
   };
 }

@@ -15,7 +15,7 @@ export interface KeyLevel {
 export const ANY_NAME = '<name>';
 
 const TABLE_OPTIONS: KeyLevel = {
-  partitionBy: 'value', sortBy: 'value', formatVersion: 'value', properties: 'free-form', onIncompatibleChange: 'value', deleteMode: 'value', onDuplicateKeys: 'value',
+  partitionBy: 'value', sortBy: 'value', formatVersion: 'value', properties: 'free-form', onIncompatibleChange: 'value', deleteMode: 'value', onDuplicateKeys: 'value', maintenance: 'value',
 };
 
 export const CONFIG_KEYS: KeyLevel = {
@@ -39,6 +39,14 @@ export const CONFIG_KEYS: KeyLevel = {
   workers: { count: 'value', queueMax: 'value', heapMb: 'value' },
   shutdown: { timeoutMs: 'value' },
   metrics: { enabled: 'value', host: 'value', port: 'value', livenessStallMs: 'value' },
+  maintenance: {
+    enabled: 'value', intervalMs: 'value', budgetMs: 'value',
+    rewriteData: { enabled: 'value', targetFileSizeBytes: 'value', minFileSizeRatio: 'value', deleteRatioMin: 'value', minInputFiles: 'value', groupBytesMax: 'value', runBytesMax: 'value', commitAttemptsMax: 'value' },
+    rewriteDeletes: { enabled: 'value', convertEqualityDeletes: 'value', minInputFiles: 'value' },
+    manifests: { enabled: 'value', targetManifestBytes: 'value', minManifests: 'value' },
+    expire: { enabled: 'value', olderThanMs: 'value', keepLast: 'value' },
+    orphans: { enabled: 'value', olderThanMs: 'value' },
+  },
 };
 
 /** Optimal string alignment distance (Levenshtein with adjacent transpositions), case-insensitive. */

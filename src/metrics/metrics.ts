@@ -3,12 +3,17 @@
  * README lists them, the Grafana dashboard (k8s/grafana-dashboard.json) and alerts query them. Labels are bounded:
  * `table` (routed tables), `topic`/`partition` (assigned partitions), `op` (Debezium c/r/u/d/t), `content`
  * (data, position_deletes, equality_deletes, deletion_vectors), `reason` (replayed, ignored; for a stopped table
- * partition_transform, sort_transform, incompatible_schema).
+ * partition_transform, sort_transform, incompatible_schema), `step` (the maintenance steps, and `load`), `outcome`
+ * (ok, failed, stopped).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TableCommitReport } from '../commit/committer.js';
 import { DataFileContent, isDeletionVector, type DataFile } from '../iceberg/data-file.js';
+import type { TableMaintenanceReport } from '../maintain/maintain.js';
 import type { OpenedTable, SealedTable } from '../worker/worker-core.js';
+
+/** Seconds: a maintenance step takes from milliseconds (nothing to do) to the run's budget and beyond (`floe maintain`). */
+const MAINTENANCE_BUCKETS_S = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900, 3600];
 
 /** Seconds: flush and commit latencies span milliseconds (a small window) to minutes (a 512 MiB window on S3). */
 const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -68,6 +73,17 @@ export class Metrics {
     collect: () => this.collectFreshness(),
   });
 
+  // Table maintenance (src/maintain/). `step`: the steps of MAINTAIN_STEPS, and `load` for a table that could not
+  // be loaded; `outcome`: ok, failed, or stopped (the run's budget was spent, or the run was stopped, before or
+  // during the step).
+  readonly maintenanceRuns = new Counter({ name: 'floe_maintenance_runs_total', help: 'Maintenance steps run, by outcome: ok, failed, stopped (budget spent or run stopped)', labelNames: ['table', 'step', 'outcome'] as const, registers: [this.registry] });
+  readonly maintenanceFilesRewritten = new Counter({ name: 'floe_maintenance_files_rewritten_total', help: 'Files (data, delete or manifest files, by step) read and replaced by maintenance', labelNames: ['table', 'step'] as const, registers: [this.registry] });
+  readonly maintenanceBytesRewritten = new Counter({ name: 'floe_maintenance_bytes_rewritten_total', help: 'Bytes of the files maintenance read and replaced', labelNames: ['table', 'step'] as const, registers: [this.registry] });
+  readonly maintenanceSnapshotsExpired = new Counter({ name: 'floe_maintenance_snapshots_expired_total', help: 'Snapshots expired by maintenance', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly maintenanceFilesDeleted = new Counter({ name: 'floe_maintenance_files_deleted_total', help: 'Files deleted from storage by maintenance (expired snapshots\' files, orphans)', labelNames: ['table', 'step'] as const, registers: [this.registry] });
+  readonly maintenanceConflicts = new Counter({ name: 'floe_maintenance_conflicts_total', help: 'Maintenance groups dropped, or steps failed, because concurrent commits conflicted with them (retried next run)', labelNames: ['table', 'step'] as const, registers: [this.registry] });
+  readonly maintenanceSeconds = new Histogram({ name: 'floe_maintenance_duration_seconds', help: 'One maintenance step on one table', labelNames: ['step'] as const, buckets: MAINTENANCE_BUCKETS_S, registers: [this.registry] });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
   }
@@ -120,6 +136,27 @@ export class Metrics {
         this.duplicateRowsDeleted.inc({ table: r.table }, r.repairedRows);
       }
       if (r.deletionVectors !== undefined) this.filesWritten.inc({ table: r.table, content: 'deletion_vectors' }, r.deletionVectors);
+    }
+  }
+
+  /** Records what one table's maintenance run did (a dry run did nothing: not recorded). */
+  recordMaintenance(r: TableMaintenanceReport): void {
+    if (r.dryRun) return;
+    const table = r.table;
+    if (r.outcome === 'unreadable') this.maintenanceRuns.inc({ table, step: 'load', outcome: 'failed' });
+    for (const s of r.steps) {
+      if (s.outcome === 'skipped' && (s.reason === 'disabled' || s.reason === 'gc-disabled')) continue;
+      const step = s.step;
+      this.maintenanceRuns.inc({ table, step, outcome: s.outcome === 'skipped' ? 'stopped' : s.outcome });
+      this.maintenanceSeconds.observe({ step }, s.ms / 1000);
+      const res = s.result;
+      const conflicts = (res?.groupsConflicted ?? 0) + (s.error?.retry === 'conflict' ? 1 : 0);
+      if (conflicts > 0) this.maintenanceConflicts.inc({ table, step }, conflicts);
+      if (res === undefined) continue;
+      if (res.filesIn > 0) this.maintenanceFilesRewritten.inc({ table, step }, res.filesIn);
+      if (res.bytesIn > 0) this.maintenanceBytesRewritten.inc({ table, step }, res.bytesIn);
+      if ((res.snapshotsExpired ?? 0) > 0) this.maintenanceSnapshotsExpired.inc({ table }, res.snapshotsExpired);
+      if ((res.filesDeleted ?? 0) > 0) this.maintenanceFilesDeleted.inc({ table, step }, res.filesDeleted);
     }
   }
 

@@ -39,12 +39,20 @@ describe('validateConfig', () => {
       s3: { pathStyle: false },
       decode: { idColumns: [], timeAs: 'time', outOfRange: 'dead-letter' },
       route: { pattern: '{db}.{table}', include: [], exclude: [] },
-      tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position', onDuplicateKeys: 'repair' }, overrides: {} },
+      tables: { autoCreate: true, defaults: { partitionBy: [], sortBy: [], formatVersion: 2, properties: {}, onIncompatibleChange: 'fail', deleteMode: 'position', onDuplicateKeys: 'repair', maintenance: 'floe' }, overrides: {} },
       commit: { intervalMs: 10_000, bufferBytesMax: 512 * 1024 * 1024, targetFileSizeBytes: 512 * 1024 * 1024, codec: 'zstd', tableCommitsInFlightMax: 8, deletionVectorFiles: 'data/*.puffin', deletionVectorsPerFileMax: 1, retry: { maxElapsedMs: 900_000, backoffBaseMs: 1_000, backoffMaxMs: 30_000 } },
       consume: { batchMax: 10_000, timeoutMs: 200 },
       workers: { count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 },
       shutdown: { timeoutMs: 60_000 },
       metrics: { enabled: true, host: '0.0.0.0', port: 9464, livenessStallMs: 300_000 },
+      maintenance: {
+        enabled: true, intervalMs: 600_000, budgetMs: 60_000,
+        rewriteData: { enabled: true, targetFileSizeBytes: 512 * 1024 * 1024, minFileSizeRatio: 0.75, deleteRatioMin: 0.2, minInputFiles: 5, groupBytesMax: 1024 ** 3, runBytesMax: 4 * 1024 ** 3, commitAttemptsMax: 4 },
+        rewriteDeletes: { enabled: true, convertEqualityDeletes: true, minInputFiles: 2 },
+        manifests: { enabled: true, targetManifestBytes: 8 * 1024 * 1024, minManifests: 20 },
+        expire: { enabled: true, olderThanMs: 5 * 86_400_000, keepLast: 100 },
+        orphans: { enabled: true, olderThanMs: 3 * 86_400_000 },
+      },
     };
     assert.deepEqual(cfg, want);
   });
@@ -72,7 +80,7 @@ describe('validateConfig', () => {
     assert.deepEqual(cfg.route, { pattern: 'analytics.{db}_{table}', include: ['shop\\..*'], exclude: ['shop\\.tmp_.*'] });
     assert.deepEqual(cfg.tables, {
       autoCreate: false,
-      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail', deleteMode: 'dv', onDuplicateKeys: 'repair' },
+      defaults: { partitionBy: ['day(updated_at)'], sortBy: ['updated_at desc nulls last'], formatVersion: 3, properties: { 'write.target-file-size-bytes': '268435456' }, onIncompatibleChange: 'fail', deleteMode: 'dv', onDuplicateKeys: 'repair', maintenance: 'managed' },
       overrides: {
         'analytics.shop_orders': { partitionBy: ['bucket(16, id)'], sortBy: ['truncate(4, region)', 'id asc'], formatVersion: 2, properties: { 'write.delete.mode': 'merge-on-read', 'write.parquet.compression-codec': 'snappy' }, onIncompatibleChange: 'new-column' },
         'analytics.shop_items': { partitionBy: [] },

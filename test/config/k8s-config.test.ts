@@ -27,6 +27,8 @@ describe('k8s config', () => {
     assert.equal(cfg.kafka.groupInstanceId, 'floe-0');
     assert.deepEqual(cfg.kafka.auth, { type: 'msk-iam', region: 'ap-northeast-2' });
     assert.equal(cfg.kafka.tls.enabled, true);
+    assert.equal(cfg.tables.defaults.maintenance, 'managed'); // S3 Tables maintains its tables
+    assert.equal(cfg.maintenance.budgetMs, 60_000);
     assert.equal(cfg.metrics.port, container.ports.find((p) => p.name === 'metrics')?.containerPort);
   });
 });

@@ -1,4 +1,4 @@
-// Proves the configuration example in the README is valid: it parses and passes validateConfig with the environment it names.
+// Proves the configuration example in the README is valid: it parses and passes validateConfig with the environment it names (maintenance section included).
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,5 +13,6 @@ describe('README configuration example', () => {
     const cfg = validateConfig(parseYaml(block), { FLOE_KAFKA_BROKERS: 'b:9092', POD_NAME: 'floe-0' });
     assert.equal(cfg.decode.timeAs, 'time');
     assert.deepEqual(cfg.tables.overrides['shop.orders']?.sortBy, ['created_at desc nulls last']);
+    assert.deepEqual([cfg.maintenance.intervalMs, cfg.maintenance.expire.keepLast, cfg.maintenance.orphans.olderThanMs], [600_000, 100, 259_200_000]);
   });
 });

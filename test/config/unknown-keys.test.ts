@@ -68,9 +68,9 @@ describe('unknown configuration keys', () => {
 
   it('a key at the wrong level points to where it belongs; a key near nothing lists the level\'s keys', () => {
     assertConfigInvalid(() => validateConfig(withKey('tables.partitionBy', ['region']), {}), 'tables.partitionBy', /unknown key here; did you mean tables\.defaults\.partitionBy or tables\.overrides\.<name>\.partitionBy\?$/);
-    assertConfigInvalid(() => validateConfig(withKey('kafka.intervalMs', 5), {}), 'kafka.intervalMs', /did you mean commit\.intervalMs\?$/);
+    assertConfigInvalid(() => validateConfig(withKey('kafka.intervalMs', 5), {}), 'kafka.intervalMs', /did you mean commit\.intervalMs or maintenance\.intervalMs\?$/);
     assertConfigInvalid(() => validateConfig(withKey('consume.batchSize', 10), {}), 'consume.batchSize', /^config consume\.batchSize: unknown key \(valid keys here: batchMax, timeoutMs\)$/);
-    assertConfigInvalid(() => validateConfig(withKey('floe', {}), {}), 'floe', /valid keys here: kafka, catalog, s3, decode, route, tables, commit, consume, workers, shutdown, metrics\)$/);
+    assertConfigInvalid(() => validateConfig(withKey('floe', {}), {}), 'floe', /valid keys here: kafka, catalog, s3, decode, route, tables, commit, consume, workers, shutdown, metrics, maintenance\)$/);
   });
 
   it('every unknown key is named in one error (the first is the field)', () => {
@@ -123,7 +123,7 @@ describe('unknown configuration keys', () => {
 
   it('every key config.ts reads is a known key', async () => {
     const src = await readFile(new URL('../../../src/config/config.ts', import.meta.url), 'utf8');
-    const paths = [...src.matchAll(/\b(?:r\.(?:str|optStr|int|bool|strList|map|raw)|oneOf)\((?:r, )?'([\w.]+)'/g)].map((m) => m[1]!);
+    const paths = [...src.matchAll(/\b(?:r\.(?:str|optStr|int|num|bool|strList|map|raw)|oneOf)\((?:r, )?'([\w.]+)'/g)].map((m) => m[1]!);
     assert.ok(paths.length > 50, `found ${paths.length} paths`);
     for (const path of paths) {
       const doc: Json = {};
