@@ -38,7 +38,7 @@ import { offsetsKey, storedOffsets } from '../commit/offsets.js';
 import { MAIN_BRANCH, type Snapshot } from '../iceberg/snapshot.js';
 import { applyUpdates, statisticsFiles, type TableMetadata, type TableRequirement, type TableUpdate } from '../iceberg/table-metadata.js';
 import { normalizeLocation } from '../io/file-io.js';
-import { deleteFiles, filesOf, manifestsOf } from './reachability.js';
+import { PLAN_LINES_MAX, deleteFiles, filesOf, manifestsOf } from './reachability.js';
 import type { ExpireOptions, MaintainContext, MaintainStepFn, StepResult } from './types.js';
 
 /** Commit attempts against concurrent commits (each re-plans on the reloaded table) before the step gives up. */
@@ -46,8 +46,6 @@ export const EXPIRE_COMMIT_ATTEMPTS_MAX = 10;
 export const EXPIRE_BACKOFF = Object.freeze({ baseMs: 100, maxMs: 5_000 });
 /** Deletes in flight at once. */
 export const EXPIRE_DELETES_IN_FLIGHT_MAX = 16;
-/** Dry-run plan lines at most (the rest are counted in the last line). */
-export const PLAN_LINES_MAX = 10_000;
 
 export interface ExpirePlan {
   /** Snapshots to remove, oldest first. */

@@ -14,6 +14,9 @@ import { ManifestEntryStatus } from '../iceberg/data-file.js';
 import { FloeError } from '../errors.js';
 import { normalizeLocation, type FileIO } from '../io/file-io.js';
 
+/** Dry-run plan lines a step returns at most (the rest are counted in the last line). */
+export const PLAN_LINES_MAX = 10_000;
+
 /** Manifest lists and manifests read at once. */
 export const MANIFEST_READS_IN_FLIGHT_MAX = 8;
 

@@ -20,9 +20,8 @@ import { appendRows, deleteByPosition, Expected, upsertRows } from './table-ops.
 
 export const SCHEMA = schemaFromDecls([{ name: 'id', type: T.long, required: true }, { name: 'v', type: T.string }], ['id']);
 
-export async function tempCatalog(prefix: string): Promise<{ dir: string; io: LocalFileIO; catalog: SqlCatalog }> {
+export async function tempCatalog<IO extends LocalFileIO = LocalFileIO>(prefix: string, io: IO = new LocalFileIO() as IO): Promise<{ dir: string; io: IO; catalog: SqlCatalog }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const io = new LocalFileIO();
   const catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'catalog.db'), warehouse: `file://${dir}/wh`, io });
   await catalog.createNamespace(['db']);
   return { dir, io, catalog };
