@@ -83,15 +83,15 @@ export async function removeOldestFile(catalog: Catalog, table: LoadedTable, exp
 /**
  * `commits` commits of every kind floe and other writers make: each appends 4 new rows; every 3rd upserts 2
  * older ids by equality delete (v2) or deletes one row by deletion vector (v3); every 4th deletes a row by
- * position (v2) or vector (v3); every 5th removes the oldest untouched data file. Returns the rows live after
- * each commit, by snapshot id.
+ * position (v2) or vector (v3); every 5th removes the oldest untouched data file. New ids start at `firstId`.
+ * Returns the rows live after each commit, by snapshot id.
  */
-export async function buildHistory(catalog: Catalog, id: TableIdentifier, commits: number, expected: Expected): Promise<Map<bigint, string[]>> {
+export async function buildHistory(catalog: Catalog, id: TableIdentifier, commits: number, expected: Expected, firstId = 0): Promise<Map<bigint, string[]>> {
   let table = await catalog.loadTable(id);
   const v3 = table.metadata.formatVersion >= 3;
   const targeted = new Set<string>();
   const rowsAt = new Map<bigint, string[]>();
-  let next = 0;
+  let next = firstId;
   for (let c = 0; c < commits; c++) {
     const rows: Row[] = [];
     for (let k = 0; k < 4; k++, next++) rows.push({ id: BigInt(next), v: `c${c}` });
