@@ -197,7 +197,7 @@ export const rewriteManifests: MaintainStepFn<RewriteManifestsOptions> = async (
     if (s === undefined) return null;
     const used = readManifestList(await t.io.read(s.manifestList), `manifest list ${s.manifestList}`).map((m) => m.manifestPath);
     await cleanup(new Set([s.manifestList, ...used]));
-    const w = written as Written | null;
+    const w = written;
     const mine = new Set(used);
     const out = w === null ? [] : w.manifests.filter((m) => mine.has(m.manifestPath));
     const groups = w?.groups.length ?? 0;
