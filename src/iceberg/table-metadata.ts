@@ -264,6 +264,45 @@ export function checkRequirements(m: TableMetadata | null, reqs: readonly TableR
   }
 }
 
+/** Table metadata fields that list statistics files, one per snapshot (spec: "Table Statistics", "Partition Statistics"). */
+export const STATISTICS_FIELDS = ['statistics', 'partition-statistics'] as const;
+
+/** The statistics files the metadata lists (`statistics-path` of each entry), with the snapshot each describes. */
+export function statisticsFiles(m: TableMetadata): { readonly snapshotId: bigint | null; readonly path: string }[] {
+  const out: { snapshotId: bigint | null; path: string }[] = [];
+  for (const field of STATISTICS_FIELDS) {
+    const list = m.extra[field];
+    if (!Array.isArray(list)) continue;
+    for (const e of list as unknown[]) {
+      if (e === null || typeof e !== 'object') continue;
+      const o = e as Record<string, unknown>;
+      if (typeof o['statistics-path'] === 'string') out.push({ snapshotId: statisticsSnapshotId(o), path: o['statistics-path'] });
+    }
+  }
+  return out;
+}
+
+function statisticsSnapshotId(o: Record<string, unknown>): bigint | null {
+  const v = o['snapshot-id'];
+  if (typeof v === 'bigint') return v;
+  if ((typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v))) return BigInt(v);
+  return null;
+}
+
+function withoutStatisticsOf(extra: Readonly<Record<string, unknown>>, gone: ReadonlySet<bigint>): Record<string, unknown> {
+  const out = { ...extra };
+  for (const field of STATISTICS_FIELDS) {
+    const list = out[field];
+    if (!Array.isArray(list)) continue;
+    out[field] = (list as unknown[]).filter((e) => {
+      if (e === null || typeof e !== 'object') return true;
+      const id = statisticsSnapshotId(e as Record<string, unknown>);
+      return id === null || !gone.has(id);
+    });
+  }
+  return out;
+}
+
 /** Applies REST-style updates, as a catalog server does. `-1` ids mean "the last one added in this commit". */
 export function applyUpdates(base: TableMetadata, updates: readonly TableUpdate[], nowMs = Date.now()): TableMetadata {
   let m: { -readonly [K in keyof TableMetadata]: TableMetadata[K] } = { ...base };
@@ -365,6 +404,8 @@ export function applyUpdates(base: TableMetadata, updates: readonly TableUpdate[
           if (gone.has(e.snapshotId)) lastGone = i;
         });
         m.snapshotLog = m.snapshotLog.slice(lastGone + 1);
+        // Also as Java's builder: the statistics and partition statistics files of a removed snapshot go with it.
+        m.extra = withoutStatisticsOf(m.extra, gone);
         break;
       }
       case 'set-location': m.location = u.location; break;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FloeError } from '../errors.js';
-import type { FileIO } from './file-io.js';
+import type { FileIO, FileInfo } from './file-io.js';
 import { isS3Path } from './file-io.js';
 import { LocalFileIO } from './local-file-io.js';
 import { S3FileIO, type S3FileIOConfig } from './s3-file-io.js';
@@ -35,6 +35,7 @@ export class RoutingFileIO implements FileIO {
   write(path: string, bytes: Uint8Array): Promise<void> { return this.pick(path).write(path, bytes); }
   exists(path: string): Promise<boolean> { return this.pick(path).exists(path); }
   delete(path: string): Promise<void> { return this.pick(path).delete(path); }
+  list(prefix: string): AsyncIterable<FileInfo> { return this.pick(prefix).list(prefix); }
 }
 
 /**

@@ -1,10 +1,11 @@
 /** FileIO on the local filesystem, for the embedded default and tests. Writes go through a temp file + rename. */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import type { Dir } from 'node:fs';
+import { mkdir, opendir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { FloeError } from '../errors.js';
-import type { FileIO } from './file-io.js';
+import type { FileIO, FileInfo } from './file-io.js';
 
 export function localPath(path: string): string {
   if (path.startsWith('file:')) return fileURLToPath(path.startsWith('file://') ? path : `file://${path.slice(5)}`);
@@ -56,6 +57,44 @@ export class LocalFileIO implements FileIO {
       await rm(localPath(path), { force: true });
     } catch (e) {
       throw classify(e, path, 'delete');
+    }
+  }
+
+  /**
+   * Walks the directory the prefix names (or the one it ends in), depth first, one directory handle open at a
+   * time. Paths come back in the prefix's form: `file://` URIs for a `file://` prefix, plain absolute paths for
+   * an absolute one. A file removed while the walk runs is skipped.
+   */
+  async *list(prefix: string): AsyncIterable<FileInfo> {
+    const want = localPath(prefix);
+    const form = prefix.startsWith('file://') ? 'file://' : prefix.startsWith('file:') ? 'file:' : '';
+    const dirs = [want.endsWith('/') ? want.replace(/\/+$/, '') || '/' : dirname(want)];
+    for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
+      let d: Dir;
+      try {
+        d = await opendir(dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') continue; // nothing there (yet), or gone meanwhile
+        throw classify(e, dir, 'list');
+      }
+      for await (const ent of d) {
+        const full = join(dir, ent.name);
+        if (ent.isDirectory()) {
+          // Only directories that can hold a match: below the prefix, or on the way to it.
+          if (`${full}/`.startsWith(want) || want.startsWith(`${full}/`)) dirs.push(full);
+          continue;
+        }
+        if (!ent.isFile() || !full.startsWith(want)) continue;
+        let st;
+        try {
+          st = await stat(full);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw classify(e, full, 'stat');
+        }
+        yield { path: `${form}${full}`, sizeBytes: st.size, lastModifiedMs: st.mtimeMs };
+      }
     }
   }
 }

@@ -10,13 +10,14 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { FloeError } from '../errors.js';
-import type { FileIO } from './file-io.js';
+import type { FileIO, FileInfo } from './file-io.js';
 import { Semaphore } from './semaphore.js';
 
 export interface S3FileIOConfig {
@@ -46,6 +47,9 @@ export const S3_DEFAULTS = Object.freeze({
 
 /** S3 requires parts of at least 5 MiB (except the last). */
 const MULTIPART_PART_BYTES_MIN = 5 * 1024 * 1024;
+
+/** Keys one ListObjectsV2 page returns at most (S3's own maximum). */
+const LIST_PAGE_KEYS_MAX = 1000;
 
 export function parseS3Path(path: string): { bucket: string; key: string } {
   const m = /^s3[an]?:\/\/([^/]+)\/(.+)$/.exec(path);
@@ -205,5 +209,39 @@ export class S3FileIO implements FileIO {
         throw classifyS3Error(e, 'delete', path);
       }
     });
+  }
+
+  /**
+   * ListObjectsV2 page by page (each page one request through the request semaphore, its keys yielded before
+   * the next is asked for). The prefix may be a bucket with no key (`s3://bucket/`). Paths keep the prefix's
+   * scheme (`s3a://` stays `s3a://`).
+   */
+  async *list(prefix: string): AsyncIterable<FileInfo> {
+    const m = /^(s3[an]?):\/\/([^/]+)\/?(.*)$/.exec(prefix);
+    if (m === null || m[1] === undefined || m[2] === undefined) {
+      throw new FloeError('config_invalid', `not an s3:// prefix with a bucket: "${prefix}"`, { path: prefix });
+    }
+    const [scheme, bucket, keyPrefix] = [m[1], m[2], m[3] ?? ''];
+    let token: string | undefined;
+    do {
+      const page = await this.limit.run(async () => {
+        try {
+          return await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, MaxKeys: LIST_PAGE_KEYS_MAX, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
+        } catch (e) {
+          throw classifyS3Error(e, 'list', prefix);
+        }
+      });
+      for (const o of page.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        // An object without a modification time counts as new: nothing takes it for an old orphan.
+        yield { path: `${scheme}://${bucket}/${o.Key}`, sizeBytes: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? Date.now() };
+      }
+      const next = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      // A store that says "truncated" without a new token would page forever.
+      if (page.IsTruncated === true && (next === undefined || next === token)) {
+        throw new FloeError('io_failed', `list ${prefix}: the store answered a truncated page without a new continuation token`, { path: prefix });
+      }
+      token = next;
+    } while (token !== undefined);
   }
 }

@@ -14,6 +14,7 @@ import {
   currentSnapshot,
   defaultSpec,
   newTableMetadata,
+  statisticsFiles,
   tableMetadataFromJSON,
   tableMetadataToJSON,
   updateToJSON,
@@ -285,6 +286,16 @@ describe('applyUpdates', () => {
     assert.deepEqual(none.refs, {});
     assert.deepEqual(none.snapshotLog, []);
     assert.deepEqual(updateToJSON({ action: 'remove-snapshots', 'snapshot-ids': [SNAP1] }), { action: 'remove-snapshots', 'snapshot-ids': [SNAP1] });
+  });
+
+  it('remove-snapshots drops the statistics and partition statistics files of the removed snapshots, keeps the others', () => {
+    const stats = (id: bigint, path: string) => ({ 'snapshot-id': id, 'statistics-path': path, 'file-size-in-bytes': 10 });
+    const m0 = withTwoSnapshots();
+    const m = { ...m0, extra: { ...m0.extra, statistics: [stats(SNAP1, 's1.stats'), stats(SNAP2, 's2.stats')], 'partition-statistics': [stats(SNAP1, 'p1.parquet')] } };
+    assert.deepEqual(statisticsFiles(m).map((f) => f.path), ['s1.stats', 's2.stats', 'p1.parquet']);
+    const n = applyUpdates(m, [{ action: 'remove-snapshots', 'snapshot-ids': [SNAP1] }]);
+    assert.deepEqual(statisticsFiles(n), [{ snapshotId: SNAP2, path: 's2.stats' }]);
+    assert.deepEqual(n.extra['partition-statistics'], []);
   });
 
   it('add-spec then set-default-spec -1 selects the new spec; an identical spec is reused', () => {

@@ -10,7 +10,7 @@ import { Committer } from '../../src/commit/committer.js';
 import { FloeError } from '../../src/errors.js';
 import { scanTable } from '../../src/iceberg/scan.js';
 import type { TableRequirement, TableUpdate } from '../../src/iceberg/table-metadata.js';
-import type { FileIO } from '../../src/io/file-io.js';
+import type { FileIO, FileInfo } from '../../src/io/file-io.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import type { DeadLetterSink } from '../../src/kafka/dead-letter.js';
 import type { SourceMessage, TopicPartition } from '../../src/kafka/source.js';
@@ -184,6 +184,10 @@ class FlakyIO implements FileIO {
   }
   async delete(path: string): Promise<void> {
     return this.inner.delete(path);
+  }
+  async *list(prefix: string): AsyncIterable<FileInfo> {
+    this.check();
+    yield* this.inner.list(prefix);
   }
 }
 

@@ -1,11 +1,13 @@
 // FileIOs for the chaos suite: a fault-injecting wrapper (S3 503 SlowDown and timeouts before or after a write landed, crashes before and after) and an in-memory FileIO.
 import { FloeError } from '../../../src/errors.js';
-import type { FileIO } from '../../../src/io/file-io.js';
+import type { FileIO, FileInfo } from '../../../src/io/file-io.js';
 import { Crash, transientError, type Chaos, type Fault, type Life } from './chaos.js';
 
 /** Objects in a Map: what an object store holds, without the filesystem. */
 export class MemoryFileIO implements FileIO {
   readonly objects = new Map<string, Uint8Array>();
+  /** When each object was last written (ms since the epoch); tests may set it to age an object. */
+  readonly modifiedMs = new Map<string, number>();
   async read(path: string): Promise<Uint8Array> {
     const b = this.objects.get(path);
     if (b === undefined) throw new FloeError('io_not_found', `read ${path}: file not found`, { path });
@@ -13,12 +15,19 @@ export class MemoryFileIO implements FileIO {
   }
   async write(path: string, bytes: Uint8Array): Promise<void> {
     this.objects.set(path, new Uint8Array(bytes));
+    this.modifiedMs.set(path, Date.now());
   }
   async exists(path: string): Promise<boolean> {
     return this.objects.has(path);
   }
   async delete(path: string): Promise<void> {
     this.objects.delete(path);
+    this.modifiedMs.delete(path);
+  }
+  async *list(prefix: string): AsyncIterable<FileInfo> {
+    for (const [path, bytes] of [...this.objects]) {
+      if (path.startsWith(prefix)) yield { path, sizeBytes: bytes.length, lastModifiedMs: this.modifiedMs.get(path) ?? 0 };
+    }
   }
 }
 
@@ -58,6 +67,10 @@ export class FaultyFileIO implements FileIO {
   }
   delete(path: string): Promise<void> {
     return this.call('delete', path, WRITE_FAULTS, () => this.inner.delete(path));
+  }
+  /** Not a fault point: the data path never lists. */
+  list(prefix: string): AsyncIterable<FileInfo> {
+    return this.inner.list(prefix);
   }
 }
 
