@@ -2,7 +2,12 @@
  * The step functions one maintenance run calls, as one object so that tests (and `floe maintain`'s tests) can
  * give fakes that record calls, return results or throw.
  */
-import { FloeError } from '../errors.js';
+import { convertEqualityDeletes } from './convert-equality-deletes.js';
+import { expireSnapshots } from './expire-snapshots.js';
+import { removeOrphanFiles } from './remove-orphan-files.js';
+import { rewriteDataFiles } from './rewrite-data-files.js';
+import { rewriteManifests } from './rewrite-manifests.js';
+import { rewritePositionDeletes } from './rewrite-position-deletes.js';
 import type { ExpireOptions, MaintainStepFn, OrphanOptions, RewriteDataOptions, RewriteDeletesOptions, RewriteManifestsOptions } from './types.js';
 
 export interface MaintainSteps {
@@ -14,32 +19,7 @@ export interface MaintainSteps {
   readonly removeOrphanFiles: MaintainStepFn<OrphanOptions>;
 }
 
-/** Each step's module (next to this one) and the function it exports under the step's name. */
-const MODULES: Readonly<Record<keyof MaintainSteps, string>> = {
-  convertEqualityDeletes: './convert-equality-deletes.js',
-  rewriteDataFiles: './rewrite-data-files.js',
-  rewritePositionDeletes: './rewrite-position-deletes.js',
-  rewriteManifests: './rewrite-manifests.js',
-  expireSnapshots: './expire-snapshots.js',
-  removeOrphanFiles: './remove-orphan-files.js',
-};
-
-/**
- * The real steps. Loaded by dynamic import while the step modules are written on other branches (a static import
- * of a missing file would not compile); to become static imports once they are merged.
- */
+/** The real steps. */
 export async function defaultSteps(): Promise<MaintainSteps> {
-  const out: Partial<Record<keyof MaintainSteps, unknown>> = {};
-  for (const [name, path] of Object.entries(MODULES) as [keyof MaintainSteps, string][]) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(path)) as Record<string, unknown>;
-    } catch (e) {
-      throw new FloeError('assertion_failed', `maintenance step module ${path} cannot be loaded: ${(e as Error).message}`, { step: name }, e);
-    }
-    const fn = mod[name];
-    if (typeof fn !== 'function') throw new FloeError('assertion_failed', `maintenance step module ${path} does not export ${name}`, { step: name });
-    out[name] = fn;
-  }
-  return out as MaintainSteps;
+  return { convertEqualityDeletes, rewriteDataFiles, rewritePositionDeletes, rewriteManifests, expireSnapshots, removeOrphanFiles };
 }
