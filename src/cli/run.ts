@@ -16,7 +16,10 @@ import { KafkaSource } from '../kafka/source.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { MetricsServer } from '../metrics/server.js';
-import { Pipeline } from '../pipeline/pipeline.js';
+import { MaintenanceScheduler } from '../maintain/scheduler.js';
+import { maintenanceSettings } from '../maintain/settings.js';
+import { defaultSteps } from '../maintain/steps.js';
+import { Pipeline, type BackgroundMaintenance } from '../pipeline/pipeline.js';
 import { InProcessWorkers, ThreadWorkers, type Workers } from '../worker/pool.js';
 import type { WorkerInit } from '../worker/worker-core.js';
 
@@ -107,6 +110,7 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
     log,
     cfg.decode.schemaRegistry !== undefined ? new SchemaRegistryClient(cfg.decode.schemaRegistry) : null,
     metrics,
+    await backgroundMaintenance(cfg, catalog, metrics, log),
   );
   const p = pipeline;
   const done = (async () => {
@@ -118,6 +122,14 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
     }
   })();
   return { pipeline: p, metrics, done, stop: () => p.stop() };
+}
+
+/** The background maintenance of `floe run` (config `maintenance`), or null when it is off. */
+async function backgroundMaintenance(cfg: FloeConfig, catalog: Catalog, metrics: Metrics, log: Logger): Promise<BackgroundMaintenance | null> {
+  const settings = maintenanceSettings(cfg);
+  if (!settings.enabled) return null;
+  const scheduler = new MaintenanceScheduler({ catalog, settings, steps: await defaultSteps(), metrics, log });
+  return { budgetMs: settings.budgetMs ?? 60_000, runDue: (tables, budgetMs) => scheduler.runDue(tables, budgetMs) };
 }
 
 /** Runs until a signal; a second signal or the shutdown timeout forces exit. */

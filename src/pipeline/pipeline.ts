@@ -23,7 +23,8 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Probe } from '../metrics/server.js';
 import { workerFor, type Workers } from '../worker/pool.js';
-import type { OpenedTable, SealedTable } from '../worker/worker-core.js';
+import type { OpenedTable, SealedTable, TableLayoutMsg } from '../worker/worker-core.js';
+import type { TableMaintenanceReport } from '../maintain/maintain.js';
 import { tableStopOf, type TableStopReason } from '../worker/table-stop.js';
 
 export interface Source {
@@ -40,6 +41,12 @@ export interface Source {
   /** Lag per assigned partition, given the next offset the pipeline will process (metrics). */
   lag?(next: (t: TopicPartition) => number | undefined): { topic: string; partition: number; lag: number }[];
   readonly pausedCount?: number;
+}
+
+/** What the pipeline needs of background maintenance (MaintenanceScheduler). */
+export interface BackgroundMaintenance {
+  readonly budgetMs: number;
+  runDue(tables: readonly string[], budgetMs: number): Promise<readonly TableMaintenanceReport[]>;
 }
 
 export interface PipelineConfig {
@@ -145,6 +152,8 @@ export class Pipeline implements Probe {
   /** When the current outage began (ms), or null while healthy. */
   private outageSince: number | null = null;
   private lastOutageLogMs = 0;
+  /** The source topics of each open table (a table is maintained by the owner of its first topic's partition 0). */
+  private readonly tableTopics = new Map<string, Set<string>>();
   private readonly outage: OutageConfig;
   readonly stats: PipelineStats = { consumed: 0, applied: 0, skippedReplayed: 0, skippedIgnored: 0, deadLettered: 0, commits: 0, lastCommit: [] };
 
@@ -158,6 +167,8 @@ export class Pipeline implements Probe {
     /** Fetches Avro writer schemas for workers (null: JSON converter only). */
     private readonly registry: SchemaRegistryClient | null = null,
     private readonly metrics: Metrics | null = null,
+    /** Background table maintenance (src/maintain/scheduler.ts), run between commit cycles; null: none. */
+    private readonly maintenance: BackgroundMaintenance | null = null,
   ) {
     metrics?.bufferBytesMax.set(cfg.bufferBytesMax);
     this.outage = cfg.outage ?? OUTAGE_DEFAULTS;
@@ -571,6 +582,7 @@ export class Pipeline implements Probe {
       const blocked = rest[res.done] as SourceMessage;
       try {
         const opened = await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
+        this.tableTopics.set(res.need.name, new Set([...(this.tableTopics.get(res.need.name) ?? []), blocked.topic]));
         // The key index: loaded from the file a graceful stop saved, or built by reading the key columns.
         this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms });
         if (opened.index === 'built') this.metrics?.indexRebuilds.inc({ table: res.need.name, reason: 'open' });
@@ -609,6 +621,31 @@ export class Pipeline implements Probe {
     this.log.error('table stopped: its records go to the dead-letter topic until the cause is fixed and floe restarts', {
       table, reason, error: message, topic: first.topic, partition: first.partition, offset: first.offset,
     });
+  }
+
+  /**
+   * Background maintenance, right after a cycle committed, with the partitions still paused: the tables this
+   * replica maintains (it owns partition 0 of their first source topic, see scheduler.ts) that are due, within the
+   * budget. Run here, between cycles, its commits never race this process's own (whose position deletes would
+   * then have to be re-found, or would drop the maintenance group); other replicas' commits race it as any
+   * writer's do. Tables it rewrote hand their workers' key index the new snapshot to catch up to.
+   */
+  private async maintainDue(): Promise<void> {
+    const m = this.maintenance;
+    if (m === null || this.stopping) return;
+    const mine = [...this.tableTopics].filter(([, topics]) => {
+      const first = [...topics].sort()[0];
+      return first !== undefined && this.source.isAssigned({ topic: first, partition: 0 });
+    }).map(([table]) => table);
+    if (mine.length === 0) return;
+    const reports = await m.runDue(mine, m.budgetMs);
+    const changed: TableLayoutMsg[] = [];
+    for (const r of reports) {
+      if (!r.steps.some((st) => (st.result?.snapshotIds.length ?? 0) > 0)) continue;
+      const layout = await this.committer.tableChanged(r.table);
+      if (layout !== null) changed.push(layout);
+    }
+    if (changed.length > 0) this.indexesFollowed(await this.workers.update(changed), 'after maintenance');
   }
 
   /** Metrics and a log line for key indexes that caught up with their table or had to be rebuilt. */
@@ -671,6 +708,7 @@ export class Pipeline implements Probe {
       this.endOutage();
       this.warnDefaultsNotKept(sealed.filter((x) => reports.some((r) => r.table === x.name)));
       this.logCommitted(reports, sealed, offsets.length, Date.now() - t0);
+      await this.maintainDue();
       ok = true;
     } finally {
       this.lastCommitMs = Date.now();
