@@ -26,6 +26,7 @@ export type FloeErrorCode =
   | 'commit_fenced'
   | 'commit_targets_gone'
   | 'index_full'
+  | 'index_table_moved'
   | 'duplicate_keys'
   | 'outage_exhausted'
   | 'kafka_failed'
@@ -60,6 +61,9 @@ const retryByCode: Readonly<Record<FloeErrorCode, RetryClass>> = Object.freeze({
   // Position deletes name data files a concurrent commit (compaction) removed: the index is stale, re-applying
   // the same deletes cannot help. The window is replayed against a rebuilt index.
   commit_targets_gone: 'never',
+  // A key-index catch-up read a file another writer's expiry deleted meanwhile: the table moved on again. Transient:
+  // the pipeline rewinds, reloads the table and the index follows it from there (rebuilt if it was left half-way).
+  index_table_moved: 'transient',
   index_full: 'never',
   // A key with several live rows in a table under `onDuplicateKeys: fail`: the user asked to stop and look.
   duplicate_keys: 'never',

@@ -305,7 +305,18 @@ export class Transaction {
       let snapshot: Snapshot | null = null;
       if (this.producesSnapshot) {
         newManifests ??= await writeAddedManifests(this.writer(), [...this.addedData, ...this.addedDeletes], snapshotId, schema);
-        snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra.summary ?? {});
+        try {
+          snapshot = await this.produceSnapshot(snapshotId, attempt, newManifests, schema, extra.summary ?? {});
+        } catch (e) {
+          // A manifest list or manifest of the base is gone: another writer moved the table on and expired the
+          // snapshot this attempt was built on (Spark's expire_snapshots deletes its files at once). A conflict:
+          // the next attempt reloads and re-applies on the new current snapshot.
+          if (!(e instanceof FloeError && e.code === 'io_not_found') || !(await this.baseMovedOn())) throw e;
+          const current = this.files.current;
+          if (current !== null) current.fate = 'dead';
+          lastError = new FloeError('commit_conflict', `the snapshot this commit was built on was expired meanwhile (${e.message})`, { table: identifierToString(this.table.identifier) }, e);
+          continue;
+        }
         (this.files.current as Attempt).manifestList = snapshot.manifestList;
         const parent = currentSnapshot(base);
         requirements.push({ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parent === null ? null : parent.snapshotId });
@@ -417,6 +428,12 @@ export class Transaction {
       schemaId: schema.schemaId === currentSchema(meta).schemaId ? schema.schemaId : null,
       ...(firstRowId !== undefined ? { firstRowId, addedRows: list.addedRows } : {}),
     };
+  }
+
+  /** Whether the table's main branch moved past the snapshot the current attempt was built on. */
+  private async baseMovedOn(): Promise<boolean> {
+    const latest = await this.reload();
+    return latest.metadata.currentSnapshotId !== this.table.metadata.currentSnapshotId;
   }
 
   private operation(): SnapshotOperation {

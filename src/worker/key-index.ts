@@ -85,6 +85,8 @@ function duplicateKeysError(table: string, keys: number, rowsTooMany: number, na
 
 export class TableKeyIndex {
   private pending: PendingSeal | null = null;
+  /** A catch-up failed after it began changing the index: only a rebuild can tell what it holds now. */
+  private broken = false;
 
   private constructor(
     private readonly opts: KeyIndexOptions,
@@ -148,6 +150,11 @@ export class TableKeyIndex {
 
   get(key: Values): Location | undefined {
     return this.index.get(key);
+  }
+
+  /** A catch-up failed half-way: the next one rebuilds. */
+  get needsRebuild(): boolean {
+    return this.broken;
   }
 
   get repairPending(): boolean {
@@ -220,6 +227,20 @@ export class TableKeyIndex {
    */
   async catchUp(table: LoadedTable): Promise<CatchUp | null> {
     assert(this.pending === null, 'a window is confirmed before the index catches up', { table: this.opts.table });
+    if (this.broken) return null;
+    try {
+      return await this.follow(table);
+    } catch (e) {
+      this.broken = true;
+      // A file of the snapshot we follow is gone: another writer expired it (and moved the table on) meanwhile.
+      if (e instanceof FloeError && e.code === 'io_not_found') {
+        throw new FloeError('index_table_moved', `table ${this.opts.table} moved on while its key index caught up: ${e.message}`, { table: this.opts.table }, e);
+      }
+      throw e;
+    }
+  }
+
+  private async follow(table: LoadedTable): Promise<CatchUp | null> {
     const t0 = Date.now();
     const meta = table.metadata;
     const current = currentSnapshot(meta);

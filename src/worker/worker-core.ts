@@ -105,7 +105,7 @@ export interface OpenedTable {
   readonly ms: number;
   /** The index followed the table's changed files (key-index.ts); `rebuilt`: only a full read could tell. */
   readonly catchUp?: CatchUp;
-  readonly rebuilt?: 'equality_deletes_on_other_columns';
+  readonly rebuilt?: 'equality_deletes_on_other_columns' | 'catch_up_interrupted';
 }
 
 export interface ApplyResult {
@@ -349,8 +349,9 @@ export class WorkerCore {
         const table = this.tableOf(layout, tableMetadataFromJSON(layout.metadata));
         const caught = await keys.catchUp(table);
         if (caught !== null) return { catchUp: caught };
+        const reason = keys.needsRebuild ? 'catch_up_interrupted' : 'equality_deletes_on_other_columns';
         state.useIndex(await TableKeyIndex.build(table, this.keyIndexOptions(layout)));
-        return { rebuilt: 'equality_deletes_on_other_columns' };
+        return { rebuilt: reason };
       }
       if (layout.landed !== undefined) {
         const l = layout.landed;

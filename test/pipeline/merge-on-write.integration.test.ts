@@ -1,4 +1,4 @@
-// Proves merge-on-write on real services: floe upserts into a table Spark created and filled (with Spark's own position deletes), its key index bootstrapped from that table; Spark compacts the table (rewrite_data_files) while floe streams; a graceful stop saves the index to S3 and a restart loads it; Spark, DuckDB and pyiceberg then read the table equal to the expected state, with no row lost or resurrected.
+// Proves merge-on-write on real services: floe upserts into a table Spark created and filled (with Spark's own position deletes), its key index bootstrapped from that table; Spark compacts the table (rewrite_data_files) while floe streams and floe's index catches up through the rewritten files (no rebuild); a graceful stop saves the index to S3 and a restart loads it; Spark, DuckDB and pyiceberg then read the table equal to the expected state, with no row lost or resurrected.
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -181,16 +181,16 @@ describe('merge-on-write: a Spark-written table, upserted by floe while Spark co
     assert.ok(reports.length >= 5, `commits: ${reports.length}`);
   });
 
-  it('a graceful stop saves the key index only when it is exact, and the next start loads it instead of reading key columns', () => {
+  it('a graceful stop saves the key index (caught up with the compaction), and the next start loads it instead of reading key columns', () => {
     const opened = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'table opened' && l.table === `${ns}.accounts`);
     const saved = (lines: string[]) => lines.some((l) => l.includes('"msg":"saved key indexes"'));
     assert.equal(opened(logs.first)[0]?.index, 'built');
-    // The compaction during the first run made its index inexact, unless a later commit of that run re-found its
-    // deletes in the rewritten files (the index is then rebuilt from that commit): either way the next start is right.
-    const firstSaved = saved(logs.first);
-    const repositioned = logs.first.some((l) => l.includes('"repositioned"'));
-    assert.ok(!firstSaved || repositioned, 'an index is saved after a foreign commit only if it was rebuilt since');
-    assert.equal(opened(logs.second)[0]?.index, firstSaved ? 'saved' : 'built');
+    // Spark's compaction moved every row: the index followed it through the rewritten files (never a rebuild),
+    // so it describes the last snapshot exactly and is saved.
+    assert.ok(logs.first.some((l) => l.includes('"msg":"key index caught up')), 'the index caught up with the compaction');
+    assert.ok(!logs.first.some((l) => l.includes('"msg":"key index rebuilt')), 'no full rebuild');
+    assert.equal(saved(logs.first), true, 'the first run saved its caught-up index');
+    assert.equal(opened(logs.second)[0]?.index, 'saved');
     assert.equal(saved(logs.second), true, 'the second run (no foreign commits) saved its index');
     assert.equal(opened(logs.third)[0]?.index, 'saved');
     assert.ok(Number(opened(logs.third)[0]?.keys) > 2000);
