@@ -292,78 +292,8 @@ export class TableKeyIndex {
     const repairs: Repair[] = [];
     const duplicated = new Map<string, { key: Values; kept: RowAt; dropped: RowAt[] }>();
 
-    // 1. Added data files, with every delete of the current snapshot that can apply to them. Equality deletes
-    // older than the indexed snapshot still apply to a file whose data sequence number is older still (a
-    // compaction keeps its starting sequence number): those are in unchanged manifests, read only if the
-    // table has any.
-    if (addedData.length > 0) {
-      let deletes = addedDeletes;
-      const eqTotal = current.summary['total-equality-deletes'];
-      if (eqTotal === undefined || eqTotal !== '0') {
-        const older: ManifestEntry[] = [];
-        for (const m of curList) if (m.content === ManifestContent.DELETES && baseList !== null && basePaths.has(m.manifestPath)) older.push(...(await entriesOf(m)));
-        deletes = [...addedDeletes, ...older.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)];
-      }
-      const paths = new Set(addedData.map((e) => e.dataFile.filePath));
-      const minSeq = addedData.reduce((a, e) => (e.sequenceNumber !== null && e.sequenceNumber < a ? e.sequenceNumber : a), addedData[0]?.sequenceNumber ?? 0n);
-      const pending: { key: Values; file: DataFile; pos: number; seq: bigint }[] = [];
-      filesRead += addedData.length;
-      await scanEntries(table, this.opts.keyFields, addedData, deletesFor(deletes, paths, minSeq), (file, pos, key, seq) => {
-        rowsRead++;
-        pending.push({ key: [...key], file, pos, seq });
-      });
-      const files = new Map<string, IndexedFile>();
-      for (const r of pending) {
-        let f = files.get(r.file.filePath);
-        if (f === undefined) files.set(r.file.filePath, (f = { path: r.file.filePath, specId: r.file.specId, partition: r.file.partition }));
-        const held = this.index.get(r.key);
-        if (held === undefined || removedSet.has(held.file.path) || (held.file.path === f.path && held.pos === r.pos)) {
-          this.index.set(r.key, f, r.pos);
-          continue;
-        }
-        // The key has a live row elsewhere too: keep the newer, repair the other (index-build.ts).
-        const row: RowAt = { file: f, pos: r.pos, sequenceNumber: r.seq };
-        const other: RowAt = { file: held.file, pos: held.pos, sequenceNumber: paths.has(held.file.path) ? (pending.find((x) => x.file.filePath === held.file.path)?.seq ?? 0n) : await seqOf(held.file.path) };
-        const keep = isNewerRow(row, other) ? row : other;
-        const drop = keep === row ? other : row;
-        if (keep === row) this.index.set(r.key, f, r.pos);
-        repairs.push({ key: r.key, ...drop });
-        const text = valuesKey(r.key);
-        const d = duplicated.get(text);
-        duplicated.set(text, d === undefined ? { key: r.key, kept: keep, dropped: [drop] } : { key: d.key, kept: keep, dropped: [...d.dropped, drop] });
-      }
-    }
-
-    // 2. Removed data files whose rows were not moved into an added file: their keys leave the index.
-    for (const path of removed) {
-      if (this.index.rowsIn(path) > 0) {
-        let rows: (IcebergValue | null)[][] | null = null;
-        try {
-          rows = await readFileColumns(table, path, this.opts.keyFields);
-          filesRead++;
-        } catch (e) {
-          if (!(e instanceof FloeError) || e.code !== 'io_not_found') throw e;
-        }
-        if (rows === null) {
-          this.index.deleteRowsOf(path);
-          sweeps++;
-        } else {
-          rows.forEach((key, pos) => {
-            rowsRead++;
-            const at = this.index.get(key);
-            if (at !== undefined && at.file.path === path && at.pos === pos) this.index.delete(key);
-          });
-          if (this.index.rowsIn(path) > 0) {
-            // Rows the file does not hold at those positions: a file rewritten in place is not Iceberg.
-            this.index.deleteRowsOf(path);
-            sweeps++;
-          }
-        }
-      }
-      this.index.releaseFile(path);
-    }
-
-    // 3. New deletes of rows in files the index keeps.
+    // 1. New deletes of rows in files the index keeps. Before the added files: a key whose old row a new delete
+    // removed and that an added file holds again (an upsert by position or by equality) has one live row, not two.
     const addedPaths = new Set(addedData.map((e) => e.dataFile.filePath));
     const byTarget = new Map<string, number[]>();
     const puffins = new Map<string, Promise<Uint8Array>>();
@@ -408,6 +338,77 @@ export class TableKeyIndex {
         const inScope = spec === undefined || spec.isUnpartitioned || (at.file.specId === d.dataFile.specId && valuesKey(at.file.partition) === valuesKey(d.dataFile.partition));
         if (inScope && (await seqOf(at.file.path)) < eqSeq) this.index.delete(key);
       }
+    }
+
+    // 2. Added data files, with every delete of the current snapshot that can apply to them. Equality deletes
+    // older than the indexed snapshot still apply to a file whose data sequence number is older still (a
+    // compaction keeps its starting sequence number): those are in unchanged manifests, read only if the
+    // table has any.
+    if (addedData.length > 0) {
+      let deletes = addedDeletes;
+      const eqTotal = current.summary['total-equality-deletes'];
+      if (eqTotal === undefined || eqTotal !== '0') {
+        const older: ManifestEntry[] = [];
+        for (const m of curList) if (m.content === ManifestContent.DELETES && baseList !== null && basePaths.has(m.manifestPath)) older.push(...(await entriesOf(m)));
+        deletes = [...addedDeletes, ...older.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)];
+      }
+      const paths = new Set(addedData.map((e) => e.dataFile.filePath));
+      const minSeq = addedData.reduce((a, e) => (e.sequenceNumber !== null && e.sequenceNumber < a ? e.sequenceNumber : a), addedData[0]?.sequenceNumber ?? 0n);
+      const pending: { key: Values; file: DataFile; pos: number; seq: bigint }[] = [];
+      filesRead += addedData.length;
+      await scanEntries(table, this.opts.keyFields, addedData, deletesFor(deletes, paths, minSeq), (file, pos, key, seq) => {
+        rowsRead++;
+        pending.push({ key: [...key], file, pos, seq });
+      });
+      const files = new Map<string, IndexedFile>();
+      for (const r of pending) {
+        let f = files.get(r.file.filePath);
+        if (f === undefined) files.set(r.file.filePath, (f = { path: r.file.filePath, specId: r.file.specId, partition: r.file.partition }));
+        const held = this.index.get(r.key);
+        if (held === undefined || removedSet.has(held.file.path) || (held.file.path === f.path && held.pos === r.pos)) {
+          this.index.set(r.key, f, r.pos);
+          continue;
+        }
+        // The key has a live row elsewhere too: keep the newer, repair the other (index-build.ts).
+        const row: RowAt = { file: f, pos: r.pos, sequenceNumber: r.seq };
+        const other: RowAt = { file: held.file, pos: held.pos, sequenceNumber: paths.has(held.file.path) ? (pending.find((x) => x.file.filePath === held.file.path)?.seq ?? 0n) : await seqOf(held.file.path) };
+        const keep = isNewerRow(row, other) ? row : other;
+        const drop = keep === row ? other : row;
+        if (keep === row) this.index.set(r.key, f, r.pos);
+        repairs.push({ key: r.key, ...drop });
+        const text = valuesKey(r.key);
+        const d = duplicated.get(text);
+        duplicated.set(text, d === undefined ? { key: r.key, kept: keep, dropped: [drop] } : { key: d.key, kept: keep, dropped: [...d.dropped, drop] });
+      }
+    }
+
+    // 3. Removed data files whose rows were not moved into an added file: their keys leave the index.
+    for (const path of removed) {
+      if (this.index.rowsIn(path) > 0) {
+        let rows: (IcebergValue | null)[][] | null = null;
+        try {
+          rows = await readFileColumns(table, path, this.opts.keyFields);
+          filesRead++;
+        } catch (e) {
+          if (!(e instanceof FloeError) || e.code !== 'io_not_found') throw e;
+        }
+        if (rows === null) {
+          this.index.deleteRowsOf(path);
+          sweeps++;
+        } else {
+          rows.forEach((key, pos) => {
+            rowsRead++;
+            const at = this.index.get(key);
+            if (at !== undefined && at.file.path === path && at.pos === pos) this.index.delete(key);
+          });
+          if (this.index.rowsIn(path) > 0) {
+            // Rows the file does not hold at those positions: a file rewritten in place is not Iceberg.
+            this.index.deleteRowsOf(path);
+            sweeps++;
+          }
+        }
+      }
+      this.index.releaseFile(path);
     }
 
     // A pending repair names rows of the indexed snapshot; those in removed files are gone with them.
