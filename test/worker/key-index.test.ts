@@ -6,15 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoadedTable, TableIdentifier } from '../../src/catalog/catalog.js';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.js';
-import { Transaction } from '../../src/commit/transaction.js';
+import { randomUUID } from 'node:crypto';
+import { Transaction, newSnapshotId } from '../../src/commit/transaction.js';
 import { Rng } from '../../src/demo/debezium-generator.js';
 import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, type ManifestEntry } from '../../src/iceberg/data-file.js';
-import { readManifest } from '../../src/iceberg/manifest.js';
+import { ManifestContent, readManifest, writeManifest, writeManifestListWithRowIds } from '../../src/iceberg/manifest.js';
 import { partitionSpecFromExprs } from '../../src/iceberg/partition-spec.js';
 import { readPositionDeletes, scanLive } from '../../src/iceberg/scan.js';
 import { schemaFromDecls } from '../../src/iceberg/schema.js';
 import { liveEntries, readManifestFiles } from '../../src/iceberg/snapshot-files.js';
-import type { Snapshot } from '../../src/iceberg/snapshot.js';
+import { MAIN_BRANCH, type Snapshot } from '../../src/iceberg/snapshot.js';
 import { currentSchema, currentSnapshot, defaultSpec, specsById } from '../../src/iceberg/table-metadata.js';
 import { T } from '../../src/iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../../src/iceberg/values.js';
@@ -113,12 +114,14 @@ class Harness {
     this.opts = { table: `${id.namespace.join('.')}.${id.name}`, keyFields: [{ id: ID_FIELD, name: 'id', required: true, type: T.long }], onDuplicateKeys: 'repair' };
   }
 
-  static async create(catalog: SqlCatalog, name: string, variant: Variant, label = name): Promise<Harness> {
+  /** `mergeManifests`: manifests are merged after a few commits (their entries come back as EXISTING ones). */
+  static async create(catalog: SqlCatalog, name: string, variant: Variant, label = name, mergeManifests = false): Promise<Harness> {
     const id = { namespace: ['ns'], name };
     const schema = schemaFromDecls([{ name: 'id', type: T.long, required: true }, { name: 'v', type: T.string }, { name: 'g', type: T.int }], ['id']);
     const spec = variant.partition.length === 0 ? undefined : partitionSpecFromExprs(variant.partition, schema);
     const h = new Harness(catalog, id, variant, label);
-    h.table = await catalog.createTable(id, { schema, formatVersion: variant.formatVersion, ...(spec !== undefined ? { spec } : {}) });
+    const properties: Record<string, string> = mergeManifests ? { 'commit.manifest.min-count-to-merge': '3' } : {};
+    h.table = await catalog.createTable(id, { schema, formatVersion: variant.formatVersion, properties, ...(spec !== undefined ? { spec } : {}) });
     h.ki = await TableKeyIndex.build(h.table, h.opts);
     await h.markBase(h.table);
     return h;
@@ -270,6 +273,50 @@ class Harness {
   }
 
   /**
+   * A compaction committed as Spark's rewrite_data_files does by default (use-starting-sequence-number): the
+   * rewritten file keeps the data sequence number of the snapshot the rewrite started from, so equality deletes
+   * committed while it ran still apply to it (spec: "Sequence Numbers": a file's data sequence number may be
+   * older than the snapshot that added it). Transaction gives added files its commit's, so the files are removed
+   * by one and the rewritten file is added by a snapshot written here (ADDED entries with an explicit data
+   * sequence number, the file sequence number inherited).
+   */
+  async compactFromStartingSequence(paths: readonly string[], rows: readonly NewRow[], dataSequence: bigint): Promise<void> {
+    await this.load();
+    this.table = (await this.tx().removeDataFiles(paths).setOperation('delete').commit()).table;
+    const t = this.table;
+    const meta = t.metadata;
+    const cur = currentSnapshot(meta) as Snapshot;
+    const schema = currentSchema(meta);
+    const spec = defaultSpec(meta);
+    const w = new DataWriter(settingsFor(t), schema, spec);
+    for (const r of rows) w.write(r);
+    const files = await w.close();
+    const snapshotId = newSnapshotId();
+    const path = `${meta.location}/metadata/${randomUUID()}-m0.avro`;
+    const m = writeManifest({
+      path, formatVersion: meta.formatVersion, schema, spec, content: ManifestContent.DATA, snapshotId,
+      entries: files.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, snapshotId, sequenceNumber: dataSequence, fileSequenceNumber: null, dataFile })),
+    });
+    await t.io.write(path, m.bytes);
+    const sequenceNumber = meta.lastSequenceNumber + 1n;
+    const firstRowId = meta.formatVersion >= 3 ? (meta.nextRowId ?? 0n) : undefined;
+    const list = writeManifestListWithRowIds({
+      formatVersion: meta.formatVersion, snapshotId, parentSnapshotId: cur.snapshotId, sequenceNumber,
+      manifests: [m.manifestFile, ...(await readManifestFiles(t, cur))], ...(firstRowId !== undefined ? { firstRowId } : {}),
+    });
+    const listPath = `${meta.location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
+    await t.io.write(listPath, list.bytes);
+    const snapshot: Snapshot = {
+      snapshotId, parentSnapshotId: cur.snapshotId, sequenceNumber, timestampMs: Math.max(Date.now(), meta.lastUpdatedMs + 1), manifestList: listPath,
+      summary: { operation: 'replace' }, schemaId: schema.schemaId, ...(firstRowId !== undefined ? { firstRowId, addedRows: list.addedRows } : {}),
+    };
+    this.table = await this.catalog.commitTable(t, [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': cur.snapshotId }], [
+      { action: 'add-snapshot', snapshot },
+      { action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': snapshotId },
+    ]);
+  }
+
+  /**
    * expire_snapshots: every snapshot but the current one leaves the metadata; with `deleteFiles`, the files
    * only they reached (manifest lists, manifests, removed data and delete files) are deleted too.
    */
@@ -302,11 +349,11 @@ class Harness {
   /**
    * A window of floe's: `update` keys get a new row (their indexed row deleted by position), `del` keys are
    * deleted by position, `insert` rows are new keys; the pending repair's rows are deleted too (every seal takes
-   * it, table-worker.ts), unless `repair: false`.
+   * it, table-worker.ts), unless `repair: false`. With `truncate` the window starts with a source TRUNCATE.
    * On the indexed snapshot the commit is staged, confirmed and the index advances; on any other (another
    * writer committed first) the index catches up to the commit, as the committer's layout says.
    */
-  async floeCommit(p: { update?: readonly bigint[]; del?: readonly bigint[]; insert?: readonly NewRow[]; repair?: boolean }): Promise<void> {
+  async floeCommit(p: { update?: readonly bigint[]; del?: readonly bigint[]; insert?: readonly NewRow[]; repair?: boolean; truncate?: boolean }): Promise<void> {
     await this.load();
     const onBase = this.caughtUp;
     let repair = p.repair === false ? null : this.ki.takeRepair();
@@ -322,16 +369,17 @@ class Harness {
     }
     const targets: Target[] = [];
     const deletes: Values[] = [];
-    for (const k of [...(p.update ?? []), ...(p.del ?? [])]) {
+    for (const k of p.truncate === true ? [] : [...(p.update ?? []), ...(p.del ?? [])]) {
       const loc = this.ki.get([k]);
       if (loc !== undefined) targets.push({ path: loc.file.path, pos: loc.pos, partition: loc.file.partition });
       deletes.push([k]);
     }
-    for (const r of repair?.repairs ?? []) targets.push({ path: r.file.path, pos: r.pos, partition: r.file.partition });
+    if (p.truncate !== true) for (const r of repair?.repairs ?? []) targets.push({ path: r.file.path, pos: r.pos, partition: r.file.partition });
     const tx = this.tx();
+    if (p.truncate === true) tx.truncateAll();
     await this.deleteAt(tx, targets);
     const written = await this.writeRows(tx, [...(p.update ?? []).map((k) => this.row(k, Number(k) % GROUPS)), ...(p.insert ?? [])]);
-    const seal: PendingSeal = { clear: false, deletes, sets: written.map((w) => [w.key, w.file, w.pos] as const), overflow: false, repair };
+    const seal: PendingSeal = { clear: p.truncate === true, deletes, sets: written.map((w) => [w.key, w.file, w.pos] as const), overflow: false, repair };
     this.ki.stage(seal);
     const res = await tx.commit();
     this.table = res.table;
@@ -450,7 +498,7 @@ class Harness {
 const by = (id: bigint) => (r: LiveRow): boolean => r.id === id;
 
 /** Seeded random schedules (a replay runs its one seed). */
-const replay = process.env.FLOE_CATCHUP_SEED;
+const replay = process.env.FLOE_CATCHUP_SEED === '' ? undefined : process.env.FLOE_CATCHUP_SEED;
 /** Schedules in one run; FLOE_CATCHUP_SCHEDULES=<n> runs more (or fewer). */
 const SCHEDULES = Number(process.env.FLOE_CATCHUP_SCHEDULES ?? 100);
 const OPS_PER_SCHEDULE = 30;
@@ -465,7 +513,8 @@ const ids = (xs: readonly (LiveRow | bigint | NewRow)[]): string => `[${xs.map((
 async function runSchedule(catalog: SqlCatalog, seed: number, trace: string[]): Promise<void> {
   const r = new Rng(seed);
   const variant = VARIANTS[seed % VARIANTS.length] as Variant;
-  const h = await Harness.create(catalog, `s${seed}`, variant, `seed ${seed} (${variant.name})`);
+  const merge = Math.floor(seed / VARIANTS.length) % 2 === 1;
+  const h = await Harness.create(catalog, `s${seed}`, variant, `seed ${seed} (${variant.name}${merge ? ', manifests merged' : ''})`, merge);
   const some = <X>(xs: readonly X[], n: number): X[] => {
     const pool = [...xs];
     const out: X[] = [];
@@ -542,8 +591,8 @@ async function runSchedule(catalog: SqlCatalog, seed: number, trace: string[]): 
       const ownKeys = keys.filter((k) => livePlaces.has(at(h.ki.get([k]))));
       const picked = some(ownKeys, 1 + r.int(4));
       const split = r.int(picked.length + 1);
-      const w = { update: picked.slice(0, split), del: picked.slice(split), insert: newRows(r.int(3)) };
-      op = `floe window (${h.caughtUp ? 'advance' : 'catch up'}) update ${ids(w.update)} delete ${ids(w.del)} insert ${ids(w.insert)}${h.ki.repairPending ? ' with repair' : ''}`;
+      const w = { update: picked.slice(0, split), del: picked.slice(split), insert: newRows(r.int(3)), truncate: r.next() < 0.05 };
+      op = `floe window (${h.caughtUp ? 'advance' : 'catch up'})${w.truncate ? ' truncate,' : ''} update ${ids(w.update)} delete ${ids(w.del)} insert ${ids(w.insert)}${h.ki.repairPending ? ' with repair' : ''}`;
       trace.push(op);
       await h.floeCommit(w);
     } else {
@@ -662,6 +711,25 @@ describe('TableKeyIndex.catchUp equals a fresh build', () => {
         assert.equal(h.ki.get([2n]), undefined);
       });
 
+      it('a compaction that keeps its starting sequence number: equality deletes committed while it ran still apply to its file, also once the indexed snapshot expired', async () => {
+        for (const expire of [false, true]) {
+          const h = await table(v, `starting sequence number${expire ? ', expired' : ''}`);
+          await seeded(h);
+          await h.catchUp('seeded');
+          const start = (h.current as Snapshot).sequenceNumber;
+          const live = await h.rows();
+          const a = (live.find(by(2n)) as LiveRow).file.filePath;
+          const rowsOfA = live.filter((l) => l.file.filePath === a).map((l): NewRow => [l.id, l.v, l.g]);
+          await h.equalityDelete(ID_FIELD, live.filter(by(2n)));
+          await h.catchUp('equality delete on key 2');
+          await h.compactFromStartingSequence([a], rowsOfA, start);
+          if (expire) await h.expire(true);
+          await h.catchUp('compaction from its starting sequence number');
+          assert.equal(h.ki.get([2n]), undefined);
+          assert.equal(h.ki.size, 9);
+        }
+      });
+
       it('expiry: the indexed snapshot and the removed files are gone (sweeps), or only the snapshots', async () => {
         for (const deleteFiles of [true, false]) {
           const h = await table(v, `expiry ${deleteFiles ? 'with' : 'without'} deleted files`);
@@ -729,6 +797,8 @@ describe('TableKeyIndex.catchUp equals a fresh build', () => {
         await h.append([h.row(h.freshId(), 2), h.row(6n, 3)]);
         await h.floeCommit({ update: [5n], del: [9n], insert: [h.row(h.freshId(), 0)] });
         await h.floeCommit({ update: [6n] });
+        await h.floeCommit({ truncate: true, update: [7n], insert: [h.row(h.freshId(), 3)] });
+        assert.equal(h.ki.size, 2);
       });
     });
   }
