@@ -357,13 +357,14 @@ export class TableKeyIndex {
 
     // 2. Added data files, with every delete of the current snapshot that can apply to them. Equality deletes
     // older than the indexed snapshot still apply to a file whose data sequence number is older still (a
-    // compaction keeps its starting sequence number): those are in unchanged manifests, read only if the
-    // table has any.
+    // compaction keeps its starting sequence number): those are in the changed manifests already read (a
+    // rewritten or merged manifest, or all of them when the indexed snapshot's manifest list is gone) and in the
+    // unchanged ones, read only if the table has any.
     if (addedData.length > 0) {
       let deletes = addedDeletes;
       const eqTotal = current.summary['total-equality-deletes'];
       if (eqTotal === undefined || eqTotal !== '0') {
-        const older: ManifestEntry[] = [];
+        const older: ManifestEntry[] = changed.filter((e) => !isNew(e));
         for (const m of curList) if (m.content === ManifestContent.DELETES && baseList !== null && basePaths.has(m.manifestPath)) older.push(...(await entriesOf(m)));
         deletes = [...addedDeletes, ...older.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)];
       }
