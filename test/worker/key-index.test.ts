@@ -1,4 +1,5 @@
-// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot, an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one.
+// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot, an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoadedTable, TableIdentifier } from '../../src/catalog/catalog.js';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.js';
-import { randomUUID } from 'node:crypto';
 import { Transaction, newSnapshotId } from '../../src/commit/transaction.js';
 import { Rng } from '../../src/demo/debezium-generator.js';
+import { FloeError } from '../../src/errors.js';
 import { DataFileContent, ManifestEntryStatus, isDeletionVector, type DataFile, type ManifestEntry } from '../../src/iceberg/data-file.js';
 import { ManifestContent, readManifest, writeManifest, writeManifestListWithRowIds } from '../../src/iceberg/manifest.js';
 import { partitionSpecFromExprs } from '../../src/iceberg/partition-spec.js';
@@ -107,19 +108,17 @@ class Harness {
   private baseLive = new Set<string>();
   private baseListGone = false;
   readonly opts: KeyIndexOptions;
-  /** Catch-ups done, and those that swept (for the deterministic cases' assertions). */
-  readonly catchUps: CatchUp[] = [];
 
-  private constructor(readonly catalog: SqlCatalog, readonly id: TableIdentifier, readonly variant: Variant, readonly label: string) {
-    this.opts = { table: `${id.namespace.join('.')}.${id.name}`, keyFields: [{ id: ID_FIELD, name: 'id', required: true, type: T.long }], onDuplicateKeys: 'repair' };
+  private constructor(readonly catalog: SqlCatalog, readonly id: TableIdentifier, readonly variant: Variant, readonly label: string, onDuplicateKeys: 'repair' | 'fail') {
+    this.opts = { table: `${id.namespace.join('.')}.${id.name}`, keyFields: [{ id: ID_FIELD, name: 'id', required: true, type: T.long }], onDuplicateKeys };
   }
 
   /** `mergeManifests`: manifests are merged after a few commits (their entries come back as EXISTING ones). */
-  static async create(catalog: SqlCatalog, name: string, variant: Variant, label = name, mergeManifests = false): Promise<Harness> {
+  static async create(catalog: SqlCatalog, name: string, variant: Variant, label = name, mergeManifests = false, onDuplicateKeys: 'repair' | 'fail' = 'repair'): Promise<Harness> {
     const id = { namespace: ['ns'], name };
     const schema = schemaFromDecls([{ name: 'id', type: T.long, required: true }, { name: 'v', type: T.string }, { name: 'g', type: T.int }], ['id']);
     const spec = variant.partition.length === 0 ? undefined : partitionSpecFromExprs(variant.partition, schema);
-    const h = new Harness(catalog, id, variant, label);
+    const h = new Harness(catalog, id, variant, label, onDuplicateKeys);
     const properties: Record<string, string> = mergeManifests ? { 'commit.manifest.min-count-to-merge': '3' } : {};
     h.table = await catalog.createTable(id, { schema, formatVersion: variant.formatVersion, properties, ...(spec !== undefined ? { spec } : {}) });
     h.ki = await TableKeyIndex.build(h.table, h.opts);
@@ -142,8 +141,7 @@ class Harness {
   }
 
   freshId(): bigint {
-    const k = this.nextId++;
-    return k;
+    return this.nextId++;
   }
 
   freshV(): string {
@@ -306,9 +304,18 @@ class Harness {
     });
     const listPath = `${meta.location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
     await t.io.write(listPath, list.bytes);
+    // The running totals as Spark writes them (floe's next commit carries them on; key-index.ts trusts
+    // total-equality-deletes = 0 to skip reading older equality deletes).
+    const totals: Record<string, string> = Object.fromEntries(Object.entries(cur.summary).filter(([k]) => k.startsWith('total-')));
+    const add = (k: string, by: bigint): void => {
+      totals[k] = String(BigInt(totals[k] ?? '0') + by);
+    };
+    add('total-data-files', BigInt(files.length));
+    add('total-records', files.reduce((a, f) => a + f.recordCount, 0n));
+    add('total-files-size', files.reduce((a, f) => a + f.fileSizeInBytes, 0n));
     const snapshot: Snapshot = {
       snapshotId, parentSnapshotId: cur.snapshotId, sequenceNumber, timestampMs: Math.max(Date.now(), meta.lastUpdatedMs + 1), manifestList: listPath,
-      summary: { operation: 'replace' }, schemaId: schema.schemaId, ...(firstRowId !== undefined ? { firstRowId, addedRows: list.addedRows } : {}),
+      summary: { ...totals, operation: 'replace' }, schemaId: schema.schemaId, ...(firstRowId !== undefined ? { firstRowId, addedRows: list.addedRows } : {}),
     };
     this.table = await this.catalog.commitTable(t, [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': cur.snapshotId }], [
       { action: 'add-snapshot', snapshot },
@@ -466,7 +473,6 @@ class Harness {
       this.ki = await TableKeyIndex.build(t, this.opts);
     } else {
       assert.ok(s !== null, `${where}: catch-up without a rebuild`);
-      this.catchUps.push(s);
       const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA);
       const deletes = entries.filter((e) => e.dataFile.content !== DataFileContent.DATA);
       const live = new Set(data.map((e) => e.dataFile.filePath));
@@ -499,8 +505,8 @@ const by = (id: bigint) => (r: LiveRow): boolean => r.id === id;
 
 /** Seeded random schedules (a replay runs its one seed). */
 const replay = process.env.FLOE_CATCHUP_SEED === '' ? undefined : process.env.FLOE_CATCHUP_SEED;
-/** Schedules in one run; FLOE_CATCHUP_SCHEDULES=<n> runs more (or fewer). */
-const SCHEDULES = Number(process.env.FLOE_CATCHUP_SCHEDULES ?? 100);
+/** Schedules in one run (about 1 s each: real files and commits); FLOE_CATCHUP_SCHEDULES=100 is the long run. */
+const SCHEDULES = Number(process.env.FLOE_CATCHUP_SCHEDULES ?? 24);
 const OPS_PER_SCHEDULE = 30;
 
 /** Keys and places of rows, for a schedule's trace. */
@@ -554,11 +560,25 @@ async function runSchedule(catalog: SqlCatalog, seed: number, trace: string[]): 
       op = `copy-on-write delete ${ids(t)} of ${ids(live.filter((l) => l.file.filePath === f))}`;
       trace.push(op);
       await h.copyOnWriteDelete(f, t);
-    } else if (x < 0.55) {
+    } else if (x < 0.52) {
       const fs = some(files, 2 + r.int(3));
       op = `compaction of ${fs.map((f) => ids(live.filter((l) => l.file.filePath === f))).join(' ')}`;
       trace.push(op);
       await h.compact(fs);
+    } else if (x < 0.55) {
+      // Rows read at the current snapshot; an equality delete may land while the rewrite runs.
+      const fs = some(files, 1 + r.int(3));
+      const start = (h.current as Snapshot).sequenceNumber;
+      const rows = live.filter((l) => fs.includes(l.file.filePath)).map((l): NewRow => [l.id, l.v, l.g]);
+      const concurrent = r.next() < 0.6 ? some(live, 1 + r.int(2)) : [];
+      op = `compaction from its starting sequence number of ${ids(rows)}, equality delete meanwhile ${ids(concurrent)}`;
+      trace.push(op);
+      if (concurrent.length > 0) await h.equalityDelete(ID_FIELD, concurrent);
+      if (concurrent.length > 0 && r.next() < 0.5) {
+        trace.push('catch-up (while the rewrite runs)');
+        await h.catchUp(`catch-up while a rewrite runs (op ${i})`);
+      }
+      await h.compactFromStartingSequence(fs, rows, start);
     } else if (x < 0.58) {
       op = 'compaction dropping delete files';
       trace.push(op);
@@ -787,6 +807,18 @@ describe('TableKeyIndex.catchUp equals a fresh build', () => {
         assert.equal(h.ki.repairPending, false);
       });
 
+      it('under onDuplicateKeys: fail, upserts by another writer are no duplicates; an appended duplicate key stops the table', async () => {
+        const h = await Harness.create(catalog, `d${++n}`, v, `${v.name}: fail on duplicates`, false, 'fail');
+        await seeded(h);
+        await h.catchUp('seeded');
+        const live = await h.rows();
+        await h.deleteByPosition(live.filter(by(2n)), [h.row(2n, 1)]);
+        await h.equalityDelete(ID_FIELD, live.filter(by(3n)), [h.row(3n, 2)]);
+        await h.catchUp('upserts');
+        await h.append([h.row(4n, 0)]);
+        await assert.rejects(h.ki.catchUp(await h.load()), (e: unknown) => e instanceof FloeError && e.code === 'duplicate_keys' && String(e.details.key).includes('id=4'));
+      });
+
       it('floe\'s own windows: advance on the indexed snapshot, a window that does not land, a commit on another writer\'s snapshot', async () => {
         const h = await table(v, 'own windows');
         await seeded(h);
@@ -818,7 +850,7 @@ describe('TableKeyIndex.catchUp equals a fresh build', () => {
         throw new Error(`schedule failed: replay with FLOE_CATCHUP_SEED=${seed}: ${(e as Error).message}\nlast operations (oldest first):${last}`, { cause: e });
       }
       for (const op of trace) {
-        const name = op.replace(/ \(.*$| \[.*$| of .*$| on another column.*$/, (m) => (m.startsWith(' on another') ? ' on another column' : ''));
+        const name = op.replace(/ \(.*$| \[.*$| of .*$| on another column.*$/, (m) => (m.startsWith(' on another') ? ' on another column' : m.startsWith(' (') ? m.replace(/\).*/, ')') : ''));
         ops.set(name, (ops.get(name) ?? 0) + 1);
       }
     }
