@@ -222,7 +222,9 @@ export class TableKeyIndex {
    *     keys are read and dropped; a file no longer readable is swept from the index in memory;
    *   - added position deletes and deletion vectors on files the index keeps: the keys at those positions
    *     are read from the target file and dropped where the index still points there; added equality deletes
-   *     on the key columns drop the keys whose indexed row is older than the delete.
+   *     on the key columns drop the keys whose indexed row is older than the delete;
+   *   - rows a pending repair names that were removed or deleted leave it; a key whose kept row went keeps the
+   *     newest of its repaired rows still live.
    * Returns null when only a full read can tell (an equality delete on other columns); the caller rebuilds.
    */
   async catchUp(table: LoadedTable): Promise<CatchUp | null> {
@@ -313,15 +315,77 @@ export class TableKeyIndex {
     const repairs: Repair[] = [];
     const duplicated = new Map<string, { key: Values; kept: RowAt; dropped: RowAt[] }>();
 
-    // 1. Added data files, with every delete of the current snapshot that can apply to them. Equality deletes
+    // 1. New deletes of rows in files the index keeps. Before the added files: a key whose old row a new delete
+    // removed and that an added file holds again (an upsert by position or by equality) has one live row, not two.
+    // The rows a pending repair names die the same ways: their positions and keys are noted for them below.
+    const addedPaths = new Set(addedData.map((e) => e.dataFile.filePath));
+    const pendingRepairs = this.repair?.repairs ?? [];
+    const repairFiles = new Set(pendingRepairs.map((r) => r.file.path));
+    const deletedInRepairFiles = new Map<string, Set<number>>();
+    const byTarget = new Map<string, number[]>();
+    const puffins = new Map<string, Promise<Uint8Array>>();
+    for (const d of addedDeletes) {
+      if (d.dataFile.content !== DataFileContent.POSITION_DELETES) continue;
+      const put = (path: string, positions: readonly number[]): void => {
+        if (repairFiles.has(path)) {
+          const set = deletedInRepairFiles.get(path) ?? new Set<number>();
+          for (const p of positions) set.add(p);
+          deletedInRepairFiles.set(path, set);
+        }
+        if (addedPaths.has(path) || removedSet.has(path) || this.index.rowsIn(path) === 0) return;
+        const list = byTarget.get(path) ?? [];
+        for (const p of positions) list.push(p);
+        byTarget.set(path, list);
+      };
+      if (isDeletionVector(d.dataFile)) {
+        const target = d.dataFile.referencedDataFile ?? '';
+        if (repairFiles.has(target) || (!addedPaths.has(target) && !removedSet.has(target) && this.index.rowsIn(target) > 0)) put(target, [...(await readDeletionVector(table.io, d.dataFile, puffins))].map(Number));
+        continue;
+      }
+      filesRead++;
+      for (const [path, list] of await readPositionDeletes(table, d.dataFile.filePath)) put(path, list);
+    }
+    for (const [path, positions] of byTarget) {
+      const keys = await readColumns(table, path, this.opts.keyFields);
+      filesRead++;
+      for (const pos of positions) {
+        const key = keys[pos];
+        if (key === undefined) continue;
+        rowsRead++;
+        const at = this.index.get(key);
+        if (at !== undefined && at.file.path === path && at.pos === pos) this.index.delete(key);
+      }
+    }
+    const eqDeleted: { keys: Set<string>; inScope: (f: IndexedFile) => boolean; sequenceNumber: bigint }[] = [];
+    for (const d of eqAdded) {
+      const ids = d.dataFile.equalityIds ?? [];
+      const order = keyIds.map((id) => ids.indexOf(id));
+      const eqFields = ids.map((id) => schema.fieldOrThrow(id));
+      const eqSeq = d.sequenceNumber ?? 0n;
+      const spec = specs.get(d.dataFile.specId);
+      const inScope = (f: IndexedFile): boolean => spec === undefined || spec.isUnpartitioned || (f.specId === d.dataFile.specId && valuesKey(f.partition) === valuesKey(d.dataFile.partition));
+      const keys = new Set<string>();
+      filesRead++;
+      for (const row of await readColumns(table, d.dataFile.filePath, eqFields)) {
+        const key = order.map((i) => row[i] ?? null);
+        keys.add(valuesKey(key));
+        const at = this.index.get(key);
+        if (at === undefined || addedPaths.has(at.file.path)) continue; // added files were read with it applied
+        if (inScope(at.file) && (await seqOf(at.file.path)) < eqSeq) this.index.delete(key);
+      }
+      eqDeleted.push({ keys, inScope, sequenceNumber: eqSeq });
+    }
+
+    // 2. Added data files, with every delete of the current snapshot that can apply to them. Equality deletes
     // older than the indexed snapshot still apply to a file whose data sequence number is older still (a
-    // compaction keeps its starting sequence number): those are in unchanged manifests, read only if the
-    // table has any.
+    // compaction keeps its starting sequence number): those are in the changed manifests already read (a
+    // rewritten or merged manifest, or all of them when the indexed snapshot's manifest list is gone) and in the
+    // unchanged ones, read only if the table has any.
     if (addedData.length > 0) {
       let deletes = addedDeletes;
       const eqTotal = current.summary['total-equality-deletes'];
       if (eqTotal === undefined || eqTotal !== '0') {
-        const older: ManifestEntry[] = [];
+        const older: ManifestEntry[] = changed.filter((e) => !isNew(e));
         for (const m of curList) if (m.content === ManifestContent.DELETES && baseList !== null && basePaths.has(m.manifestPath)) older.push(...(await entriesOf(m)));
         deletes = [...addedDeletes, ...older.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)];
       }
@@ -355,7 +419,7 @@ export class TableKeyIndex {
       }
     }
 
-    // 2. Removed data files whose rows were not moved into an added file: their keys leave the index.
+    // 3. Removed data files whose rows were not moved into an added file: their keys leave the index.
     for (const path of removed) {
       if (this.index.rowsIn(path) > 0) {
         let rows: (IcebergValue | null)[][] | null = null;
@@ -384,55 +448,23 @@ export class TableKeyIndex {
       this.index.releaseFile(path);
     }
 
-    // 3. New deletes of rows in files the index keeps.
-    const addedPaths = new Set(addedData.map((e) => e.dataFile.filePath));
-    const byTarget = new Map<string, number[]>();
-    const puffins = new Map<string, Promise<Uint8Array>>();
-    for (const d of addedDeletes) {
-      if (d.dataFile.content !== DataFileContent.POSITION_DELETES) continue;
-      const put = (path: string, positions: Iterable<number>): void => {
-        if (addedPaths.has(path) || removedSet.has(path) || this.index.rowsIn(path) === 0) return;
-        const list = byTarget.get(path) ?? [];
-        for (const p of positions) list.push(p);
-        byTarget.set(path, list);
-      };
-      if (isDeletionVector(d.dataFile)) {
-        const target = d.dataFile.referencedDataFile ?? '';
-        if (!addedPaths.has(target) && !removedSet.has(target) && this.index.rowsIn(target) > 0) put(target, [...(await readDeletionVector(table.io, d.dataFile, puffins))].map(Number));
-        continue;
-      }
-      filesRead++;
-      for (const [path, list] of await readPositionDeletes(table, d.dataFile.filePath)) put(path, list);
+    // A pending repair names live rows of the indexed snapshot; those in removed files (without the indexed
+    // snapshot's manifest list: in files the current snapshot does not have), at positions new deletes name, or
+    // deleted by a new equality delete are gone. A key whose kept row went while rows a repair names are still
+    // live keeps the newest of those, as a build would (index-build.ts): it leaves the repair and enters the index.
+    const gone = (path: string): boolean => (baseList === null ? !changedDataPaths.has(path) : removedSet.has(path));
+    const live = pendingRepairs.filter((r) =>
+      !gone(r.file.path) &&
+      !(deletedInRepairFiles.get(r.file.path)?.has(r.pos) ?? false) &&
+      !eqDeleted.some((e) => e.sequenceNumber > r.sequenceNumber && e.keys.has(valuesKey(r.key)) && e.inScope(r.file)));
+    const promoted = new Map<string, Repair>();
+    for (const r of live) {
+      if (this.index.get(r.key) !== undefined) continue;
+      const held = promoted.get(valuesKey(r.key));
+      if (held === undefined || isNewerRow(r, held)) promoted.set(valuesKey(r.key), r);
     }
-    for (const [path, positions] of byTarget) {
-      const keys = await readColumns(table, path, this.opts.keyFields);
-      filesRead++;
-      for (const pos of positions) {
-        const key = keys[pos];
-        if (key === undefined) continue;
-        rowsRead++;
-        const at = this.index.get(key);
-        if (at !== undefined && at.file.path === path && at.pos === pos) this.index.delete(key);
-      }
-    }
-    for (const d of eqAdded) {
-      const ids = d.dataFile.equalityIds ?? [];
-      const order = keyIds.map((id) => ids.indexOf(id));
-      const eqFields = ids.map((id) => schema.fieldOrThrow(id));
-      const eqSeq = d.sequenceNumber ?? 0n;
-      const spec = specs.get(d.dataFile.specId);
-      filesRead++;
-      for (const row of await readColumns(table, d.dataFile.filePath, eqFields)) {
-        const key = order.map((i) => row[i] ?? null);
-        const at = this.index.get(key);
-        if (at === undefined || addedPaths.has(at.file.path)) continue; // added files were read with it applied
-        const inScope = spec === undefined || spec.isUnpartitioned || (at.file.specId === d.dataFile.specId && valuesKey(at.file.partition) === valuesKey(d.dataFile.partition));
-        if (inScope && (await seqOf(at.file.path)) < eqSeq) this.index.delete(key);
-      }
-    }
-
-    // A pending repair names rows of the indexed snapshot; those in removed files are gone with them.
-    const kept = (this.repair?.repairs ?? []).filter((r) => !removedSet.has(r.file.path));
+    for (const r of promoted.values()) this.index.set(r.key, r.file, r.pos);
+    const kept = live.filter((r) => promoted.get(valuesKey(r.key)) !== r);
     const allRepairs = [...kept, ...repairs];
     if (duplicated.size > 0 && this.opts.onDuplicateKeys === 'fail') {
       const names = this.opts.keyFields.map((f) => f.name);
@@ -442,7 +474,7 @@ export class TableKeyIndex {
     const names = this.opts.keyFields.map((f) => f.name);
     this.repair = allRepairs.length === 0 ? null : {
       repairs: allRepairs,
-      keys: (this.repair?.keys ?? 0) + duplicated.size,
+      keys: new Set(allRepairs.map((r) => valuesKey(r.key))).size,
       examples: [...(this.repair?.examples ?? []), ...[...duplicated.values()].slice(0, 5).map((d) => describeDuplicate(names, d))],
     };
     const from = this.base;
