@@ -12,7 +12,7 @@
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { DeletionVectorFiles } from '../config/config.js';
 import { COMMIT_DEFAULTS, Transaction } from '../commit/transaction.js';
-import { FloeError, describeError } from '../errors.js';
+import { FloeError } from '../errors.js';
 import type { DataFile } from '../iceberg/data-file.js';
 import type { PartitionSpec } from '../iceberg/partition-spec.js';
 import type { Snapshot } from '../iceberg/snapshot.js';
@@ -20,6 +20,7 @@ import type { TableMetadata } from '../iceberg/table-metadata.js';
 import { backoffSleep } from '../retry.js';
 import type { WriterSettings } from '../writer/file-writer.js';
 import { parseCodec, PARQUET_DEFAULTS, type ParquetCodec } from '../writer/parquet.js';
+import { deleteFiles } from './reachability.js';
 import { changesSince, type Changes, type TableFiles } from './table-files.js';
 import type { MaintainContext, MaintainStep, StepResult } from './types.js';
 
@@ -91,17 +92,8 @@ export async function commitGroup(g: GroupCommit): Promise<GroupOutcome> {
 
 /** Deletes the files of a dropped group (best effort: what is left is an orphan for remove-orphan-files). */
 async function removeWritten(table: LoadedTable, paths: readonly string[]): Promise<void> {
-  const failed: string[] = [];
-  for (let i = 0; i < paths.length; i += CLEANUP_DELETES_IN_FLIGHT_MAX) {
-    await Promise.all(paths.slice(i, i + CLEANUP_DELETES_IN_FLIGHT_MAX).map(async (p) => {
-      try {
-        await table.io.delete(p);
-      } catch (e) {
-        if (!(e instanceof FloeError && e.code === 'io_not_found')) failed.push(`${p}: ${describeError(e)}`);
-      }
-    }));
-  }
-  if (failed.length > 0) process.emitWarning(`maintenance: ${failed.length} file(s) of a dropped rewrite group could not be deleted (orphans), e.g. ${failed[0]}`);
+  const out = await deleteFiles(table.io, paths, { inFlightMax: CLEANUP_DELETES_IN_FLIGHT_MAX });
+  if (out.failed > 0) process.emitWarning(`maintenance: ${out.failed} file(s) of a dropped rewrite group could not be deleted (orphans), e.g. ${out.firstFailure ?? ''}`);
 }
 
 /** Where and how a rewrite writes: the table's write.* properties over the given defaults. */

@@ -30,14 +30,13 @@ import { DataFileContent, deleteFileKey, isDeletionVector, type DataFile, type M
 import type { PartitionSpec } from '../iceberg/partition-spec.js';
 import { deleteApplies, inDeleteScope, partitionKeyOf, readEqualityKeys, readPositionDeletes, scanDataFiles } from '../iceberg/scan.js';
 import type { Schema } from '../iceberg/schema.js';
-import { SortOrder } from '../iceberg/sort-order.js';
+import { SortOrder, sortBySortOrder } from '../iceberg/sort-order.js';
 import { currentSchema, currentSnapshot, specsById } from '../iceberg/table-metadata.js';
 import { T, type NestedField } from '../iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { RollingFileWriter } from '../writer/file-writer.js';
 import { Partitioner } from '../writer/partitioned-writer.js';
 import { StepTally, bytesOf, commitGroup, partitionLabel, writerSettingsFor } from './group-commit.js';
-import { sortRows } from './sort-rows.js';
 import { tableFiles, type Changes, type TableFiles } from './table-files.js';
 import type { MaintainStepFn, RewriteDataOptions } from './types.js';
 
@@ -309,7 +308,7 @@ export const rewriteDataFiles: MaintainStepFn<RewriteDataOptions> = async (ctx, 
     const g = groups[i] as DataGroup;
     // The whole group is held in memory while it is sorted and written: groupBytesMax bounds it.
     const rows = await readGroup(table, files, g, fields, schema.fields.length);
-    sortRows(rows, fields, order);
+    sortBySortOrder(rows, (r) => r, fields, order);
     const added = await writeGroup(table, schema, g, fields, rows, order, opts.targetFileSizeBytes);
     const outcome = await commitGroup({
       ctx,

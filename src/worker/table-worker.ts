@@ -10,10 +10,9 @@ import type { Change, TableShape } from '../decode/debezium.js';
 import type { DataFile } from '../iceberg/data-file.js';
 import type { PartitionSpec } from '../iceberg/partition-spec.js';
 import { Schema } from '../iceberg/schema.js';
-import type { SortOrder } from '../iceberg/sort-order.js';
-import { applyTransform, transformResultType } from '../iceberg/transform.js';
+import { sortBySortOrder, type SortOrder } from '../iceberg/sort-order.js';
 import { typeToString, type IcebergType, type NestedField, type PrimitiveType } from '../iceberg/types.js';
-import { compareValues, valueMatchesType, valuesKey, type IcebergValue } from '../iceberg/values.js';
+import { valueMatchesType, valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { stringifyJsonExact } from '../iceberg/json.js';
 import { valueToJson } from '../iceberg/value-json.js';
 import type { DeleteMode, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
@@ -369,32 +368,8 @@ export class TableState {
   private sortSlots(slots: Slot[], schema: Schema): Slot[] {
     const order = this.layout.sortOrder;
     if (order.fields.length === 0) return slots;
-    const keys = order.fields.map((sf) => {
-      const index = schema.fields.findIndex((f) => f.id === sf.sourceId);
-      const f = schema.fields[index];
-      if (f === undefined) throw new FloeError('schema_invalid', `sort order field ${sf.sourceId} is not in the schema`);
-      const sourceType = f.type as PrimitiveType;
-      return { index, sourceType, resultType: transformResultType(sf.transform, sourceType), sf };
-    });
     const live = slots.filter((s) => s.row !== null);
-    const cache = new Map<Slot, (IcebergValue | null)[]>();
-    for (const s of live) cache.set(s, keys.map((k) => applyTransform(k.sf.transform, k.sourceType, (s.row as Values)[k.index] ?? null)));
-    live.sort((a, b) => {
-      const va = cache.get(a) as (IcebergValue | null)[];
-      const vb = cache.get(b) as (IcebergValue | null)[];
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i] as (typeof keys)[number];
-        const x = va[i] ?? null;
-        const y = vb[i] ?? null;
-        if (x === null || y === null) {
-          if (x === y) continue;
-          return (x === null) === (k.sf.nullOrder === 'nulls-first') ? -1 : 1;
-        }
-        const c = compareValues(k.resultType, x, y);
-        if (c !== 0) return k.sf.direction === 'asc' ? c : -c;
-      }
-      return 0;
-    });
+    sortBySortOrder(live, (s) => s.row as Values, schema.fields, order);
     return [...live, ...slots.filter((s) => s.row === null)];
   }
 
