@@ -129,7 +129,7 @@ async function backgroundMaintenance(cfg: FloeConfig, catalog: Catalog, metrics:
   const settings = maintenanceSettings(cfg);
   if (!settings.enabled) return null;
   const scheduler = new MaintenanceScheduler({ catalog, settings, steps: await defaultSteps(), metrics, log });
-  return { budgetMs: settings.budgetMs ?? 60_000, runDue: (tables, budgetMs) => scheduler.runDue(tables, budgetMs) };
+  return { budgetMs: settings.budgetMs ?? 60_000, due: (tables) => scheduler.due(tables), runDue: (tables, budgetMs) => scheduler.runDue(tables, budgetMs) };
 }
 
 /** Runs until a signal; a second signal or the shutdown timeout forces exit. */

@@ -54,10 +54,11 @@ export class MaintenanceScheduler {
     this.clock = opts.clock ?? Date.now;
   }
 
-  /** The tables of `tables` due now, oldest last run first (never run first, by name); managed tables never. */
+  /** The tables of `tables` due now, oldest last run first (never run first, by name); managed tables never, none when disabled. */
   due(tables: readonly string[]): string[] {
     const now = this.clock();
     const s = this.opts.settings;
+    if (!s.enabled) return [];
     const last = (t: string): number => this.lastRunMs.get(t) ?? -Infinity;
     return [...new Set(tables)]
       .filter((t) => s.mode(t) !== 'managed' && now - last(t) >= s.intervalMs)

@@ -46,6 +46,8 @@ export interface Source {
 /** What the pipeline needs of background maintenance (MaintenanceScheduler). */
 export interface BackgroundMaintenance {
   readonly budgetMs: number;
+  /** The tables of `tables` due now (cheap: no I/O). */
+  due(tables: readonly string[]): readonly string[];
   runDue(tables: readonly string[], budgetMs: number): Promise<readonly TableMaintenanceReport[]>;
 }
 
@@ -289,7 +291,35 @@ export class Pipeline implements Probe {
     if (mine.length > 0) await this.dispatch(mine, current);
     const due = Date.now() - this.lastCommitMs >= this.cfg.commitIntervalMs;
     if ((due && this.consumedSinceCommit > 0) || this.totalBuffered() >= this.cfg.bufferBytesMax) await this.commitCycle();
-    else if (due) this.lastCommitMs = Date.now();
+    else if (due) {
+      this.lastCommitMs = Date.now();
+      await this.maintainIdle();
+    }
+  }
+
+  /**
+   * Background maintenance while no record comes: a table whose stream stopped after a burst would otherwise
+   * keep its small files until its next write. Nothing is buffered (nothing was consumed since the last cycle);
+   * the partitions are paused for the run as after a cycle.
+   */
+  private async maintainIdle(): Promise<void> {
+    const m = this.maintenance;
+    if (m === null || this.stopping || this.refreshNeeded || this.sealedPending || this.rewindPending) return;
+    if (m.due(this.maintainedTables()).length === 0) return;
+    this.source.pauseAll();
+    try {
+      await this.maintainDue();
+    } finally {
+      this.source.resumeAll();
+    }
+  }
+
+  /** The tables this replica maintains: it owns partition 0 of their first source topic (see scheduler.ts). */
+  private maintainedTables(): string[] {
+    return [...this.tableTopics].filter(([, topics]) => {
+      const first = [...topics].sort()[0];
+      return first !== undefined && this.source.isAssigned({ topic: first, partition: 0 });
+    }).map(([table]) => table);
   }
 
   /**
@@ -633,10 +663,7 @@ export class Pipeline implements Probe {
   private async maintainDue(): Promise<void> {
     const m = this.maintenance;
     if (m === null || this.stopping) return;
-    const mine = [...this.tableTopics].filter(([, topics]) => {
-      const first = [...topics].sort()[0];
-      return first !== undefined && this.source.isAssigned({ topic: first, partition: 0 });
-    }).map(([table]) => table);
+    const mine = this.maintainedTables();
     if (mine.length === 0) return;
     const reports = await m.runDue(mine, m.budgetMs);
     const changed: TableLayoutMsg[] = [];
