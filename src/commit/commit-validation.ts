@@ -5,7 +5,7 @@
  */
 import { FloeError, assert } from '../errors.js';
 import { DataFileContent, ManifestEntryStatus, deleteFileKey, type DataFile, type ManifestEntry } from '../iceberg/data-file.js';
-import { ManifestContent, writeManifest, type ManifestFile } from '../iceberg/manifest.js';
+import { ManifestContent, carriesLiveFiles, writeManifest, type ManifestFile } from '../iceberg/manifest.js';
 import { readManifestFiles } from '../iceberg/snapshot-files.js';
 import type { Schema } from '../iceberg/schema.js';
 import type { Snapshot } from '../iceberg/snapshot.js';
@@ -63,6 +63,10 @@ export async function applyToBase(w: AttemptWriter, parent: Snapshot | null, cha
   const needRemoveDeletes = new Set(changes.removedDeleteKeys);
   const removesDelete = removesDeleteOf(changes);
   for (const m of existing) {
+    // A parent manifest with no live entry (only DELETED ones, which record a removal in the snapshot that made
+    // it) is not carried: Iceberg's snapshot producers keep only manifests with added or existing files too, and
+    // after every compaction a streaming table would otherwise list its emptied manifests until a manifest rewrite.
+    if (!carriesLiveFiles(m, meta.formatVersion)) continue;
     if (changes.removeAll) {
       // Truncate: every live entry of every manifest becomes DELETED in a rewritten manifest.
       const entries = await w.manifestCache.get(w.table, m, schema);

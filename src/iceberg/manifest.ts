@@ -400,3 +400,11 @@ export function readManifestList(bytes: Uint8Array, what: string): ManifestFile[
     };
   });
 }
+
+/**
+ * Whether a manifest lists a live file (ADDED or EXISTING entries). The counts are required from v2 on
+ * (spec: manifest_list `added_files_count`, `existing_files_count`); a v1 manifest may omit them and counts as live.
+ */
+export function carriesLiveFiles(m: ManifestFile, formatVersion: number): boolean {
+  return formatVersion < 2 || m.addedFilesCount + m.existingFilesCount > 0;
+}

@@ -29,7 +29,7 @@ import { identifierToString } from '../catalog/catalog.js';
 import { newManifestPath } from '../commit/manifest-writes.js';
 import { newSnapshotId } from '../commit/transaction.js';
 import { DataFileContent, ManifestEntryStatus, type ManifestEntry } from '../iceberg/data-file.js';
-import { ManifestContent, readManifest, readManifestList, writeManifest, writeManifestListWithRowIds, type ManifestFile } from '../iceberg/manifest.js';
+import { ManifestContent, carriesLiveFiles, readManifest, readManifestList, writeManifest, writeManifestListWithRowIds, type ManifestFile } from '../iceberg/manifest.js';
 import { MAIN_BRANCH, type Snapshot } from '../iceberg/snapshot.js';
 import { readManifestFiles } from '../iceberg/snapshot-files.js';
 import { currentSchema, currentSnapshot, specsById, type TableMetadata } from '../iceberg/table-metadata.js';
@@ -228,20 +228,28 @@ export const rewriteManifests: MaintainStepFn<RewriteManifestsOptions> = async (
     if (ctx.signal?.aborted === true) return giveUp(none);
     const parent = currentSnapshot(table.metadata);
     if (parent === null) return giveUp(none);
-    const current = await readManifestFiles(table, parent);
+    // Manifests with no live entry (emptied by a compaction or a delete: only DELETED entries) are dropped,
+    // neither kept nor merged, as every commit of the table does; dropping them alone is worth a snapshot when
+    // no other commit comes (an idle table after its compaction), since readers open every listed manifest.
+    const all = await readManifestFiles(table, parent);
+    const current = all.filter((m) => carriesLiveFiles(m, table.metadata.formatVersion));
+    const emptied = all.length - current.length;
     const paths = new Set(current.map((m) => m.manifestPath));
     if (written !== null && ![...written.replaced].every((p) => paths.has(p))) {
       // A concurrent commit rewrote a manifest this plan replaces: plan again on what main holds now.
       written = null;
     }
     if (written === null) {
-      if (current.length < opts.minManifests) return giveUp(ctx.dryRun ? { ...none, plan: [`${name}: ${current.length} manifest(s), below ${opts.minManifests}: nothing to rewrite`] } : none);
-      const groups = await planGroups(table, current, opts);
-      if (groups.length === 0) return giveUp(ctx.dryRun ? { ...none, plan: [`${name}: no manifest group to merge`] } : none);
-      if (ctx.dryRun) return { ...none, groupsPlanned: groups.length, plan: planLines(name, groups, current.length) };
+      const merge = current.length >= opts.minManifests;
+      if (!merge && emptied === 0) return giveUp(ctx.dryRun ? { ...none, plan: [`${name}: ${current.length} manifest(s), below ${opts.minManifests}: nothing to rewrite`] } : none);
+      const groups = merge ? await planGroups(table, current, opts) : [];
+      if (groups.length === 0 && emptied === 0) return giveUp(ctx.dryRun ? { ...none, plan: [`${name}: no manifest group to merge`] } : none);
+      if (ctx.dryRun) return { ...none, groupsPlanned: groups.length, plan: [...(emptied > 0 ? [`${name}: drop ${emptied} manifest(s) with no live file`] : []), ...planLines(name, groups, current.length)] };
       written = await writeGroups(table, groups, snapshotId, files);
       ctx.progress?.({ table: name, step: 'rewrite-manifests', done: written.replaced.size, total: current.length, unit: 'files' });
     }
+    // A retry after a concurrent commit dropped the emptied manifests itself, with nothing to merge: done.
+    if (written.groups.length === 0 && emptied === 0) return giveUp(none);
     const w: Written = written;
     const kept = current.filter((m) => !w.replaced.has(m.manifestPath));
     const listPath = `${table.metadata.location}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;

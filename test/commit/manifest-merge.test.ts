@@ -1,4 +1,4 @@
-// Proves manifest merging keeps a streaming table's manifest count bounded while preserving every entry's sequence numbers: equality deletes committed before a merge still remove exactly the older rows (checked by floe's scan and, when the harness venv exists, by DuckDB).
+// Proves manifest merging keeps a streaming table's manifest count bounded while preserving every entry's sequence numbers: equality deletes committed before a merge still remove exactly the older rows (checked by floe's scan and, when the harness venv exists, by DuckDB); and a manifest left with only DELETED entries (after a compaction) is listed by the snapshot that emptied it and dropped by the next commit.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -71,5 +71,27 @@ describe('manifest merging', () => {
     const out = await readWithEngine('duckdb', ['db.stream'], { catalog: 'sql', sqlUri: `sqlite:///${dir}/catalog.db`, warehouse: `file://${dir}/wh` });
     assert.equal(out.failure, undefined, out.failure);
     assert.deepEqual(out.tables.get('db.stream'), [...want].sort());
+  });
+
+  it('a manifest left with only DELETED entries is listed by the snapshot that emptied it, and by no later one', async () => {
+    const schema = schemaFromDecls([{ name: 'id', type: T.long, required: true }, { name: 'v', type: T.string }], ['id']);
+    let table = await catalog.createTable({ namespace: ['db'], name: 'emptied' }, { schema, formatVersion: 2, properties: {} });
+    const spec = table.metadata.specs[0]!;
+    const write = async (rows: [bigint, string][]) => {
+      const w = new DataWriter(settingsFor(table), schema, spec);
+      for (const r of rows) w.write(r);
+      return w.close();
+    };
+    const first = await write([[1n, 'a'], [2n, 'b']]);
+    table = (await new Transaction(catalog, table).addDataFiles(first).commit()).table;
+    // A compaction: the first file replaced by a new one (its manifest is rewritten with the file DELETED).
+    table = (await new Transaction(catalog, table).removeDataFiles(first.map((f) => f.filePath)).addDataFiles(await write([[1n, 'a'], [2n, 'b']])).commit()).table;
+    const emptied = (await readManifestFiles(table, currentSnapshot(table.metadata))).filter((m) => m.addedFilesCount + m.existingFilesCount === 0);
+    assert.equal(emptied.length, 1, 'the compaction lists the manifest recording the removal');
+    table = (await new Transaction(catalog, table).addDataFiles(await write([[3n, 'c']])).commit()).table;
+    const after = await readManifestFiles(table, currentSnapshot(table.metadata));
+    assert.deepEqual(after.filter((m) => m.manifestPath === emptied[0]!.manifestPath), [], 'the next commit drops it');
+    assert.equal(after.length, 2);
+    assert.deepEqual(canonicalRows(schema, await scanTable(table)), canonicalRows(schema, [{ id: 1n, v: 'a' }, { id: 2n, v: 'b' }, { id: 3n, v: 'c' }]));
   });
 });

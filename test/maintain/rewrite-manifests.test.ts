@@ -7,7 +7,7 @@ import type { SqlCatalog } from '../../src/catalog/sql-catalog.js';
 import { Transaction } from '../../src/commit/transaction.js';
 import { FloeError } from '../../src/errors.js';
 import { ManifestEntryStatus } from '../../src/iceberg/data-file.js';
-import { readManifest } from '../../src/iceberg/manifest.js';
+import { carriesLiveFiles, readManifest } from '../../src/iceberg/manifest.js';
 import { partitionSpecFromExprs } from '../../src/iceberg/partition-spec.js';
 import { readManifestFiles } from '../../src/iceberg/snapshot-files.js';
 import { currentSchema, currentSnapshot, specsById, type TableRequirement, type TableUpdate } from '../../src/iceberg/table-metadata.js';
@@ -80,7 +80,10 @@ describe('rewrite-manifests', () => {
     assert.equal(s.summary.operation, 'replace');
     assert.equal(s.parentSnapshotId, t0.metadata.currentSnapshotId);
     assert.deepEqual([...(await manifestGroups(t))].sort(), [['0/0', 1], ['1/0', 1]]);
-    assert.equal(res.filesIn, (groups0.get('0/0') ?? 0) + (groups0.get('1/0') ?? 0));
+    // Manifests left with only DELETED entries are dropped, not merged.
+    const live0 = (await readManifestFiles(t0, currentSnapshot(t0.metadata))).filter((m) => carriesLiveFiles(m, 2)).length;
+    assert.ok(live0 < (groups0.get('0/0') ?? 0) + (groups0.get('1/0') ?? 0), 'the history left an emptied manifest');
+    assert.equal(res.filesIn, live0);
     assert.equal(res.filesOut, 2);
     assert.deepEqual(await entryFacts(t), facts0);
     const parent = currentSnapshot(t0.metadata)!;
@@ -114,6 +117,23 @@ describe('rewrite-manifests', () => {
     assert.deepEqual(await rowsText(t), expectedText(expected));
     await assertIntact(t);
     await assertNoStrayFiles(t);
+  });
+
+  it('below minManifests, manifests left with only DELETED entries are dropped in a replace snapshot; then nothing is left to do', async () => {
+    const { id, expected } = await historyTable('emptied', 2);
+    const t0 = await catalog.loadTable(id);
+    const all0 = await readManifestFiles(t0, currentSnapshot(t0.metadata));
+    const live0 = all0.filter((m) => carriesLiveFiles(m, 2)).map((m) => m.manifestPath).sort();
+    assert.ok(live0.length < all0.length, 'the history left an emptied manifest');
+    const res = await rewriteManifests({ catalog, id, nowMs: Date.now(), dryRun: false }, { ...OPTS, minManifests: all0.length + 1 });
+    assert.equal(res.snapshotIds.length, 1);
+    const t = await catalog.loadTable(id);
+    assert.equal(currentSnapshot(t.metadata)!.summary.operation, 'replace');
+    assert.deepEqual((await readManifestFiles(t, currentSnapshot(t.metadata))).map((m) => m.manifestPath).sort(), live0, 'the live manifests, unchanged');
+    assert.deepEqual(await rowsText(t), expectedText(expected));
+    await assertIntact(t);
+    const again = await rewriteManifests({ catalog, id, nowMs: Date.now(), dryRun: false }, { ...OPTS, minManifests: all0.length + 1 });
+    assert.deepEqual(again.snapshotIds, []);
   });
 
   it('below minManifests, or under dry-run, nothing changes', async () => {
