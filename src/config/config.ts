@@ -424,7 +424,9 @@ function maintenanceConfig(r: Reader, commitTargetFileSizeBytes: number): Mainte
       enabled: r.bool('maintenance.manifests.enabled', true),
       // Iceberg's commit.manifest.target-size-bytes default.
       targetManifestBytes: r.int('maintenance.manifests.targetManifestBytes', 8 * MiB, 64 * 1024, GiB),
-      minManifests: r.int('maintenance.manifests.minManifests', 20, 2, 1_000_000),
+      // Merge whenever it lowers the count: readers open every manifest a snapshot lists (a GET each on S3), and
+      // a run's rewrite reads only manifests below the target size (a compaction leaves one per group it commits).
+      minManifests: r.int('maintenance.manifests.minManifests', 2, 2, 1_000_000),
     },
     expire: {
       enabled: r.bool('maintenance.expire.enabled', true),

@@ -12,6 +12,16 @@ export const PARQUET_DEFAULTS = Object.freeze({
   codec: 'zstd',
   rowGroupRowsMax: 1_000_000,
   dataPageBytes: 1024 * 1024,
+  /**
+   * A column chunk's dictionary stops growing at this size and the rest of the chunk is written PLAIN. arrow-rs
+   * (parquet-wasm) keeps a dictionary up to 1 MiB by default and never checks whether it pays, unlike
+   * parquet-mr (Iceberg Java, Spark), which falls back when the dictionary-encoded pages are not smaller: near-
+   * unique columns (ids, timestamps, names, amounts) then carry a dictionary as large as the data plus the
+   * indexes. Measured on a 65k-row file of a CDC table (long id, string name, double score, string region, long
+   * updated): 1.50 MB and 93 ms to encode at 1 MiB, 1.17 MB and 64 ms at 64 KiB, which still holds a dictionary
+   * of ~8k longs or ~2k short strings for the columns where one helps (codes, statuses, regions).
+   */
+  dictionaryPageBytes: 64 * 1024,
 });
 
 const codecs: Readonly<Record<ParquetCodec, Compression>> = {
@@ -34,6 +44,7 @@ export function encodeParquet(table: arrow.Table, codec: ParquetCodec, rowGroupR
     .setWriterVersion(WriterVersion.V1)
     .setMaxRowGroupSize(rowGroupRowsMax)
     .setDataPageSizeLimit(PARQUET_DEFAULTS.dataPageBytes)
+    .setDictionaryPageSizeLimit(PARQUET_DEFAULTS.dictionaryPageBytes)
     .setCreatedBy('floe')
     .build();
   const ipc = arrow.tableToIPC(table, 'stream');

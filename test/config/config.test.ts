@@ -49,7 +49,7 @@ describe('validateConfig', () => {
         enabled: true, intervalMs: 600_000, budgetMs: 60_000,
         rewriteData: { enabled: true, targetFileSizeBytes: 512 * 1024 * 1024, minFileSizeRatio: 0.75, deleteRatioMin: 0.2, minInputFiles: 5, groupBytesMax: 1024 ** 3, runBytesMax: 4 * 1024 ** 3, commitAttemptsMax: 4 },
         rewriteDeletes: { enabled: true, convertEqualityDeletes: true, minInputFiles: 2 },
-        manifests: { enabled: true, targetManifestBytes: 8 * 1024 * 1024, minManifests: 20 },
+        manifests: { enabled: true, targetManifestBytes: 8 * 1024 * 1024, minManifests: 2 },
         expire: { enabled: true, olderThanMs: 5 * 86_400_000, keepLast: 100 },
         orphans: { enabled: true, olderThanMs: 3 * 86_400_000 },
       },
