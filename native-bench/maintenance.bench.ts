@@ -32,7 +32,7 @@ import { currentSchema, currentSnapshot } from '../src/iceberg/table-metadata.js
 import type { Logger } from '../src/log.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { buildKeyIndex } from '../src/worker/index-build.js';
-import { harnessCatalogSections, readWithEngine, restCatalog } from '../test/support/harness.js';
+import { harnessCatalogSections, restCatalog } from '../test/support/harness.js';
 import { createTopics } from './workload.js';
 
 const exec = promisify(execFile);
@@ -177,16 +177,23 @@ async function spark(label: string, sql: readonly string[], attempts = 1): Promi
   const t0 = Date.now();
   let out = '';
   for (let tries = 1; tries <= attempts; tries++) {
-    const r = await readWithEngine('spark', [], { sql });
-    if (r.failure === undefined) {
-      out = r.sql.map((s) => s.rows.join(' ')).join(' | ');
+    try {
+      const { stdout } = await exec(python(), ['test/harness/readers/spark_read.py', '--catalog', 'rest', ...sql.flatMap((q) => ['--sql', q])], { maxBuffer: 64 << 20, timeout: 900_000 });
+      out = stdout.split('\n').filter((l) => l !== '' && !l.startsWith('# ')).join(' | ');
       say(`spark ${label}: ok in ${Math.round((Date.now() - t0) / 1000)} s (try ${tries}): ${out.slice(0, 300)}`);
       return { ok: true, ms: Date.now() - t0, out, tries };
+    } catch (e) {
+      // Spark logs a CATALOG_NOT_FOUND for `ns.table` before it resolves the name in `cat`: not the failure.
+      const lines = String((e as { stderr?: string }).stderr ?? (e as Error).message).split('\n');
+      out = lines.filter((l) => /(Exception|Error)\b/.test(l) && !/^\s*at /.test(l) && !l.includes('CATALOG_NOT_FOUND')).pop() ?? lines.slice(-3).join(' ');
+      say(`spark ${label}: try ${tries} failed: ${out.slice(0, 500)}`);
     }
-    out = r.failure.split('\n').find((l) => /Exception|Error/.test(l) && !/^\s*at /.test(l)) ?? r.failure.split('\n')[0] ?? '';
-    say(`spark ${label}: try ${tries} failed: ${out.slice(0, 400)}`);
   }
   return { ok: false, ms: Date.now() - t0, out, tries: attempts };
+}
+
+function python(): string {
+  return join(process.env.FLOE_VENV ?? join(homedir(), '.cache/floe/venv'), 'bin/python');
 }
 
 function metricValue(text: string, name: string, match: RegExp = /.*/): number {
@@ -244,7 +251,7 @@ async function main(): Promise<void> {
       foreignAt = Date.now();
       say(`halfway (${produced} events): Spark rewrite_data_files and expire_snapshots on ${maintained} while floe streams`);
       foreign = (async () => [
-        await spark('rewrite_data_files', [`CALL cat.system.rewrite_data_files(table => '${maintained}', options => map('min-input-files', '2'))`], 3),
+        await spark('rewrite_data_files', [`CALL cat.system.rewrite_data_files(table => '${maintained}', options => map('min-input-files', '2'))`], 5),
         await spark('expire_snapshots', [`CALL cat.system.expire_snapshots(table => '${maintained}', older_than => current_timestamp(), retain_last => 5)`], 3),
       ])();
     }
@@ -302,8 +309,7 @@ async function main(): Promise<void> {
     await cat.close();
   }
 
-  const py = join(process.env.FLOE_VENV ?? join(homedir(), '.cache/floe/venv'), 'bin/python');
-  const { stdout } = await exec(py, ['native-bench/mow_queries.py', '--catalog', 'rest', ...tables.flatMap((t) => ['--table', t]), '--engine', 'duckdb', '--engine', 'spark', '--runs', String(SCAN_RUNS)], { maxBuffer: 16 << 20, timeout: 1_800_000 });
+  const { stdout } = await exec(python(), ['native-bench/mow_queries.py', '--catalog', 'rest', ...tables.flatMap((t) => ['--table', t]), '--engine', 'duckdb', '--engine', 'spark', '--runs', String(SCAN_RUNS)], { maxBuffer: 16 << 20, timeout: 1_800_000 });
   const scans = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { engine: string; table: string; rows: number; sum: number; full_scan_ms: number });
 
   // Checks: every table, in both engines, holds the source's rows.
@@ -313,7 +319,9 @@ async function main(): Promise<void> {
     if (s.rows !== model.rows.size) checks.push(`${s.engine} reads ${s.rows} rows of ${s.table}, the source holds ${model.rows.size}`);
     if (Math.abs(s.sum - model.sum) > 1e-6 * Math.abs(model.sum)) checks.push(`${s.engine} reads sum(score) ${s.sum} of ${s.table}, the source ${model.sum}`);
   }
-  for (const f of foreignResults) if (!f.ok) checks.push(`a Spark call failed ${f.tries} times: ${f.out.slice(0, 300)}`);
+  // Spark's rewrite may lose every try to floe's position deletes on the files it replaces: Iceberg's validation
+  // ("found new position delete for replaced data file") refuses it, as it must. Any other failure is one.
+  for (const f of foreignResults) if (!f.ok && !f.out.includes('found new position delete for replaced data file')) checks.push(`a Spark call failed ${f.tries} times: ${f.out.slice(0, 300)}`);
   const rebuildsBeyondOpen = metricValue(aMetricsText, 'floe_index_rebuilds_total', /reason="(?!open)/);
   if (rebuildsBeyondOpen > 0) checks.push(`${rebuildsBeyondOpen} key-index rebuilds beyond the first open`);
   if (metricValue(aMetricsText, 'floe_commit_failures_total') > 0) checks.push(`commit failures: ${metricValue(aMetricsText, 'floe_commit_failures_total')} (retried)`);
@@ -346,7 +354,7 @@ async function main(): Promise<void> {
   }
   out();
   out(`Key index (maintained): ${metricValue(aMetricsText, 'floe_index_rebuilds_total')} builds (${rebuildsBeyondOpen} beyond the first open), ${metricValue(aMetricsText, 'floe_index_catchups_total')} catch-ups; ${withChanges.length} with changed files: ${totalFiles} files changed (${withChanges.reduce((s, c) => s + c.dataFilesAdded, 0)} data added, ${withChanges.reduce((s, c) => s + c.dataFilesRemoved, 0)} removed, ${withChanges.reduce((s, c) => s + c.deleteFilesAdded, 0)} delete files added), ${totalRows.toLocaleString('en')} keys read, ${totalMs} ms in all: ${(totalMs / Math.max(1, totalFiles)).toFixed(1)} ms per changed file, ${((totalMs * 1000) / Math.max(1, totalRows)).toFixed(2)} µs per key read (median catch-up ${quantile(withChanges.map((c) => c.ms), 0.5)} ms).`);
-  if (afterSpark !== undefined) out(`Largest catch-up after Spark's rewrite: ${changed(afterSpark)} files changed (${afterSpark.dataFilesAdded} added, ${afterSpark.dataFilesRemoved} removed, ${afterSpark.deleteFilesAdded} deletes), ${afterSpark.rowsRead.toLocaleString('en')} keys read, ${afterSpark.sweeps} sweeps, ${afterSpark.ms} ms.`);
+  if (afterSpark !== undefined) out(`Largest catch-up after halfway: ${changed(afterSpark)} files changed (${afterSpark.dataFilesAdded} added, ${afterSpark.dataFilesRemoved} removed, ${afterSpark.deleteFilesAdded} deletes), ${afterSpark.rowsRead.toLocaleString('en')} keys read, ${afterSpark.sweeps} sweeps, ${afterSpark.ms} ms.`);
   out(`A full build of the final table's index: ${fullBuild.keys.toLocaleString('en')} keys in ${fullBuild.ms} ms (${((fullBuild.ms * 1000) / Math.max(1, fullBuild.keys)).toFixed(2)} µs per key).`);
   out(`The raw table's files are what the stream alone leaves (a data file and a delete file per commit and partition). Commit cycle p50 ${quantile(a.commits.map((c) => c.ms), 0.5)} ms, p99 ${quantile(a.commits.map((c) => c.ms), 0.99)} ms (maintained).`);
   out();
