@@ -26,7 +26,7 @@ async function encodings(bytes: Uint8Array): Promise<Map<string, string[]>> {
   const meta = (await ParquetFile.fromFile(new Blob([bytes]))).metadata();
   const out = new Map<string, string[]>();
   const rg = meta.rowGroup(0);
-  for (let c = 0; c < rg.numColumns(); c++) out.set(rg.column(c).columnPath().join('.'), rg.column(c).encodings().map((e) => Encoding[e] as string).sort());
+  for (let c = 0; c < rg.numColumns(); c++) out.set(rg.column(c).columnPath().join('.'), rg.column(c).encodings().map((e) => Encoding[e]).sort());
   return out;
 }
 
