@@ -64,7 +64,8 @@ export class KeyArena {
       x >>>= 7;
     }
     chunk[at++] = x;
-    chunk.set(n === src.length ? src : src.subarray(0, n), at);
+    // By hand: a key is tens of bytes, and `subarray` + `set` would allocate a view per key.
+    for (let i = 0; i < n; i++) chunk[at + i] = src[i] as number;
     this.tail = at + n;
     this.used += size;
     return ref;

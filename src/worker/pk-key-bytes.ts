@@ -36,8 +36,8 @@ const TAG_STRING_UTF16 = 0x07;
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
-/** A string of at most this many UTF-16 units is at most 127 UTF-8 bytes: its length is a one-byte varint. */
-const SHORT_STRING_UNITS = 42;
+/** Strings written by hand when ASCII (their length a one-byte varint); longer ones through `Buffer.write`. */
+const SHORT_STRING_UNITS = 127;
 const SCRATCH_START_BYTES = 256;
 const NAN_BYTES = [0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
 
@@ -226,11 +226,13 @@ export class KeyBytes {
   }
 
   private string(s: string): void {
+    const units = s.length;
+    if (units <= SHORT_STRING_UNITS && this.ascii(s)) return;
     if (!(s as string & { isWellFormed(): boolean }).isWellFormed()) {
       this.bytes[this.length++] = TAG_STRING_UTF16;
-      this.varint(s.length);
-      this.ensure(2 * s.length);
-      for (let i = 0; i < s.length; i++) {
+      this.varint(units);
+      this.ensure(2 * units);
+      for (let i = 0; i < units; i++) {
         const u = s.charCodeAt(i);
         this.bytes[this.length++] = u & 0xff;
         this.bytes[this.length++] = u >>> 8;
@@ -238,18 +240,30 @@ export class KeyBytes {
       return;
     }
     this.bytes[this.length++] = TAG_STRING;
-    if (s.length <= SHORT_STRING_UNITS) {
-      // At most 3 bytes a unit, so at most 126 bytes: the length is one varint byte, written after the text.
-      this.ensure(1 + 3 * s.length);
-      const n = this.buf.write(s, this.length + 1, 'utf8');
-      this.bytes[this.length] = n;
-      this.length += 1 + n;
-      return;
-    }
     const n = Buffer.byteLength(s, 'utf8');
     this.varint(n);
     this.ensure(n);
     this.length += this.buf.write(s, this.length, 'utf8');
+  }
+
+  /**
+   * Writes a short ASCII string (its UTF-8 bytes are its code units: one length byte, no surrogates to check)
+   * by hand, a few times faster than `Buffer.write` for key-sized strings; false, writing nothing, for any other.
+   */
+  private ascii(s: string): boolean {
+    const units = s.length;
+    this.ensure(2 + units);
+    const bytes = this.bytes;
+    const start = this.length;
+    for (let i = 0; i < units; i++) {
+      const u = s.charCodeAt(i);
+      if (u >= 0x80) return false;
+      bytes[start + 2 + i] = u;
+    }
+    bytes[start] = TAG_STRING;
+    bytes[start + 1] = units;
+    this.length = start + 2 + units;
+    return true;
   }
 
   /** varint(zigzag(v)) of the int64 `(hi, lo)`, in 32-bit halves (no bigint). */
