@@ -193,7 +193,7 @@ export class SlotTable {
     const nb = this.buckets[seg] as number;
     if (nb === 0 || (this.live[seg] as number) + 1 > LOAD_MAX * nb * BUCKET_SLOTS) {
       const pending = Uint32Array.from(c);
-      this.resize(seg, nb === 0 ? 1 : (this.levels[seg] as number) + 1);
+      this.resize(seg, this.nextLevel(seg));
       c.set(pending);
     }
     this.live[seg] = (this.live[seg] as number) + 1;
@@ -205,10 +205,18 @@ export class SlotTable {
       }
       const pending = Uint32Array.from(c);
       this.live[seg] = this.live[seg] - 1;
-      this.resize(seg, (this.levels[seg] as number) + 1);
+      this.resize(seg, this.nextLevel(seg));
       c.set(pending);
       this.live[seg] = this.live[seg] + 1;
     }
+  }
+
+  /** The first growth level past segment `seg`'s that adds buckets (small segments round up to the same count). */
+  private nextLevel(seg: number): number {
+    const nb = this.buckets[seg] as number;
+    let level = (this.levels[seg] as number) + 1;
+    while (bucketsAt(seg, level) <= nb) level++;
+    return level;
   }
 
   /**
@@ -298,8 +306,11 @@ export class SlotTable {
   }
 
   private shrinkIfSparse(seg: number): void {
-    const level = this.levels[seg] as number;
-    if (level > 1 && (this.live[seg] as number) < SHRINK_BELOW * (this.buckets[seg] as number) * BUCKET_SLOTS) this.resize(seg, level - 1);
+    const nb = this.buckets[seg] as number;
+    let level = this.levels[seg] as number;
+    if (level <= 1 || (this.live[seg] as number) >= SHRINK_BELOW * nb * BUCKET_SLOTS) return;
+    while (level > 1 && bucketsAt(seg, level - 1) >= nb) level--;
+    if (level > 1) this.resize(seg, level - 1);
   }
 
   /** Rebuilds segment `seg` with the capacity of `level`, placing its entries again from their stored words. */
