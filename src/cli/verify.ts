@@ -22,8 +22,8 @@ with up to 5 examples, and its live data files, position delete files, deletion 
 files. --json prints one JSON object per table per line (snapshot ids as strings).
 
 Reads the catalog and the tables only (never Kafka; the config's kafka section is validated but unused).
-Holds one table's keys at a time: the key index, about 23 bytes a key for an integer key and about 60 plus
-the key's text for other keys (a table beyond 50 M keys is reported as unreadable), plus the text of each
+Holds one table's keys at a time: the key index, about 15 bytes a key for an integer key and about 25 plus
+the key's bytes for other keys (a table beyond 50 M keys is reported as unreadable), plus the text of each
 duplicate key.
 
 Exit codes:

@@ -4,8 +4,8 @@
  * breaks the one-live-row-per-key invariant every upsert relies on), found by the same index build the workers
  * use (index-build.ts), and the live files by kind.
  *
- * Memory: one table at a time; the table's key index (about 23 bytes a key for an integer key, about 60 plus
- * the key's text for other keys) plus the text of each duplicate key and what the scan holds while it reads
+ * Memory: one table at a time; the table's key index (about 15 bytes a key for an integer key, about 25 plus
+ * the key's bytes for other keys) plus the text of each duplicate key and what the scan holds while it reads
  * (see scan.ts). The rows a repair would delete are counted, not kept.
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';

@@ -193,8 +193,14 @@ export class TableKeyIndex {
     }
     if (p.overflow) return 'overflow';
     if (p.clear) this.index.clear();
-    for (const k of p.deletes) this.index.delete(k);
-    for (const [k, f, pos] of p.sets) this.index.set(k, f, pos);
+    try {
+      for (const k of p.deletes) this.index.delete(k);
+      for (const [k, f, pos] of p.sets) this.index.set(k, f, pos);
+    } catch (e) {
+      // Full below its key budget (its key bytes or row pages ran out, pk-index.ts): over budget all the same.
+      if (e instanceof FloeError && e.code === 'index_full') return 'overflow';
+      throw e;
+    }
     return 'ok';
   }
 

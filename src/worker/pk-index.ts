@@ -3,143 +3,89 @@
  * delete becomes a position delete (spec: "Position Delete Files": `file_path`, `pos`) instead of an equality
  * delete that every reader must join against.
  *
- * Memory: a single integer key whose value fits a signed 64-bit integer lives in an open-addressing table on
- * typed arrays (BigInt64 key, Int32 file id, Uint32 position, 16 bytes a slot, load ≤ 0.7: about 23 bytes a
- * key). Every other key is exact too, in a Map from the key's canonical text (`valuesKey`) to the packed
- * location (about 60 bytes plus the key text): strings, binary, composite keys, and integer values the
- * typed array cannot hold, which floe's type mapping does produce: a BIGINT UNSIGNED key in Debezium's
- * precise mode is decimal(20,0) up to 2^64 − 1, a DECIMAL(38,s) key's unscaled value reaches ±(10^38 − 1).
- * A BigInt64Array would wrap those (2^63 reads back as −2^63), and the key would never be found again: its
- * updates and deletes would be lost. Which side a key lives on depends only on its value, so a key is
- * always looked up where it was stored. Files are interned: each location holds a file id, not a path.
- * Bounded: `keysMax` keys; beyond it `set` throws and the table falls back to equality deletes.
+ * Two tables of packed slots (pk-slots.ts), each entry exact:
+ *   - an integer key (one integer column, value in [−2^63, 2^63): pk-key-bytes.ts) is stored as a bijective mix
+ *     of its 64 bits, so the stored hash is the key: 12 bytes a slot with its 38-bit location;
+ *   - every other key (strings, binary, composite keys, integers beyond int64 such as a decimal(20,0) BIGINT
+ *     UNSIGNED ≥ 2^63 or a decimal(38,s) unscaled value) as a 64-bit fingerprint of its canonical bytes, 16 bytes
+ *     a slot with the location and a ref to those bytes in an arena (pk-arena.ts); a fingerprint match is
+ *     confirmed against the bytes, so two keys that share a fingerprint are two entries, never one.
+ * Which table holds a key depends only on its value, so a key is always looked up where it was stored.
+ * Locations are row numbers over paged data files (pk-locations.ts), which also interns the files and counts each
+ * file's indexed rows.
+ *
+ * Memory (native-bench/index.bench.ts: random-order keys, files of 1 M rows, 1 M keys): 14.9 bytes a long key
+ * (12.125-byte slots at a load that stays near 0.81: pk-slots.ts), 62 a 36-character string key, 45 a
+ * (long, short string) key; `bytes` counts every array, arena chunk and file-table structure. Bounded: `keysMax`
+ * keys; beyond it `set` throws and the table falls back to equality deletes.
  */
 import { FloeError, assert } from '../errors.js';
-import { parseJsonExact, stringifyJsonExact } from '../iceberg/json.js';
 import { readPuffin, writePuffin } from '../iceberg/puffin.js';
-import { valuesKey, type IcebergValue } from '../iceberg/values.js';
+import type { IcebergValue } from '../iceberg/values.js';
+import { KeyArena } from './pk-arena.js';
+import { decodeIndex, encodeIndex, type IndexSnapshotMeta } from './pk-index-format.js';
+import { KeyBytes, intKey, intKeyParts, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
+import { FileLocations, POS_MAX, type IndexedFile, type Location } from './pk-locations.js';
+import { SlotTable } from './pk-slots.js';
+
+export type { IndexSnapshotMeta } from './pk-index-format.js';
+export type { IndexedFile, Location } from './pk-locations.js';
 
 /** A key's values in the table's key order. */
 type Values = readonly (IcebergValue | null)[];
 
-export interface IndexedFile {
-  readonly path: string;
-  readonly specId: number;
-  readonly partition: readonly (IcebergValue | null)[];
+export interface PkIndexOptions {
+  /**
+   * Tests only: the 64-bit fingerprint (hi, lo) of a key's canonical bytes, instead of the index's own. A weak one
+   * makes different keys share fingerprints, to prove they stay distinct.
+   */
+  readonly fingerprint?: (keyBytes: Uint8Array) => readonly [number, number];
 }
 
-export interface Location {
-  readonly file: IndexedFile;
-  readonly pos: number;
-}
-
-/** The file-table slot of a released file (no entry points to it; its id is free for reuse). */
-const RELEASED: IndexedFile = Object.freeze({ path: '', specId: -1, partition: [] });
-const EMPTY = -1;
-const TOMBSTONE = -2;
-const LOAD_MAX = 0.7;
-const CAPACITY_START = 1024;
-/** Positions are u32 and file ids < 2^21 so a location packs into one exact double (2^21 · 2^32 = 2^53). */
-const FILES_MAX = 2 ** 21;
-const POS_MAX = 2 ** 32 - 1;
-/** The values a BigInt64Array slot holds exactly. */
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
-
-/**
- * The key as a 64-bit integer when the typed-array table can hold it exactly: one integer column whose value
- * is in [−2^63, 2^63). Null for every other key (they go to the exact text map).
- */
-export function int64Key(key: Values): bigint | null {
-  if (key.length !== 1) return null;
-  const v = key[0];
-  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? v : null;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-  return null;
-}
-
-/**
- * A 32-bit hash of a 64-bit key: its two halves mixed with murmur3's fmix32 in plain int32 arithmetic
- * (64-bit BigInt multiplications cost ~4x more per key on the seal path).
- */
-function hash64(k: bigint): number {
-  const lo = Number(BigInt.asUintN(32, k)) | 0;
-  const hi = Number(BigInt.asIntN(32, k >> 32n)) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** The index object's own fields and the key scratch's views, approximately. */
+const INDEX_OVERHEAD_BYTES = 1024;
 
 export class PkIndex {
-  private keys = new BigInt64Array(CAPACITY_START);
-  private fileIds = new Int32Array(CAPACITY_START).fill(EMPTY);
-  private positions = new Uint32Array(CAPACITY_START);
-  private used = 0; // live + tombstones (probe length)
-  private live = 0;
-  private readonly other = new Map<string, number>();
-  private readonly files: IndexedFile[] = [];
-  private readonly fileIdByPath = new Map<string, number>();
-  /** Live rows per file id: a file the table no longer has is released once none of its rows is indexed. */
-  private fileRows: number[] = [];
-  /** Ids of released files, reused before new ones (compactions replace files for as long as floe runs). */
-  private freeIds: number[] = [];
+  private readonly locs = new FileLocations();
+  private ints = new SlotTable(3, null);
+  private others: SlotTable;
+  private arena = new KeyArena();
+  /** The canonical bytes of the other key being looked up, and its fingerprint. */
+  private readonly key = new KeyBytes();
+  private readonly fp = { hi: 0, lo: 0 };
+  private readonly weakFingerprint: ((keyBytes: Uint8Array) => readonly [number, number]) | null;
 
-  constructor(readonly keysMax = 50_000_000) {}
+  constructor(readonly keysMax = 50_000_000, options: PkIndexOptions = {}) {
+    this.weakFingerprint = options.fingerprint ?? null;
+    this.others = this.otherTable();
+  }
+
+  private otherTable(): SlotTable {
+    return new SlotTable(4, (words, at) => this.arena.equals(words[at + 3] as number, this.key.bytes, this.key.length));
+  }
 
   get size(): number {
-    return this.live + this.other.size;
+    return this.ints.size + this.others.size;
   }
 
-  /** Approximate bytes held (typed arrays, the text-key map, the file table). */
+  /** Bytes held: every typed array, arena chunk and file-table structure (JS objects estimated). */
   get bytes(): number {
-    let n = this.keys.byteLength + this.fileIds.byteLength + this.positions.byteLength;
-    for (const k of this.other.keys()) n += 60 + k.length * 2;
-    for (const f of this.files) n += 64 + f.path.length * 2;
-    return n;
-  }
-
-  private fileId(file: IndexedFile): number {
-    let id = this.fileIdByPath.get(file.path);
-    if (id === undefined) {
-      id = this.freeIds.pop();
-      if (id !== undefined) {
-        this.files[id] = file;
-      } else {
-        id = this.files.length;
-        if (id >= FILES_MAX) throw new FloeError('index_full', `primary-key index: more than ${FILES_MAX} data files`);
-        this.files.push(file);
-      }
-      this.fileRows[id] = 0;
-      this.fileIdByPath.set(file.path, id);
-    }
-    return id;
-  }
-
-  private bump(id: number, by: number): void {
-    this.fileRows[id] = (this.fileRows[id] ?? 0) + by;
+    return this.ints.bytes + this.others.bytes + this.arena.bytes + this.locs.bytes + this.key.bytes.byteLength + INDEX_OVERHEAD_BYTES;
   }
 
   /** Rows of the file `path` the index holds (0 for a file it does not know). */
   rowsIn(path: string): number {
-    const id = this.fileIdByPath.get(path);
-    return id === undefined ? 0 : (this.fileRows[id] as number);
+    return this.locs.rowsIn(path);
   }
 
   /** The data files the index knows (some may hold no row any more until released). */
   filePaths(): string[] {
-    return [...this.fileIdByPath.keys()];
+    return this.locs.filePaths();
   }
 
   /** Forgets a file none of whose rows is indexed (the table removed it); its id is reused. */
   releaseFile(path: string): void {
-    const id = this.fileIdByPath.get(path);
-    if (id === undefined) return;
-    assert(this.fileRows[id] === 0, 'a released file holds no indexed row', { path, rows: this.fileRows[id] });
-    this.fileIdByPath.delete(path);
-    this.files[id] = RELEASED;
-    this.freeIds.push(id);
+    this.locs.release(path);
   }
 
   /**
@@ -147,262 +93,162 @@ export class PkIndex {
    * table removed whose keys cannot be read any more (expired and deleted). Returns the entries dropped.
    */
   deleteRowsOf(path: string): number {
-    const id = this.fileIdByPath.get(path);
+    const id = this.locs.idOf(path);
     if (id === undefined) return 0;
-    let n = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.fileIds[i] !== id) continue;
-      this.fileIds[i] = TOMBSTONE;
-      this.live--;
-      n++;
-    }
-    for (const [t, packed] of this.other) {
-      if (Math.floor(packed / 2 ** 32) !== id) continue;
-      this.other.delete(t);
-      n++;
-    }
-    this.fileRows[id] = (this.fileRows[id] as number) - n;
-    assert(this.fileRows[id] === 0, 'a swept file holds no indexed row', { path, rows: this.fileRows[id] });
+    const locs = this.locs;
+    let n = this.ints.removeWhere((loc) => locs.fileIdOf(loc) === id);
+    n += this.others.removeWhere((loc, payload) => {
+      if (locs.fileIdOf(loc) !== id) return false;
+      this.arena.release(payload);
+      return true;
+    });
+    locs.dropRows(id, n);
+    assert(locs.rowsIn(path) === 0, 'a swept file holds no indexed row', { path, rows: locs.rowsIn(path) });
+    this.compactIfWasteful();
     return n;
   }
 
-  /**
-   * The slot holding `k` (≥ 0), or, when absent, -(slot + 1) for the slot to insert it at (the first tombstone
-   * on the probe path, else the empty slot that ended it). No allocation: this runs for every row sealed.
-   */
-  private probe(k: bigint): number {
-    const mask = this.keys.length - 1;
-    let i = hash64(k) & mask;
-    let firstFree = -1;
-    for (;;) {
-      const f = this.fileIds[i] as number;
-      if (f === EMPTY) return -((firstFree >= 0 ? firstFree : i) + 1);
-      if (f === TOMBSTONE) {
-        if (firstFree < 0) firstFree = i;
-      } else if (this.keys[i] === k) return i;
-      i = (i + 1) & mask;
+  /** The fingerprint of `this.key` into `this.fp`. */
+  private fingerprint(): void {
+    if (this.weakFingerprint === null) {
+      this.key.fingerprint(this.fp);
+      return;
     }
+    const [hi, lo] = this.weakFingerprint(this.key.bytes.slice(0, this.key.length));
+    this.fp.hi = hi >>> 0;
+    this.fp.lo = lo >>> 0;
   }
 
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldFiles = this.fileIds;
-    const oldPos = this.positions;
-    const capacity = this.live * 2 >= oldKeys.length * LOAD_MAX ? oldKeys.length * 2 : oldKeys.length;
-    this.keys = new BigInt64Array(capacity);
-    this.fileIds = new Int32Array(capacity).fill(EMPTY);
-    this.positions = new Uint32Array(capacity);
-    this.used = 0;
-    this.live = 0;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const f = oldFiles[i] as number;
-      if (f < 0) continue;
-      const at = -this.probe(oldKeys[i] as bigint) - 1;
-      assert(at >= 0, 'a key is stored once', { key: String(oldKeys[i]) });
-      this.keys[at] = oldKeys[i] as bigint;
-      this.fileIds[at] = f;
-      this.positions[at] = oldPos[i] as number;
-      this.used++;
-      this.live++;
+  /** The table of the key `find` looked up last. */
+  private found: SlotTable = this.ints;
+
+  /** The ref of `key` in its table (set as `found`: `ints` for an integer key, else `others`), or -1. */
+  private find(key: Values): number {
+    if (intKeyParts(key)) {
+      mixInt64(intKey.hi, intKey.lo);
+      this.found = this.ints;
+      return this.ints.find(mixed.hi, mixed.lo);
     }
+    this.key.encode(key);
+    this.fingerprint();
+    this.found = this.others;
+    return this.others.find(this.fp.hi, this.fp.lo);
   }
 
   get(key: Values): Location | undefined {
-    const k = int64Key(key);
-    if (k !== null) {
-      const at = this.probe(k);
-      if (at < 0) return undefined;
-      return { file: this.files[this.fileIds[at] as number] as IndexedFile, pos: this.positions[at] as number };
-    }
-    const packed = this.other.get(valuesKey(key));
-    if (packed === undefined) return undefined;
-    return { file: this.files[Math.floor(packed / 2 ** 32)] as IndexedFile, pos: packed % 2 ** 32 };
+    const ref = this.find(key);
+    return ref < 0 ? undefined : this.locs.locationOf(this.found.loc(ref));
   }
 
   set(key: Values, file: IndexedFile, pos: number): void {
-    assert(pos >= 0 && pos <= POS_MAX, 'row position fits u32', { pos });
-    const id = this.fileId(file);
-    const k = int64Key(key);
-    if (k !== null) {
-      let at = this.probe(k);
-      if (at < 0) {
-        at = -at - 1;
-        if (this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
-        if (this.fileIds[at] === EMPTY) this.used++;
-        this.live++;
-        this.keys[at] = k;
-        assert(this.keys[at] === k, 'the typed-array table holds the key exactly', { key: String(k) });
-      } else {
-        this.bump(this.fileIds[at] as number, -1);
-      }
-      this.bump(id, 1);
-      this.fileIds[at] = id;
-      this.positions[at] = pos;
-      if (this.used >= this.keys.length * LOAD_MAX) this.grow();
-      return;
+    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
+    const loc = this.locs.locate(file, pos);
+    if (intKeyParts(key)) {
+      mixInt64(intKey.hi, intKey.lo);
+      this.setInt(loc);
+    } else {
+      this.key.encode(key);
+      this.fingerprint();
+      this.setOther(loc);
     }
-    const t = valuesKey(key);
-    const prev = this.other.get(t);
-    if (prev === undefined && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
-    if (prev !== undefined) this.bump(Math.floor(prev / 2 ** 32), -1);
-    this.bump(id, 1);
-    this.other.set(t, id * 2 ** 32 + pos);
+  }
+
+  /** Sets the integer key whose mix is in `mixed` at `loc`. */
+  private setInt(loc: number): void {
+    const ref = this.ints.find(mixed.hi, mixed.lo);
+    if (ref >= 0) {
+      this.locs.bump(this.ints.loc(ref), -1);
+      this.ints.setLoc(ref, loc);
+    } else {
+      this.checkBudget();
+      this.ints.insert(mixed.hi, mixed.lo, loc, 0);
+    }
+    this.locs.bump(loc, 1);
+  }
+
+  /** Sets the other key whose canonical bytes are in `key`, fingerprint in `fp`, at `loc`. */
+  private setOther(loc: number): void {
+    const ref = this.others.find(this.fp.hi, this.fp.lo);
+    if (ref >= 0) {
+      this.locs.bump(this.others.loc(ref), -1);
+      this.others.setLoc(ref, loc);
+    } else {
+      this.checkBudget();
+      this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
+    }
+    this.locs.bump(loc, 1);
+  }
+
+  private checkBudget(): void {
+    if (this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
   }
 
   delete(key: Values): boolean {
-    const k = int64Key(key);
-    if (k !== null) {
-      const at = this.probe(k);
-      if (at < 0) return false;
-      this.bump(this.fileIds[at] as number, -1);
-      this.fileIds[at] = TOMBSTONE;
-      this.live--;
+    const ref = this.find(key);
+    if (ref < 0) return false;
+    const table = this.found;
+    this.locs.bump(table.loc(ref), -1);
+    if (table === this.ints) {
+      table.remove(ref);
       return true;
     }
-    const t = valuesKey(key);
-    const prev = this.other.get(t);
-    if (prev === undefined) return false;
-    this.bump(Math.floor(prev / 2 ** 32), -1);
-    return this.other.delete(t);
+    this.arena.release(table.payload(ref));
+    table.remove(ref);
+    this.compactIfWasteful();
+    return true;
   }
 
-  /** The index as bytes (live entries only); see `indexToBytes`. */
+  /** Copies the live key bytes into a fresh arena once deleted keys' bytes outweigh them (pk-arena.ts). */
+  private compactIfWasteful(): void {
+    if (!this.arena.wantsCompaction) return;
+    const old = this.arena;
+    const fresh = new KeyArena();
+    this.others.mapPayloads((ref) => {
+      const bytes = old.view(ref);
+      return fresh.append(bytes, bytes.length);
+    });
+    this.arena = fresh;
+  }
+
+  /** The index as bytes (pk-index-format.ts); see `indexToBytes`. */
   serialize(meta: IndexSnapshotMeta): Buffer {
-    const header = Buffer.from(stringifyJsonExact({ ...meta, files: this.files.map((f) => ({ path: f.path, specId: f.specId, partition: partitionToJson(f.partition) })) }) ?? '{}');
-    const n = this.live;
-    const keys = new BigInt64Array(n);
-    const fileIds = new Int32Array(n);
-    const positions = new Uint32Array(n);
-    let j = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      const f = this.fileIds[i] as number;
-      if (f < 0) continue;
-      keys[j] = this.keys[i] as bigint;
-      fileIds[j] = f;
-      positions[j] = this.positions[i] as number;
-      j++;
-    }
-    assert(j === n, 'live slots match the live count', { j, n });
-    const others: Buffer[] = [];
-    for (const [text, packed] of this.other) {
-      const t = Buffer.from(text);
-      const b = Buffer.alloc(4 + t.length + 8);
-      b.writeUInt32LE(t.length, 0);
-      t.copy(b, 4);
-      b.writeDoubleLE(packed, 4 + t.length);
-      others.push(b);
-    }
-    const u32 = (x: number) => {
-      const b = Buffer.alloc(4);
-      b.writeUInt32LE(x, 0);
-      return b;
-    };
-    return Buffer.concat([
-      MAGIC, u32(FORMAT_VERSION), u32(header.length), header,
-      u32(n), Buffer.from(keys.buffer), Buffer.from(fileIds.buffer), Buffer.from(positions.buffer),
-      u32(this.other.size), ...others,
-    ]);
+    const locs = this.locs;
+    return encodeIndex(meta, {
+      files: locs.fileTable(),
+      intCount: this.ints.size,
+      forEachInt: (put) => this.ints.forEach((hi, lo, loc) => {
+        unmixInt64(hi, lo);
+        put(mixed.hi, mixed.lo, locs.fileIdOf(loc), locs.posOf(loc));
+      }),
+      otherCount: this.others.size,
+      forEachOther: (put) => this.others.forEach((_hi, _lo, loc, payload) => put(this.arena.view(payload), locs.fileIdOf(loc), locs.posOf(loc))),
+    });
   }
 
-  static deserialize(b: Buffer, keysMax?: number): { index: PkIndex; meta: IndexSnapshotMeta } {
-    const bad = (why: string): never => {
-      throw new FloeError('metadata_invalid', `saved primary-key index: ${why}`);
-    };
-    if (b.length < 16 || !b.subarray(0, 4).equals(MAGIC)) bad('not an index file');
-    if (b.readUInt32LE(4) !== FORMAT_VERSION) bad(`format version ${b.readUInt32LE(4)}`);
-    const headerLength = b.readUInt32LE(8);
-    let at = 12 + headerLength;
-    if (at + 4 > b.length) bad('truncated header');
-    const header = parseJsonExact(b.toString('utf8', 12, at)) as IndexSnapshotMeta & { files: { path: string; specId: number; partition: unknown[] }[] };
-    const index = new PkIndex(keysMax);
-    const files: IndexedFile[] = header.files.map((f) => ({ path: f.path, specId: Number(f.specId), partition: partitionFromJson(f.partition) }));
-    const n = b.readUInt32LE(at);
-    at += 4;
-    if (at + n * 16 + 4 > b.length) bad('truncated keys');
-    // Copies: the typed arrays need aligned offsets.
-    const keys = new BigInt64Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + n * 8));
-    at += n * 8;
-    const fileIds = new Int32Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + n * 4));
-    at += n * 4;
-    const positions = new Uint32Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + n * 4));
-    at += n * 4;
-    for (let i = 0; i < n; i++) {
-      const f = files[fileIds[i] as number];
-      if (f === undefined) bad(`file id ${fileIds[i]} out of range`);
-      index.set([keys[i] as bigint], f as IndexedFile, positions[i] as number);
-    }
-    const m = b.readUInt32LE(at);
-    at += 4;
-    for (let i = 0; i < m; i++) {
-      const len = b.readUInt32LE(at);
-      const text = b.toString('utf8', at + 4, at + 4 + len);
-      const packed = b.readDoubleLE(at + 4 + len);
-      at += 4 + len + 8;
-      const f = files[Math.floor(packed / 2 ** 32)];
-      if (f === undefined) bad('file id out of range');
-      index.setText(text, f as IndexedFile, packed % 2 ** 32);
-    }
-    if (at !== b.length) bad(`${b.length - at} trailing bytes`);
-    return { index, meta: { tableUuid: String(header.tableUuid), snapshotId: String(header.snapshotId), keyIds: header.keyIds.map(Number) } };
-  }
-
-  /** Sets a text key by its `valuesKey` form (loading a saved index). */
-  private setText(text: string, file: IndexedFile, pos: number): void {
-    const prev = this.other.get(text);
-    if (prev === undefined && this.size >= this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
-    if (prev !== undefined) this.bump(Math.floor(prev / 2 ** 32), -1);
-    const id = this.fileId(file);
-    this.bump(id, 1);
-    this.other.set(text, id * 2 ** 32 + pos);
+  static deserialize(b: Buffer, keysMax?: number, options: PkIndexOptions = {}): { index: PkIndex; meta: IndexSnapshotMeta } {
+    const index = new PkIndex(keysMax, options);
+    const meta = decodeIndex(b, {
+      int: (hi, lo, file, pos) => {
+        mixInt64(hi, lo);
+        index.setInt(index.locs.locate(file, pos));
+      },
+      other: (key, file, pos) => {
+        index.key.load(key);
+        index.fingerprint();
+        index.setOther(index.locs.locate(file, pos));
+      },
+    });
+    return { index, meta };
   }
 
   clear(): void {
-    this.keys = new BigInt64Array(CAPACITY_START);
-    this.fileIds = new Int32Array(CAPACITY_START).fill(EMPTY);
-    this.positions = new Uint32Array(CAPACITY_START);
-    this.used = 0;
-    this.live = 0;
-    this.other.clear();
-    this.files.length = 0;
-    this.fileIdByPath.clear();
-    this.fileRows = [];
-    this.freeIds = [];
+    this.locs.clear();
+    this.ints = new SlotTable(3, null);
+    this.others = this.otherTable();
+    this.arena.clear();
   }
 }
 
-/** What a saved index describes: one table, one snapshot, one key. */
-export interface IndexSnapshotMeta {
-  readonly tableUuid: string;
-  readonly snapshotId: string;
-  readonly keyIds: readonly number[];
-}
-
-const MAGIC = Buffer.from('FLPK');
-/**
- * 2: integer keys outside [−2^63, 2^63) are in the text section. Version 1 files were written by floe
- * versions that stored such keys wrapped in the int64 section; they are refused, so the index is rebuilt
- * from the table (which also finds and repairs the duplicate rows those versions left).
- */
-const FORMAT_VERSION = 2;
-
-/** Partition values as exact JSON (bigint as bare integers, bytes as {"$hex": …}). */
-function partitionToJson(values: readonly (IcebergValue | null)[]): unknown[] {
-  return values.map((v) => (v instanceof Uint8Array ? { $hex: Buffer.from(v).toString('hex') } : v));
-}
-
-function partitionFromJson(values: readonly unknown[]): (IcebergValue | null)[] {
-  return values.map((v) => {
-    if (v !== null && typeof v === 'object' && '$hex' in v) return Uint8Array.from(Buffer.from(String((v as { $hex: string }).$hex), 'hex'));
-    return v as IcebergValue | null;
-  });
-}
-
-/**
- * A saved index (see README, "Merge-on-write"):
- *   "FLPK" | u32 version | u32 header length | header JSON {tableUuid, snapshotId, keyIds, files}
- *   | u32 n | n × i64 key | n × i32 file | n × u32 position        (int/long keys, little-endian)
- *   | u32 m | m × (u32 length | utf-8 key text | f64 packed location) (other keys)
- */
 /** Puffin blob type of a saved index (floe's own: readers that do not know it skip it, as the spec says). */
 export const INDEX_BLOB_TYPE = 'floe-pk-index-v1';
 
@@ -414,11 +260,11 @@ export function indexToBytes(index: PkIndex, meta: IndexSnapshotMeta): Buffer {
   return writePuffin([{ type: INDEX_BLOB_TYPE, fields: meta.keyIds, snapshotId: BigInt(meta.snapshotId), sequenceNumber: 0n, data: index.serialize(meta) }], { 'created-by': 'floe' });
 }
 
-export function indexFromBytes(bytes: Uint8Array, keysMax?: number): { index: PkIndex; meta: IndexSnapshotMeta } {
+export function indexFromBytes(bytes: Uint8Array, keysMax?: number, options?: PkIndexOptions): { index: PkIndex; meta: IndexSnapshotMeta } {
   try {
     const blob = readPuffin(bytes).blobs.find((b) => b.type === INDEX_BLOB_TYPE);
     if (blob === undefined) throw new FloeError('metadata_invalid', `saved primary-key index: no ${INDEX_BLOB_TYPE} blob`);
-    return PkIndex.deserialize(Buffer.from(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength), keysMax);
+    return PkIndex.deserialize(Buffer.from(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength), keysMax, options);
   } catch (e) {
     // Reads past the end of a truncated file, or a header that is not JSON: a damaged file, not a bug.
     if (e instanceof RangeError || e instanceof SyntaxError) throw new FloeError('metadata_invalid', `saved primary-key index: damaged (${e.message})`, {}, e);

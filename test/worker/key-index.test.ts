@@ -1,4 +1,4 @@
-// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot, an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one.
+// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot, an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one; a landed window the index cannot hold although under its key budget (its key bytes or row pages ran out) reports overflow, so the table deletes by equality from then on.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { valuesKey, type IcebergValue } from '../../src/iceberg/values.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import { buildKeyIndex } from '../../src/worker/index-build.js';
 import { TableKeyIndex, type CatchUp, type KeyIndexOptions, type PendingSeal } from '../../src/worker/key-index.js';
-import type { IndexedFile } from '../../src/worker/pk-index.js';
+import { PkIndex, type IndexedFile } from '../../src/worker/pk-index.js';
 import { DataWriter, EqualityDeleteWriter, PositionDeleteWriter } from '../../src/writer/partitioned-writer.js';
 import { settingsFor } from '../support/table-ops.js';
 
@@ -855,5 +855,23 @@ describe('TableKeyIndex.catchUp equals a fresh build', () => {
       }
     }
     t.diagnostic(`operations: ${JSON.stringify(Object.fromEntries(ops))}`);
+  });
+});
+
+describe('TableKeyIndex.confirm', () => {
+  it('reports overflow when the index is full below its key budget', () => {
+    /** An index whose key bytes run out at its third key (pk-arena.ts: 4 GiB). */
+    class Cramped extends PkIndex {
+      override set(key: Values, file: IndexedFile, pos: number): void {
+        if (this.size >= 2) throw new FloeError('index_full', 'primary-key index: its key bytes passed 1024 chunks');
+        super.set(key, file, pos);
+      }
+    }
+    const ki = TableKeyIndex.wrap(new Cramped(), { table: 't', keyFields: [], onDuplicateKeys: 'repair' });
+    const f: IndexedFile = { path: 's3://b/t/data/a.parquet', specId: 0, partition: [] };
+    ki.stage({ clear: false, deletes: [], sets: [[['a'], f, 0], [['b'], f, 1]], overflow: false, repair: null });
+    assert.equal(ki.confirm(true), 'ok');
+    ki.stage({ clear: false, deletes: [], sets: [[['c'], f, 2]], overflow: false, repair: null });
+    assert.equal(ki.confirm(true), 'overflow');
   });
 });

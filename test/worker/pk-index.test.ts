@@ -1,8 +1,9 @@
-// Proves the primary-key index maps keys to row locations exactly: numeric keys in the typed-array table (through growth, deletes and reinserts, int and long spellings of one key), text and composite keys in the map, files interned, the key budget enforced, and a saved index reads back identical (damaged files refused).
+// Proves the primary-key index maps keys to row locations exactly and compactly: integer keys (through growth, deletes and reinserts, int/long/integral-double spellings of one value) at ≤ 16 bytes a key at every size from 64 k keys on, other keys (text, binary, composite, beyond int64, lone surrogates) by fingerprint and exact bytes even when an injected weak fingerprint makes them all collide, deleted keys' bytes reclaimed, file sweeps, releases and id reuse with per-file row counts, the key budget enforced, and a saved index reads back identical (damaged files and older format versions refused).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FloeError } from '../../src/errors.js';
-import { PkIndex, indexFromBytes, indexToBytes, type IndexedFile } from '../../src/worker/pk-index.js';
+import type { IcebergValue } from '../../src/iceberg/values.js';
+import { PkIndex, indexFromBytes, indexToBytes, type IndexedFile, type PkIndexOptions } from '../../src/worker/pk-index.js';
 
 const file = (n: number): IndexedFile => ({ path: `s3://b/t/data/f${n}.parquet`, specId: 0, partition: [] });
 
@@ -35,7 +36,7 @@ describe('PkIndex', () => {
       assert.equal(at.pos, pos);
     }
     assert.equal(idx.get([123456789123n]), undefined);
-    assert.ok(idx.bytes / idx.size < 64, `bytes per key ${idx.bytes / idx.size}`);
+    assert.ok(idx.bytes / idx.size < 64, `bytes per key ${idx.bytes / idx.size}`); // a few thousand keys: fixed costs weigh
   });
 
   it('an int key and the same value as a long are one key (a key column promoted int → long)', () => {
@@ -106,5 +107,127 @@ describe('PkIndex', () => {
     refuse(bytes.subarray(0, bytes.length - 3));
     refuse(Buffer.concat([bytes, Buffer.from([1])]));
     refuse(Buffer.from('nope, not an index file'));
+  });
+
+  it('holds long keys at ≤ 16 bytes a key (load, location, file table included) at every size from 64 k keys on', () => {
+    const idx = new PkIndex();
+    const f = file(0);
+    let worst = 0;
+    for (let i = 0; i < 400_000; i++) {
+      // Snowflake-like ids (milliseconds << 22 | sequence) in a scrambled order.
+      const j = (i * 2_654_435_761) % 400_000;
+      idx.set([(BigInt(1_735_689_600_000 + Math.floor(j / 4096)) << 22n) | BigInt(j % 4096)], f, i);
+      if (i >= 65_536 && i % 1000 === 0) worst = Math.max(worst, idx.bytes / idx.size);
+    }
+    assert.ok(worst > 12 && worst <= 16, `worst bytes per key ${worst}`);
+  });
+
+  it('an integral number and the bigint of its value are one key, alone or in a composite key', () => {
+    const idx = new PkIndex();
+    idx.set([2 ** 60], file(1), 1); // an integral double beyond 2^53: placed by its exact value
+    assert.equal(idx.get([2n ** 60n])?.pos, 1);
+    idx.set([-0], file(1), 2);
+    assert.equal(idx.get([0n])?.pos, 2);
+    idx.set([2 ** 70, 'x'], file(1), 3);
+    assert.equal(idx.get([2n ** 70n, 'x'])?.pos, 3);
+    idx.set([2 ** 64], file(1), 4); // beyond int64 as a double and as a bigint
+    assert.equal(idx.get([2n ** 64n])?.pos, 4);
+    assert.equal(idx.size, 4);
+    assert.equal(idx.get([2 ** 60 + 2 ** 9]), undefined);
+  });
+
+  it('keeps apart keys a careless encoding would merge', () => {
+    const idx = new PkIndex();
+    const keys: (IcebergValue | null)[][] = [
+      ['\ud800'], ['\udc00'], ['\ufffd'], ['a\ud800b'], ['a\udc00b'], // lone surrogates: UTF-8 makes each U+FFFD
+      [''], [null], [Uint8Array.of()], [0], [false], [true], [0.5], [NaN], [-0.5],
+      ['a', 'bc'], ['ab', 'c'], ['a', null], [null, 'a'], [Uint8Array.of(0x61)], ['a'],
+      [2n ** 64n - 1n], [-1n], [2n ** 63n], [-(2n ** 63n)], [10n ** 38n - 1n], [-(10n ** 38n - 1n)],
+    ];
+    keys.forEach((k, i) => idx.set(k, file(i % 3), i));
+    assert.equal(idx.size, keys.length);
+    keys.forEach((k, i) => assert.equal(idx.get(k)?.pos, i, `key ${i}`));
+    assert.equal(idx.get([Number.NaN * 0])?.pos, keys.findIndex((k) => Number.isNaN(k[0]))); // every NaN is one value
+  });
+
+  it('resolves keys that share a fingerprint exactly (an injected fingerprint makes every key collide)', () => {
+    for (const options of [{ fingerprint: () => [7, 7] as const }, { fingerprint: (b: Uint8Array) => [0, b.length % 3] as const }] satisfies PkIndexOptions[]) {
+      const idx = new PkIndex(undefined, options);
+      const keys = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? [`k${i}`] : i % 3 === 1 ? [BigInt(i) << 64n] : [BigInt(i), `v${i}`]));
+      keys.forEach((k, i) => idx.set(k, file(i % 5), i));
+      assert.equal(idx.size, keys.length);
+      keys.forEach((k, i) => assert.equal(idx.get(k)?.pos, i));
+      assert.equal(idx.get(['k1']), undefined);
+      for (let i = 0; i < keys.length; i += 2) assert.equal(idx.delete(keys[i] as (IcebergValue | null)[]), true);
+      keys.forEach((k, i) => assert.equal(idx.get(k)?.pos, i % 2 === 0 ? undefined : i));
+      assert.equal(idx.deleteRowsOf(file(1).path), keys.filter((_, i) => i % 2 === 1 && i % 5 === 1).length);
+      const loaded = indexFromBytes(indexToBytes(idx, { tableUuid: 'u', snapshotId: '1', keyIds: [1] }), undefined, options).index;
+      keys.forEach((k, i) => assert.equal(loaded.get(k)?.pos, i % 2 === 1 && i % 5 !== 1 ? i : undefined));
+    }
+  });
+
+  it('reclaims the bytes of deleted keys', () => {
+    const idx = new PkIndex();
+    const long = (i: number) => [`${String(i).padStart(8, '0')}-${'x'.repeat(200)}`];
+    for (let i = 0; i < 20_000; i++) idx.set(long(i), file(i % 4), i);
+    const full = idx.bytes;
+    assert.ok(full > 20_000 * 200, `bytes ${full} count the key text`);
+    for (let i = 0; i < 19_000; i++) idx.delete(long(i));
+    assert.ok(idx.bytes < full / 4, `bytes ${idx.bytes} after deleting 95 % of ${full}`);
+    for (let i = 19_000; i < 20_000; i++) assert.equal(idx.get(long(i))?.pos, i);
+  });
+
+  it('sweeps a file, counts rows per file, releases files and reuses their ids', () => {
+    const idx = new PkIndex();
+    for (let i = 0; i < 10_000; i++) idx.set(i % 2 === 0 ? [BigInt(i)] : [`s${i}`], file(i % 4), i);
+    assert.deepEqual([0, 1, 2, 3].map((n) => idx.rowsIn(file(n).path)), [2500, 2500, 2500, 2500]);
+    idx.set([0n], file(1), 99_999); // moves a row from f0 to f1
+    assert.deepEqual([idx.rowsIn(file(0).path), idx.rowsIn(file(1).path)], [2499, 2501]);
+    assert.throws(() => idx.releaseFile(file(2).path), (e: unknown) => e instanceof FloeError && e.code === 'assertion_failed');
+    assert.equal(idx.deleteRowsOf(file(2).path), 2500);
+    assert.equal(idx.rowsIn(file(2).path), 0);
+    idx.releaseFile(file(2).path);
+    assert.deepEqual(idx.filePaths().sort(), [file(0).path, file(1).path, file(3).path].sort());
+    assert.equal(idx.size, 7500);
+    // The released id goes to the next new file; its rows are told apart from the old file's.
+    for (let i = 0; i < 100; i++) idx.set([`new${i}`], file(9), i);
+    assert.equal(idx.rowsIn(file(9).path), 100);
+    assert.equal(idx.get(['new7'])?.file.path, file(9).path);
+    assert.equal(idx.get([2n]), undefined);
+    assert.equal(idx.get([4n])?.file.path, file(0).path);
+    idx.clear();
+    assert.deepEqual([idx.size, idx.filePaths().length, idx.rowsIn(file(0).path), idx.get([4n])], [0, 0, 0, undefined]);
+    idx.set([4n], file(0), 1);
+    assert.equal(idx.get([4n])?.pos, 1);
+  });
+
+  it('refuses a saved index of an older format version (the table\'s index is rebuilt)', () => {
+    const idx = new PkIndex();
+    idx.set([1n], file(1), 0);
+    const bytes = idx.serialize({ tableUuid: 'u', snapshotId: '1', keyIds: [1] });
+    for (const version of [1, 2]) {
+      const old = Buffer.from(bytes);
+      old.writeUInt32LE(version, 4);
+      assert.throws(() => PkIndex.deserialize(old), (e: unknown) => e instanceof FloeError && e.code === 'metadata_invalid' && /format version/.test(e.message));
+    }
+    assert.equal(PkIndex.deserialize(bytes).index.get([1n])?.pos, 0);
+  });
+
+  it('keeps locations exact beyond 2^32 rows of pages (more than 2^20 pages of 4096 rows)', () => {
+    const idx = new PkIndex();
+    const FILES = 300;
+    const PAGES_PER_FILE = 3600; // 1,080,000 pages: the last ones' locations need more than 32 bits
+    for (let f = 0; f < FILES; f++) for (let p = 0; p < PAGES_PER_FILE; p++) idx.set([BigInt(f * PAGES_PER_FILE + p)], file(f), p * 4096 + (f % 4096));
+    for (let f = 0; f < FILES; f += 7) {
+      for (let p = 0; p < PAGES_PER_FILE; p += 97) {
+        const at = idx.get([BigInt(f * PAGES_PER_FILE + p)]);
+        assert.deepEqual([at?.file.path, at?.pos], [file(f).path, p * 4096 + (f % 4096)]);
+      }
+    }
+    // Moves between low and high locations keep both exact.
+    idx.set([0n], file(FILES - 1), 7);
+    idx.set([BigInt(FILES * PAGES_PER_FILE - 1)], file(0), 5);
+    assert.deepEqual([idx.get([0n])?.file.path, idx.get([0n])?.pos], [file(FILES - 1).path, 7]);
+    assert.deepEqual([idx.get([BigInt(FILES * PAGES_PER_FILE - 1)])?.file.path, idx.get([BigInt(FILES * PAGES_PER_FILE - 1)])?.pos], [file(0).path, 5]);
   });
 });
