@@ -153,6 +153,23 @@ export class PkIndex {
     }
   }
 
+  /**
+   * Bootstrap's fast path for a one-integer-column key given as its two's complement halves (`hi` signed or
+   * unsigned, `lo` unsigned: an Int32Array view of a BigInt64Array column): inserts it at (file, pos) when the
+   * index does not hold it yet and returns true; returns false and changes nothing when it does (a duplicate
+   * key: the caller resolves it through `get`/`set`). No key array and no bigint is made.
+   */
+  insertIntIfAbsent(hi: number, lo: number, file: IndexedFile, pos: number): boolean {
+    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
+    mixInt64(hi | 0, lo >>> 0);
+    if (this.ints.find(mixed.hi, mixed.lo) >= 0) return false;
+    this.checkBudget();
+    const loc = this.locs.locate(file, pos);
+    this.ints.insert(mixed.hi, mixed.lo, loc, 0);
+    this.locs.bump(loc, 1);
+    return true;
+  }
+
   /** Sets the integer key whose mix is in `mixed` at `loc`. */
   private setInt(loc: number): void {
     const ref = this.ints.find(mixed.hi, mixed.lo);

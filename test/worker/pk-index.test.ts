@@ -1,4 +1,4 @@
-// Proves the primary-key index maps keys to row locations exactly and compactly: integer keys (through growth, deletes and reinserts, int/long/integral-double spellings of one value) at ≤ 16 bytes a key at every size from 64 k keys on, other keys (text, binary, composite, beyond int64, lone surrogates) by fingerprint and exact bytes even when an injected weak fingerprint makes them all collide, deleted keys' bytes reclaimed, file sweeps, releases and id reuse with per-file row counts, the key budget enforced, and a saved index reads back identical (damaged files and older format versions refused).
+// Proves the primary-key index maps keys to row locations exactly and compactly: integer keys (through growth, deletes and reinserts, int/long/integral-double spellings of one value) at ≤ 16 bytes a key at every size from 64 k keys on, other keys (text, binary, composite, beyond int64, lone surrogates) by fingerprint and exact bytes even when an injected weak fingerprint makes them all collide, deleted keys' bytes reclaimed, file sweeps, releases and id reuse with per-file row counts, the key budget enforced, the bootstrap's int fast path (two's complement halves) equal to `set`, and a saved index reads back identical (damaged files and older format versions refused).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FloeError } from '../../src/errors.js';
@@ -8,6 +8,20 @@ import { PkIndex, indexFromBytes, indexToBytes, type IndexedFile, type PkIndexOp
 const file = (n: number): IndexedFile => ({ path: `s3://b/t/data/f${n}.parquet`, specId: 0, partition: [] });
 
 describe('PkIndex', () => {
+  it('inserts integer keys given as two\'s complement halves exactly as set() does, and refuses a key it holds', () => {
+    const idx = new PkIndex();
+    const halves = new Int32Array(new BigInt64Array([0n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 4_294_967_296n, -4_294_967_297n, 12345n]).buffer);
+    const keys = [0n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 4_294_967_296n, -4_294_967_297n, 12345n];
+    for (let i = 0; i < keys.length; i++) assert.equal(idx.insertIntIfAbsent(halves[2 * i + 1] as number, halves[2 * i] as number, file(1), i), true);
+    assert.equal(idx.size, keys.length);
+    keys.forEach((k, i) => assert.deepEqual(idx.get([k])?.pos, i, `key ${k}`));
+    assert.equal(idx.get([Number(12345)])?.pos, 6); // a number spelling of the same value finds it
+    assert.equal(idx.insertIntIfAbsent(halves[13] as number, halves[12] as number, file(2), 99), false);
+    assert.equal(idx.get([12345n])?.pos, 6);
+    assert.equal(idx.rowsIn(file(1).path), keys.length);
+    assert.equal(idx.rowsIn(file(2).path), 0);
+  });
+
   it('holds a million long keys through growth, with deletes and reinserts, and agrees with a Map', () => {
     const idx = new PkIndex();
     const model = new Map<bigint, [number, number]>();
