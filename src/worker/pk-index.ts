@@ -153,21 +153,52 @@ export class PkIndex {
     }
   }
 
+  /** Sizes the index for `keys` more keys of one kind (integer keys or not), before a bootstrap inserts them. */
+  reserve(keys: number, integerKeys: boolean): void {
+    (integerKeys ? this.ints : this.others).reserve(this.size + keys);
+  }
+
   /**
-   * Bootstrap's fast path for a one-integer-column key given as its two's complement halves (`hi` signed or
-   * unsigned, `lo` unsigned: an Int32Array view of a BigInt64Array column): inserts it at (file, pos) when the
-   * index does not hold it yet and returns true; returns false and changes nothing when it does (a duplicate
-   * key: the caller resolves it through `get`/`set`). No key array and no bigint is made.
+   * Bootstrap's fast path for a key of one integer column: rows `[0, count)` of a decoded key column, row `i` at
+   * position `i` of `file`, its value given as two's complement halves — `halves[2i]` the low, `halves[2i + 1]`
+   * the high word (an Int32Array over a BigInt64Array column's buffer, little-endian) or, with `int32`, `halves[i]`
+   * the value of an int column. Rows at the positions in `deleted` (ascending) are skipped. Each key the index
+   * does not hold yet is inserted; the rows whose key it already holds (duplicate keys: the caller resolves them
+   * through `get`/`set`) are returned. No key array and no bigint is made.
    */
-  insertIntIfAbsent(hi: number, lo: number, file: IndexedFile, pos: number): boolean {
-    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
-    mixInt64(hi | 0, lo >>> 0);
-    if (this.ints.find(mixed.hi, mixed.lo) >= 0) return false;
-    this.checkBudget();
-    const loc = this.locs.locate(file, pos);
-    this.ints.insert(mixed.hi, mixed.lo, loc, 0);
-    this.locs.bump(loc, 1);
-    return true;
+  insertIntsIfAbsent(halves: Int32Array, count: number, int32: boolean, file: IndexedFile, deleted: readonly number[] | null): number[] {
+    if (!(count - 1 <= POS_MAX)) assert(false, 'row positions fit u32', { count });
+    assert(halves.length >= (int32 ? count : 2 * count), 'a key column holds its rows', { count, length: halves.length });
+    const dups: number[] = [];
+    const locs = this.locs;
+    const ints = this.ints;
+    let inserted = 0;
+    let lastLoc = -1;
+    let d = 0;
+    let nextDeleted = deleted !== null && deleted.length > 0 ? (deleted[0] as number) : -1;
+    for (let i = 0; i < count; i++) {
+      if (i === nextDeleted) {
+        d++;
+        nextDeleted = deleted !== null && d < deleted.length ? (deleted[d] as number) : -1;
+        continue;
+      }
+      if (int32) {
+        const v = halves[i] as number;
+        mixInt64(v < 0 ? -1 : 0, v >>> 0);
+      } else {
+        mixInt64(halves[2 * i + 1] as number, (halves[2 * i] as number) >>> 0);
+      }
+      if (ints.size + this.others.size >= this.keysMax) this.checkBudget();
+      const loc = locs.locate(file, i);
+      if (ints.insertIfAbsent(mixed.hi, mixed.lo, loc)) {
+        inserted++;
+        lastLoc = loc;
+      } else {
+        dups.push(i);
+      }
+    }
+    if (inserted > 0) locs.bump(lastLoc, inserted);
+    return dups;
   }
 
   /** Sets the integer key whose mix is in `mixed` at `loc`. */

@@ -40,6 +40,8 @@ const BUCKET_SLOTS = 8;
 const LOAD_MAX = 0.95;
 /** Capacity factor of one growth step (the segments' steps are staggered: see the module comment). */
 const GROWTH = 1.35;
+/** The load `reserve` sizes segments for: below LOAD_MAX, so inserts after it rarely walk. */
+const RESERVE_LOAD = 0.88;
 /** A segment shrinks by one step below this load (after shrinking it is at LOAD_MAX / GROWTH: no flapping). */
 const SHRINK_BELOW = LOAD_MAX / (GROWTH * GROWTH);
 /** A placement that fails at a load under this is a pile-up of equal hashes: the entry goes to the stash. */
@@ -181,6 +183,42 @@ export class SlotTable {
     words[at + 2] = loc >>> 0;
   }
 
+  /**
+   * Adds the entry with hash `(hi, lo)` unless the table holds it; true when added. For tables whose hash is the
+   * key (no `same`): one pass over the two buckets both finds and places, where `find` then `insert` would scan
+   * them twice (a bootstrap inserts hundreds of millions of keys this way).
+   */
+  insertIfAbsent(hi: number, lo: number, loc: number): boolean {
+    assert(this.same === null && this.width === 3, 'insertIfAbsent is for tables whose hash is the key');
+    const seg = hi >>> HASH_BITS;
+    const nb = this.buckets[seg] as number;
+    if (nb !== 0) {
+      const words = this.words[seg] as Uint32Array;
+      const counts = this.counts[seg] as Uint8Array;
+      const h = hi & HASH_MASK;
+      const b1 = bucketOf(lo >>> SEGMENT_BITS, nb);
+      if (this.scan(words, counts, b1, h, lo) >= 0) return false;
+      const b2 = bucketOf(h, nb);
+      if (b2 !== b1 && this.scan(words, counts, b2, h, lo) >= 0) return false;
+      if (this.stashed !== 0 && this.findStashed(hi, lo) >= 0) return false;
+      const n = counts[b1] as number;
+      if (n < BUCKET_SLOTS && (this.live[seg] as number) + 1 <= LOAD_MAX * nb * BUCKET_SLOTS) {
+        const at = (b1 * BUCKET_SLOTS + n) * 3;
+        words[at] = ((Math.floor(loc / 2 ** 32) << HASH_BITS) | h) >>> 0;
+        words[at + 1] = lo;
+        words[at + 2] = loc >>> 0;
+        counts[b1] = n + 1;
+        this.live[seg] = (this.live[seg] as number) + 1;
+        this.total++;
+        return true;
+      }
+    } else if (this.stashed !== 0 && this.findStashed(hi, lo) >= 0) {
+      return false;
+    }
+    this.insert(hi, lo, loc, 0);
+    return true;
+  }
+
   /** Adds an entry whose hash is not in the table (the caller looked it up first). */
   insert(hi: number, lo: number, loc: number, payload: number): void {
     const seg = hi >>> HASH_BITS;
@@ -208,6 +246,25 @@ export class SlotTable {
       this.resize(seg, this.nextLevel(seg));
       c.set(pending);
       this.live[seg] = this.live[seg] + 1;
+    }
+  }
+
+  /**
+   * Grows every segment to hold `entries` entries in all (spread evenly: segments are chosen by mixed or
+   * fingerprint bits) below `RESERVE_LOAD`, so a bootstrap that knows its row count from the manifests inserts
+   * without rehashing and without the long random walks of a nearly full segment. Never shrinks.
+   */
+  reserve(entries: number): void {
+    const perSegment = entries / SEGMENTS;
+    // Segment sizes vary by a few standard deviations (√perSegment) around the mean.
+    const want = Math.ceil((perSegment + 4 * Math.sqrt(perSegment)) / (RESERVE_LOAD * BUCKET_SLOTS));
+    for (let seg = 0; seg < SEGMENTS; seg++) {
+      if (want <= (this.buckets[seg] as number)) continue;
+      // Exactly `want` buckets (a growth level would round up by as much as GROWTH); the level recorded is the
+      // last one at or below it, so the next growth is the first level past it (`nextLevel`).
+      let level = Math.max(1, this.levels[seg] as number);
+      while (bucketsAt(seg, level + 1) <= want) level++;
+      this.resize(seg, level, want);
     }
   }
 
@@ -314,11 +371,11 @@ export class SlotTable {
   }
 
   /** Rebuilds segment `seg` with the capacity of `level`, placing its entries again from their stored words. */
-  private resize(seg: number, level: number): void {
+  private resize(seg: number, level: number, nb = bucketsAt(seg, level)): void {
+    assert(nb <= SEGMENT_BUCKETS_MAX, 'a segment fits its refs', { seg, nb });
     const oldWords = this.words[seg] as Uint32Array;
     const oldCounts = this.counts[seg] as Uint8Array;
     const oldBuckets = this.buckets[seg] as number;
-    const nb = bucketsAt(seg, level);
     const words = new Uint32Array(nb * BUCKET_SLOTS * this.width);
     const counts = new Uint8Array(nb);
     this.words[seg] = words;

@@ -1,4 +1,4 @@
-// Proves the primary-key index maps keys to row locations exactly and compactly: integer keys (through growth, deletes and reinserts, int/long/integral-double spellings of one value) at ≤ 16 bytes a key at every size from 64 k keys on, other keys (text, binary, composite, beyond int64, lone surrogates) by fingerprint and exact bytes even when an injected weak fingerprint makes them all collide, deleted keys' bytes reclaimed, file sweeps, releases and id reuse with per-file row counts, the key budget enforced, the bootstrap's int fast path (two's complement halves) equal to `set`, and a saved index reads back identical (damaged files and older format versions refused).
+// Proves the primary-key index maps keys to row locations exactly and compactly: integer keys (through growth, deletes and reinserts, int/long/integral-double spellings of one value) at ≤ 16 bytes a key at every size from 64 k keys on, other keys (text, binary, composite, beyond int64, lone surrogates) by fingerprint and exact bytes even when an injected weak fingerprint makes them all collide, deleted keys' bytes reclaimed, file sweeps, releases and id reuse with per-file row counts, the key budget enforced, the bootstrap's bulk int path (two's complement halves, deleted rows skipped, duplicates returned) equal to `set` and reserved room still ≤ 16 bytes a key, and a saved index reads back identical (damaged files and older format versions refused).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FloeError } from '../../src/errors.js';
@@ -8,18 +8,40 @@ import { PkIndex, indexFromBytes, indexToBytes, type IndexedFile, type PkIndexOp
 const file = (n: number): IndexedFile => ({ path: `s3://b/t/data/f${n}.parquet`, specId: 0, partition: [] });
 
 describe('PkIndex', () => {
-  it('inserts integer keys given as two\'s complement halves exactly as set() does, and refuses a key it holds', () => {
+  it('bulk-inserts integer keys given as two\'s complement halves exactly as set() does, skipping deleted rows and returning the rows of keys it holds', () => {
+    const keys = [0n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 4_294_967_296n, -4_294_967_297n, 12345n, 12345n, 7n];
+    const halves = new Int32Array(new BigInt64Array(keys).buffer);
     const idx = new PkIndex();
-    const halves = new Int32Array(new BigInt64Array([0n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 4_294_967_296n, -4_294_967_297n, 12345n]).buffer);
-    const keys = [0n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 4_294_967_296n, -4_294_967_297n, 12345n];
-    for (let i = 0; i < keys.length; i++) assert.equal(idx.insertIntIfAbsent(halves[2 * i + 1] as number, halves[2 * i] as number, file(1), i), true);
-    assert.equal(idx.size, keys.length);
-    keys.forEach((k, i) => assert.deepEqual(idx.get([k])?.pos, i, `key ${k}`));
+    idx.set([7n], file(0), 3);
+    idx.reserve(keys.length, true);
+    // Row 1 (-1) is deleted; row 7 repeats row 6's key; row 8's key (7) is already held.
+    assert.deepEqual(idx.insertIntsIfAbsent(halves, keys.length, false, file(1), [1]), [7, 8]);
+    assert.equal(idx.size, 7);
+    assert.equal(idx.get([-1n]), undefined);
+    for (const [i, k] of keys.entries()) {
+      if (i === 1 || i >= 7) continue;
+      assert.equal(idx.get([k])?.pos, i, `key ${k}`);
+      assert.equal(idx.get([k])?.file.path, file(1).path);
+    }
     assert.equal(idx.get([Number(12345)])?.pos, 6); // a number spelling of the same value finds it
-    assert.equal(idx.insertIntIfAbsent(halves[13] as number, halves[12] as number, file(2), 99), false);
-    assert.equal(idx.get([12345n])?.pos, 6);
-    assert.equal(idx.rowsIn(file(1).path), keys.length);
-    assert.equal(idx.rowsIn(file(2).path), 0);
+    assert.equal(idx.get([7n])?.file.path, file(0).path);
+    assert.equal(idx.rowsIn(file(1).path), 6);
+    assert.equal(idx.rowsIn(file(0).path), 1);
+    const ints = new PkIndex();
+    assert.deepEqual(ints.insertIntsIfAbsent(new Int32Array([-5, 0, 2 ** 31 - 1, -(2 ** 31), -5]), 5, true, file(2), null), [4]);
+    for (const [i, v] of [-5, 0, 2 ** 31 - 1, -(2 ** 31)].entries()) assert.equal(ints.get([BigInt(v)])?.pos, i, `int ${v}`);
+  });
+
+  it('reserves room for a bootstrap without giving up its density', () => {
+    const idx = new PkIndex();
+    const n = 1_000_000;
+    idx.reserve(n, true);
+    const halves = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) halves[2 * i] = i * 4001; // < 2^32: the low word alone
+    assert.deepEqual(idx.insertIntsIfAbsent(halves, n, false, file(1), null), []);
+    assert.equal(idx.size, n);
+    assert.ok(idx.bytes / n <= 16, `bytes per key ${idx.bytes / n}`);
+    for (let i = 0; i < n; i += 997) assert.equal(idx.get([BigInt(i * 4001)])?.pos, i);
   });
 
   it('holds a million long keys through growth, with deletes and reinserts, and agrees with a Map', () => {
