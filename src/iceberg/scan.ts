@@ -138,31 +138,13 @@ export async function scanDataFiles(
   const posDeletes = entries.filter((e) => e.dataFile.content === DataFileContent.POSITION_DELETES && mayApply(e.dataFile));
   const eqDeletes = entries.filter((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES && mayApply(e.dataFile));
 
-  // file path -> deleted positions with the delete's sequence number
-  const positions = new Map<string, { pos: bigint; seq: bigint }[]>();
-  const add = (d: ManifestEntry, path: string, list: Iterable<number>): void => {
-    const target = wanted.get(path);
-    if (target === undefined || !inDeleteScope(d.dataFile, target.dataFile, specs)) return;
-    const seq = d.sequenceNumber ?? 0n;
-    const all = positions.get(path) ?? [];
-    for (const pos of list) all.push({ pos: BigInt(pos), seq });
-    positions.set(path, all);
-  };
-  const puffins = new Map<string, Promise<Uint8Array>>();
-  for (const d of posDeletes) {
-    if (isDeletionVector(d.dataFile)) {
-      // A deletion vector (v3) holds every deleted position of its file, v2 position deletes merged in.
-      add(d, d.dataFile.referencedDataFile ?? '', await readDeletionVector(table.io, d.dataFile, puffins));
-      continue;
-    }
-    for (const [p, list] of await readPositionDeletes(table, d.dataFile.filePath)) add(d, p, list);
-  }
+  const deletedOf = await deletedPositions(table, posDeletes, files);
   const eq: { entry: ManifestEntry; ids: readonly number[]; keys: Set<string> }[] = [];
   for (const d of eqDeletes) eq.push({ entry: d, ids: d.dataFile.equalityIds ?? [], keys: await readEqualityKeys(table, d.dataFile) });
 
   for (const e of files) {
     const seq = e.sequenceNumber ?? 0n;
-    const deletedPos = new Set((positions.get(e.dataFile.filePath) ?? []).filter((x) => seq <= x.seq).map((x) => x.pos));
+    const deletedPos = new Set(deletedOf.get(e.dataFile.filePath) ?? []);
     const applicableEq = eq.filter((x) => deleteApplies(x.entry, e, specs));
     // Read the requested columns plus the equality delete columns.
     const eqIds = [...new Set(applicableEq.flatMap((x) => x.ids))].filter((id) => !fields.some((f) => f.id === id));
@@ -170,7 +152,7 @@ export async function scanDataFiles(
     const rows = await readColumns(table, e.dataFile.filePath, readFields, opts);
     const idIndex = applicableEq.map((x) => x.ids.map((id) => readFields.findIndex((f) => f.id === id)));
     rows.forEach((values, i) => {
-      if (deletedPos.has(BigInt(i))) return;
+      if (deletedPos.has(i)) return;
       for (let k = 0; k < applicableEq.length; k++) {
         const idx = idIndex[k] as number[];
         if ((applicableEq[k] as (typeof eq)[number]).keys.has(valuesKey(idx.map((j) => values[j] ?? null)))) return;
@@ -178,6 +160,44 @@ export async function scanDataFiles(
       visit(e.dataFile, i, values.length === fields.length ? values : values.slice(0, fields.length), seq);
     });
   }
+}
+
+/**
+ * The deleted positions of each of the data files `files` (ascending, each once): of the position deletes and
+ * deletion vectors among `deletes`, those in scope (same spec and partition, or an unpartitioned delete) whose
+ * sequence number is at least the data file's (spec: "Scan Planning": a position delete applies to data files
+ * with data sequence number <= its own).
+ */
+export async function deletedPositions(table: LoadedTable, deletes: readonly ManifestEntry[], files: readonly ManifestEntry[]): Promise<Map<string, number[]>> {
+  const specs = specsById(table.metadata);
+  const wanted = new Map(files.map((e) => [e.dataFile.filePath, e]));
+  const out = new Map<string, number[]>();
+  const add = (d: ManifestEntry, path: string, list: Iterable<number>): void => {
+    const target = wanted.get(path);
+    if (target === undefined || !inDeleteScope(d.dataFile, target.dataFile, specs)) return;
+    if (!((target.sequenceNumber ?? 0n) <= (d.sequenceNumber ?? 0n))) return;
+    let all = out.get(path);
+    if (all === undefined) out.set(path, (all = []));
+    for (const pos of list) all.push(pos);
+  };
+  const puffins = new Map<string, Promise<Uint8Array>>();
+  for (const d of deletes) {
+    if (d.dataFile.content !== DataFileContent.POSITION_DELETES) continue;
+    if (isDeletionVector(d.dataFile)) {
+      // A deletion vector (v3) holds every deleted position of its file, v2 position deletes merged in.
+      add(d, d.dataFile.referencedDataFile ?? '', await readDeletionVector(table.io, d.dataFile, puffins));
+      continue;
+    }
+    for (const [p, list] of await readPositionDeletes(table, d.dataFile.filePath)) add(d, p, list);
+  }
+  for (const [path, list] of out) {
+    list.sort((a, b) => a - b);
+    let n = 0;
+    for (let i = 0; i < list.length; i++) if (i === 0 || list[i] !== list[n - 1]) list[n++] = list[i] as number;
+    list.length = n;
+    out.set(path, list);
+  }
+  return out;
 }
 
 /** Position delete files' `file_path` column: its bounds say which data files a delete file can name. */

@@ -13,7 +13,11 @@
  * with one row per key.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
-import { scanLive } from '../iceberg/scan.js';
+import { DataFileContent } from '../iceberg/data-file.js';
+import { deletedPositions, scanDataFiles } from '../iceberg/scan.js';
+import { liveEntries } from '../iceberg/snapshot-files.js';
+import { assert } from '../errors.js';
+import { bootstrapIntegerKeys, type IntKeyFile } from './index-bootstrap.js';
 import type { NestedField } from '../iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { PkIndex, type IndexedFile } from './pk-index.js';
@@ -63,53 +67,91 @@ export function isNewerRow(a: RowAt, b: RowAt): boolean {
   return a.pos > b.pos;
 }
 
+/** Keeps, of a key's rows, the newest (`isNewerRow`) in the index and lists the others as repairs. */
+class Duplicates {
+  readonly repairs: Repair[] = [];
+  readonly duplicated = new Set<string>();
+  readonly examples = new Map<string, DuplicateExample>();
+
+  constructor(
+    private readonly index: PkIndex,
+    private readonly sequenceOf: ReadonlyMap<string, bigint>,
+    private readonly collectRepairs: boolean,
+    private readonly examplesMax: number,
+  ) {}
+
+  /** A row whose key the index holds already at another row. */
+  add(key: Values, row: RowAt): void {
+    const prev = this.index.get(key);
+    assert(prev !== undefined, 'a duplicate key is held by the index');
+    const held: RowAt = { file: prev.file, pos: prev.pos, sequenceNumber: this.sequenceOf.get(prev.file.path) ?? 0n };
+    const keep = isNewerRow(row, held) ? row : held;
+    const drop = keep === row ? held : row;
+    if (keep === row) this.index.set(key, row.file, row.pos);
+    if (this.collectRepairs) this.repairs.push({ key: [...key], ...drop });
+    const text = valuesKey(key);
+    this.duplicated.add(text);
+    const ex = this.examples.get(text);
+    if (ex !== undefined) {
+      this.examples.set(text, { key: ex.key, kept: keep, dropped: [...ex.dropped, drop] });
+    } else if (this.examples.size < this.examplesMax) {
+      this.examples.set(text, { key: [...key], kept: keep, dropped: [drop] });
+    }
+  }
+}
+
+export interface BuildOptions {
+  readonly keysMax?: number;
+  readonly examplesMax?: number;
+  readonly collectRepairs?: boolean;
+  /** Threads of an integer-key bootstrap (index-bootstrap.ts); 0 or absent: by size and cores. */
+  readonly threads?: number;
+}
+
 /**
  * The index of `table`'s current snapshot over `keyFields`, and the table's duplicate keys. Throws
  * FloeError('index_full') when the keys exceed `keysMax`.
+ *
+ * A key of one integer column with no equality delete in the table is read as raw words, in parallel for a large
+ * table (index-bootstrap.ts); any other key, or a file that cannot be read that way, by values (`scanDataFiles`).
  */
-export async function buildKeyIndex(
-  table: LoadedTable,
-  keyFields: readonly NestedField[],
-  opts: { readonly keysMax?: number; readonly examplesMax?: number; readonly collectRepairs?: boolean } = {},
-): Promise<KeyIndexBuild> {
+export async function buildKeyIndex(table: LoadedTable, keyFields: readonly NestedField[], opts: BuildOptions = {}): Promise<KeyIndexBuild> {
   const collectRepairs = opts.collectRepairs ?? true;
-  const index = new PkIndex(opts.keysMax);
   const examplesMax = opts.examplesMax ?? DUPLICATE_EXAMPLES_MAX;
+  const entries = await liveEntries(table);
+  const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA);
+  const sequenceOf = new Map(data.map((e) => [e.dataFile.filePath, e.sequenceNumber ?? 0n]));
+  const only = keyFields.length === 1 ? keyFields[0] : undefined;
+  const integer = only !== undefined && (only.type.kind === 'int' || only.type.kind === 'long') ? only : null;
+  if (integer !== null && !entries.some((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)) {
+    const index = new PkIndex(opts.keysMax);
+    const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
+    const deleted = await deletedPositions(table, entries, data);
+    const files: IntKeyFile[] = data.map((e) => ({
+      entry: e,
+      file: { path: e.dataFile.filePath, specId: e.dataFile.specId, partition: e.dataFile.partition },
+      deleted: deleted.get(e.dataFile.filePath) ?? [],
+    }));
+    const int32 = integer.type.kind === 'int';
+    const read = await bootstrapIntegerKeys(table, files, integer.id, int32, index, (key, row) => dups.add(key, row), opts.threads ?? 0);
+    if (typeof read !== 'string') return { index, rows: read.rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
+    // A file without the key column (written before it was added) or with nulls in it: read by values.
+  }
+  const index = new PkIndex(opts.keysMax);
+  const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
   const files = new Map<string, IndexedFile>();
-  const sequenceOf = new Map<string, bigint>();
-  const repairs: Repair[] = [];
-  const duplicated = new Set<string>();
-  const examples = new Map<string, DuplicateExample>();
   let rows = 0;
-  await scanLive(table, keyFields, (file, pos, key, sequenceNumber) => {
+  await scanDataFiles(table, entries, data, keyFields, (file, pos, key, sequenceNumber) => {
     rows++;
     let f = files.get(file.filePath);
     if (f === undefined) {
       f = { path: file.filePath, specId: file.specId, partition: file.partition };
       files.set(file.filePath, f);
-      sequenceOf.set(file.filePath, sequenceNumber);
     }
-    const prev = index.get(key);
-    if (prev === undefined) {
-      index.set(key, f, pos);
-      return;
-    }
-    const row: RowAt = { file: f, pos, sequenceNumber };
-    const held: RowAt = { file: prev.file, pos: prev.pos, sequenceNumber: sequenceOf.get(prev.file.path) ?? 0n };
-    const keep = isNewerRow(row, held) ? row : held;
-    const drop = keep === row ? held : row;
-    if (keep === row) index.set(key, f, pos);
-    if (collectRepairs) repairs.push({ key: [...key], ...drop });
-    const text = valuesKey(key);
-    duplicated.add(text);
-    const ex = examples.get(text);
-    if (ex !== undefined) {
-      examples.set(text, { key: ex.key, kept: keep, dropped: [...ex.dropped, drop] });
-    } else if (examples.size < examplesMax) {
-      examples.set(text, { key: [...key], kept: keep, dropped: [drop] });
-    }
+    if (index.get(key) === undefined) index.set(key, f, pos);
+    else dups.add(key, { file: f, pos, sequenceNumber });
   });
-  return { index, rows, duplicateKeys: duplicated.size, repairs, examples: [...examples.values()] };
+  return { index, rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
 }
 
 /** A key as `col=value, col=value` for messages (bigints and byte arrays spelled exactly). */

@@ -26,7 +26,7 @@ import { KeyArena } from './pk-arena.js';
 import { decodeIndex, encodeIndex, type IndexSnapshotMeta } from './pk-index-format.js';
 import { KeyBytes, intKey, intKeyParts, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
 import { FileLocations, POS_MAX, type IndexedFile, type Location } from './pk-locations.js';
-import { SlotTable } from './pk-slots.js';
+import { SlotTable, type ExportedSegments } from './pk-slots.js';
 
 export type { IndexSnapshotMeta } from './pk-index-format.js';
 export type { IndexedFile, Location } from './pk-locations.js';
@@ -199,6 +199,29 @@ export class PkIndex {
     }
     if (inserted > 0) locs.bump(lastLoc, inserted);
     return dups;
+  }
+
+  /**
+   * A parallel bootstrap's plan of one data file: the page ids of its rows (pk-locations.ts), so a thread can
+   * compute the locations of its rows without the file table.
+   */
+  planFile(file: IndexedFile, rows: number): Int32Array {
+    return this.locs.pagesFor(file, rows);
+  }
+
+  /**
+   * Takes over the integer-key segments a bootstrap thread built (index-bootstrap-thread.ts) over files planned
+   * here (`planFile`), with its inserted rows per page id. Only into an index that holds no integer key yet.
+   */
+  adoptInts(part: ExportedSegments, pageRows: Uint32Array): void {
+    this.ints.adopt(part);
+    this.locs.addRowsByPage(pageRows);
+    if (this.size > this.keysMax) throw new FloeError('index_full', `primary-key index holds ${this.keysMax} keys (its budget)`);
+  }
+
+  /** The file and position of a location a bootstrap thread reported. */
+  locationAt(loc: number): Location {
+    return this.locs.locationOf(loc);
   }
 
   /** Sets the integer key whose mix is in `mixed` at `loc`. */

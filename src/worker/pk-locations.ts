@@ -34,6 +34,16 @@ const PAGE_ROWS = 2 ** PAGE_BITS;
 const PAGES_MAX = 2 ** (LOCATION_BITS - PAGE_BITS);
 const PAGES_START = 64;
 export const POS_MAX = 2 ** 32 - 1;
+
+/** The location of row `pos` in a file whose page ids are `pages` (`FileLocations.pagesFor`). */
+export function locationIn(pages: Int32Array, pos: number): number {
+  return (pages[pos >>> PAGE_BITS] as number) * PAGE_ROWS + (pos & (PAGE_ROWS - 1));
+}
+
+/** The page id of a location. */
+export function pageOf(loc: number): number {
+  return Math.floor(loc / PAGE_ROWS);
+}
 /** Approximate V8 sizes for the JS structures the file table holds (a Map entry, an object, an array element). */
 const MAP_ENTRY_BYTES = 40;
 const OBJECT_BYTES = 64;
@@ -69,6 +79,28 @@ export class FileLocations {
     const number = pos >>> PAGE_BITS;
     const page = pages[number] ?? this.newPage(id, number);
     return page * PAGE_ROWS + (pos & (PAGE_ROWS - 1));
+  }
+
+  /**
+   * The page ids of rows `[0, rows)` of `file` (page number → page id), interning the file and its pages: the
+   * plan of a bootstrap thread, which computes locations as `pages[pos >>> PAGE_BITS] · PAGE_ROWS + pos mod
+   * PAGE_ROWS` (`locationIn`) without this table.
+   */
+  pagesFor(file: IndexedFile, rows: number): Int32Array {
+    const out = new Int32Array(Math.ceil(rows / PAGE_ROWS));
+    for (let n = 0; n < out.length; n++) out[n] = Math.floor(this.locate(file, n * PAGE_ROWS) / PAGE_ROWS);
+    return out;
+  }
+
+  /** Rows counted per page id (a bootstrap thread's inserts) added to their files' counts. */
+  addRowsByPage(counts: Uint32Array): void {
+    for (let page = 0; page < counts.length; page++) {
+      const n = counts[page] as number;
+      if (n === 0) continue;
+      const id = this.pageFile[page] as number;
+      assert(id >= 0, 'rows are counted on a page of a file', { page });
+      this.rows[id] = (this.rows[id] as number) + n;
+    }
   }
 
   private intern(file: IndexedFile): number {

@@ -67,6 +67,36 @@ function bucketsAt(segment: number, level: number): number {
   return n;
 }
 
+/** Segments `[from, to)`. */
+export interface SegmentRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export const ALL_SEGMENTS: SegmentRange = Object.freeze({ from: 0, to: SEGMENTS });
+export const SEGMENT_COUNT = SEGMENTS;
+
+function segmentRangeHas(r: SegmentRange, seg: number): boolean {
+  return seg >= r.from && seg < r.to;
+}
+
+export interface ExportedSegment {
+  readonly seg: number;
+  readonly words: Uint32Array;
+  readonly counts: Uint8Array;
+  readonly buckets: number;
+  readonly level: number;
+  readonly live: number;
+}
+
+/** Segments of a table as plain arrays (structured-cloneable, the arrays transferable). */
+export interface ExportedSegments {
+  readonly width: number;
+  readonly segments: readonly ExportedSegment[];
+  readonly stash: Uint32Array;
+  readonly stashed: number;
+}
+
 export class SlotTable {
   private readonly words: Uint32Array[] = new Array<Uint32Array>(SEGMENTS).fill(new Uint32Array(0));
   private readonly counts: Uint8Array[] = new Array<Uint8Array>(SEGMENTS).fill(new Uint8Array(0));
@@ -254,11 +284,11 @@ export class SlotTable {
    * fingerprint bits) below `RESERVE_LOAD`, so a bootstrap that knows its row count from the manifests inserts
    * without rehashing and without the long random walks of a nearly full segment. Never shrinks.
    */
-  reserve(entries: number): void {
+  reserve(entries: number, segments: SegmentRange = ALL_SEGMENTS): void {
     const perSegment = entries / SEGMENTS;
     // Segment sizes vary by a few standard deviations (√perSegment) around the mean.
     const want = Math.ceil((perSegment + 4 * Math.sqrt(perSegment)) / (RESERVE_LOAD * BUCKET_SLOTS));
-    for (let seg = 0; seg < SEGMENTS; seg++) {
+    for (let seg = segments.from; seg < segments.to; seg++) {
       if (want <= (this.buckets[seg] as number)) continue;
       // Exactly `want` buckets (a growth level would round up by as much as GROWTH); the level recorded is the
       // last one at or below it, so the next growth is the first level past it (`nextLevel`).
@@ -266,6 +296,50 @@ export class SlotTable {
       while (bucketsAt(seg, level + 1) <= want) level++;
       this.resize(seg, level, want);
     }
+  }
+
+  /**
+   * The segments `range` as transferable arrays, for a table built apart (a bootstrap thread builds the segments
+   * its keys fall in; the owner adopts them). The table keeps nothing of them after this.
+   */
+  exportSegments(range: SegmentRange): ExportedSegments {
+    const segments: ExportedSegment[] = [];
+    for (let seg = range.from; seg < range.to; seg++) {
+      if (this.buckets[seg] === 0) continue;
+      segments.push({ seg, words: this.words[seg] as Uint32Array, counts: this.counts[seg] as Uint8Array, buckets: this.buckets[seg] as number, level: this.levels[seg] as number, live: this.live[seg] as number });
+    }
+    const sw = this.width + 1;
+    const stash = this.stash.slice(0, this.stashed * sw);
+    for (let i = 0, at = 0; i < this.stashed; i++, at += sw) assert(segmentRangeHas(range, (stash[at] as number) >>> HASH_BITS), 'an exported stash entry is of the exported segments');
+    return { width: this.width, segments, stash, stashed: this.stashed };
+  }
+
+  /** Takes over segments another table exported (`exportSegments`); they must be empty here. */
+  adopt(part: ExportedSegments): void {
+    assert(part.width === this.width, 'adopted segments have this table\'s slot width', { width: this.width, adopted: part.width });
+    for (const x of part.segments) {
+      assert(this.buckets[x.seg] === 0 && this.live[x.seg] === 0, 'an adopted segment is empty here', { seg: x.seg });
+      assert(x.words.length === x.buckets * BUCKET_SLOTS * this.width && x.counts.length === x.buckets, 'an adopted segment is whole', { seg: x.seg });
+      this.words[x.seg] = x.words;
+      this.counts[x.seg] = x.counts;
+      this.buckets[x.seg] = x.buckets;
+      this.levels[x.seg] = x.level;
+      this.live[x.seg] = x.live;
+      this.total += x.live;
+    }
+    if (part.stashed === 0) return;
+    const sw = this.width + 1;
+    const stash = new Uint32Array((this.stashed + part.stashed) * sw);
+    stash.set(this.stash.subarray(0, this.stashed * sw));
+    stash.set(part.stash.subarray(0, part.stashed * sw), this.stashed * sw);
+    this.stash = stash;
+    this.stashed += part.stashed;
+    this.total += part.stashed;
+  }
+
+  /** The segment of a stored hash (a table built in parts divides its keys by it). */
+  static segmentOf(hi: number): number {
+    return hi >>> HASH_BITS;
   }
 
   /** The first growth level past segment `seg`'s that adds buckets (small segments round up to the same count). */

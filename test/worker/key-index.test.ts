@@ -1,4 +1,4 @@
-// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot, an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one; a landed window the index cannot hold although under its key budget (its key bytes or row pages ran out) reports overflow, so the table deletes by equality from then on.
+// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot (and the parallel bootstrap, on 2 or 3 threads, equals the one-thread build: keys, rows per file, repairs), an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one; a landed window the index cannot hold although under its key budget (its key bytes or row pages ran out) reports overflow, so the table deletes by equality from then on.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,8 @@ const ID_FIELD = 1;
 const V_FIELD = 2;
 const G_FIELD = 3;
 const GROUPS = 4;
+/** A check also builds the index in parallel threads every this many checks. */
+const PARALLEL_CHECK_EVERY = 12;
 
 /** A live row of the current snapshot. */
 interface LiveRow {
@@ -450,7 +452,19 @@ class Harness {
     assert.equal(ix.size, built.index.size, `${where}: keys`);
     for (const p of new Set([...ix.filePaths(), ...built.index.filePaths()])) assert.equal(ix.rowsIn(p), built.index.rowsIn(p), `${where}: rows in ${p}`);
     assert.deepEqual(this.pendingRepairs(), built.repairs.map((x) => `${valuesKey(x.key)}@${at(x)}`).sort(), `${where}: pending repairs`);
+    // The parallel bootstrap (threads that each build some segments) equals the one-thread one: every few checks,
+    // as each starts threads.
+    if (this.checks++ % PARALLEL_CHECK_EVERY !== 0) return;
+    const threads = 2 + (this.checks % 2);
+    const par = await buildKeyIndex(t, this.opts.keyFields, { threads });
+    for (const k of this.ids) assert.equal(at(par.index.get([k])), at(built.index.get([k])), `${where}: key ${k} (${threads} threads)`);
+    assert.equal(par.index.size, built.index.size, `${where}: keys (${threads} threads)`);
+    assert.equal(par.rows, built.rows, `${where}: rows read (${threads} threads)`);
+    for (const p of built.index.filePaths()) assert.equal(par.index.rowsIn(p), built.index.rowsIn(p), `${where}: rows in ${p} (${threads} threads)`);
+    assert.deepEqual(par.repairs.map((x) => `${valuesKey(x.key)}@${at(x)}`).sort(), built.repairs.map((x) => `${valuesKey(x.key)}@${at(x)}`).sort(), `${where}: repairs (${threads} threads)`);
   }
+
+  private checks = 0;
 
   /** Whether the snapshots since the indexed one added a live equality delete on other columns than the key. */
   private async nonKeyEqualitySinceBase(entries: readonly ManifestEntry[]): Promise<boolean> {
