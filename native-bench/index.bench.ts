@@ -6,15 +6,29 @@
  * Rows are placed in files of 1 M rows each (file i·1M.. in insertion order), as a bootstrap would.
  * Phases: insert every key; look up as many keys as `LOOKUPS_MAX` allows, half present, half absent; delete
  * `DELETES_MAX` present keys. Keys are generated in batches outside the timed sections, so the rates are the
- * index's own. Prints one JSON line:
+ * index's own. Then a bootstrap: the same keys written as Parquet data files of `ROWS_PER_FILE` rows (a key column
+ * and a payload column, as floe writes them, on local disk) are read into a fresh index the way a worker
+ * bootstraps a table it has never indexed (index-bootstrap.ts for a long key: raw key words, parallel threads;
+ * the key values through `readColumns` otherwise); the table's manifests are not part of it. Prints one JSON line:
  *   {keys, keyType, bytesPerKey (index.bytes / size after the inserts), insertsPerSecond, lookupsPerSecond,
- *    deletesPerSecond, peakRssMb, heapUsedMb}
+ *    deletesPerSecond, bootstrapKeysPerSecond, bootstrapThreads, bootstrapBytesPerKey, peakRssMb, heapUsedMb}
  * Run: `npx tsc -p tsconfig.json && node dist/native-bench/index.bench.js --keys 10000000 --key-type long`
  * (100 M long keys: `node --max-old-space-size=8192 dist/native-bench/index.bench.js --keys 100000000 --key-type long`).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import * as arrow from 'apache-arrow';
+import type { LoadedTable } from '../src/catalog/catalog.js';
+import type { ManifestEntry } from '../src/iceberg/data-file.js';
+import { readColumns } from '../src/iceberg/scan.js';
+import type { NestedField } from '../src/iceberg/types.js';
 import type { IcebergValue } from '../src/iceberg/values.js';
+import { LocalFileIO } from '../src/io/local-file-io.js';
+import { bootstrapIntegerKeys } from '../src/worker/index-bootstrap.js';
 import { PkIndex, type IndexedFile } from '../src/worker/pk-index.js';
+import { encodeParquet } from '../src/writer/parquet.js';
 
 type KeyType = 'long' | 'string' | 'composite';
 type Key = (IcebergValue | null)[];
@@ -26,6 +40,8 @@ function arg(name: string, fallback: string): string {
 
 const KEYS = Number(arg('keys', '1000000'));
 const KEY_TYPE = arg('key-type', 'long') as KeyType;
+/** Threads of the long-key bootstrap (0: as floe picks them, by size and cores). */
+const BOOTSTRAP_THREADS = Number(arg('bootstrap-threads', '0'));
 if (!Number.isSafeInteger(KEYS) || KEYS < 1) throw new Error(`--keys ${arg('keys', '')}: a positive integer`);
 if (!['long', 'string', 'composite'].includes(KEY_TYPE)) throw new Error(`--key-type ${KEY_TYPE}: long, string or composite`);
 
@@ -100,7 +116,82 @@ const fileOf = (i: number): IndexedFile => {
   return (files[n] ??= { path: `s3://bench/t/data/00000-${n}-bench.parquet`, specId: 0, partition: [] });
 };
 
-function main(): void {
+/** Writes the keys, in visiting order, as Parquet data files of ROWS_PER_FILE rows; returns their paths. */
+async function writeFiles(dir: string): Promise<string[]> {
+  const paths: string[] = [];
+  const meta = (id: number) => new Map([['PARQUET:field_id', String(id)]]);
+  for (let start = 0; start < KEYS; start += ROWS_PER_FILE) {
+    const end = Math.min(KEYS, start + ROWS_PER_FILE);
+    const n = end - start;
+    const payload = new Float64Array(n).map((_, i) => i);
+    const cols: Record<string, arrow.Vector> = {};
+    const fields: arrow.Field[] = [];
+    if (KEY_TYPE === 'long') {
+      const ids = new BigInt64Array(n);
+      for (let i = start; i < end; i++) ids[i - start] = longOf(visit(i));
+      cols.id = arrow.makeVector(ids);
+      fields.push(new arrow.Field('id', new arrow.Int64(), false, meta(1)));
+    } else {
+      const keys: Key[] = [];
+      for (let i = start; i < end; i++) keys.push(keyOf(visit(i)));
+      if (KEY_TYPE === 'string') {
+        cols.id = arrow.vectorFromArray(keys.map((k) => k[0] as string), new arrow.Utf8());
+        fields.push(new arrow.Field('id', new arrow.Utf8(), false, meta(1)));
+      } else {
+        cols.id = arrow.makeVector(BigInt64Array.from(keys.map((k) => k[0] as bigint)));
+        cols.tenant = arrow.vectorFromArray(keys.map((k) => k[1] as string), new arrow.Utf8());
+        fields.push(new arrow.Field('id', new arrow.Int64(), false, meta(1)), new arrow.Field('tenant', new arrow.Utf8(), false, meta(3)));
+      }
+    }
+    cols.v = arrow.makeVector(payload);
+    fields.push(new arrow.Field('v', new arrow.Float64(), false, meta(2)));
+    const table = new arrow.Table(new arrow.Schema(fields), cols);
+    const path = join(dir, `00000-${paths.length}-bench.parquet`);
+    await new LocalFileIO().write(path, encodeParquet(table, 'zstd'));
+    paths.push(path);
+  }
+  return paths;
+}
+
+const KEY_FIELDS: Record<KeyType, NestedField[]> = {
+  long: [{ id: 1, name: 'id', required: true, type: { kind: 'long' } }],
+  string: [{ id: 1, name: 'id', required: true, type: { kind: 'string' } }],
+  composite: [
+    { id: 1, name: 'id', required: true, type: { kind: 'long' } },
+    { id: 3, name: 'tenant', required: true, type: { kind: 'string' } },
+  ],
+};
+
+/** Reads the files' keys into a fresh index as a worker's bootstrap does; returns keys a second and threads used. */
+async function bootstrap(paths: readonly string[]): Promise<{ keysPerSecond: number; threads: number; bytesPerKey: number }> {
+  const table = { io: new LocalFileIO() } as unknown as LoadedTable;
+  const index = new PkIndex(Number.MAX_SAFE_INTEGER);
+  const files = paths.map((path, n) => ({
+    entry: { sequenceNumber: 1n, dataFile: { filePath: path, recordCount: BigInt(Math.min(ROWS_PER_FILE, KEYS - n * ROWS_PER_FILE)) } } as unknown as ManifestEntry,
+    file: { path, specId: 0, partition: [] },
+    deleted: [] as number[],
+  }));
+  const t0 = performance.now();
+  let threads = 1;
+  if (KEY_TYPE === 'long') {
+    const read = await bootstrapIntegerKeys(table, files, 1, false, index, () => {
+      throw new Error('the bench keys are distinct');
+    }, BOOTSTRAP_THREADS);
+    if (typeof read === 'string') throw new Error(`bootstrap refused the files: ${read}`);
+    threads = read.threads;
+  } else {
+    for (const f of files) {
+      const rows = await readColumns(table, f.file.path, KEY_FIELDS[KEY_TYPE]);
+      rows.forEach((key, pos) => index.set(key, f.file, pos));
+    }
+  }
+  const ms = performance.now() - t0;
+  if (index.size !== KEYS) throw new Error(`bootstrap indexed ${index.size} keys, ${KEYS} written`);
+  return { keysPerSecond: Math.round(KEYS / (ms / 1000)), threads, bytesPerKey: Number((index.bytes / index.size).toFixed(2)) };
+}
+
+/** Inserts, lookups and deletes on one index (dropped on return). */
+function operations(): Record<string, number | string> {
   const index = new PkIndex(Number.MAX_SAFE_INTEGER);
   let insertMs = 0;
   for (let start = 0; start < KEYS; start += BATCH_KEYS) {
@@ -140,16 +231,36 @@ function main(): void {
   if (index.size !== KEYS - deletes) throw new Error(`index holds ${index.size} keys after ${deletes} deletes`);
 
   const perSecond = (n: number, ms: number) => Math.round(n / (ms / 1000));
-  console.log(JSON.stringify({
+  const result = {
     keys: KEYS,
     keyType: KEY_TYPE,
     bytesPerKey: Number(bytesPerKey.toFixed(2)),
     insertsPerSecond: perSecond(KEYS, insertMs),
     lookupsPerSecond: perSecond(lookups, lookupMs),
     deletesPerSecond: perSecond(deletes, deleteMs),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    heapUsedMb: Math.round(heapUsedMb),
-  }));
+  };
+  return { ...result, insertPeakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), heapUsedMb: Math.round(heapUsedMb) };
 }
 
-main();
+async function main(): Promise<void> {
+  const result = operations();
+  // The bootstrap into a fresh index; the one above is unreachable now, and collected first where the bench
+  // runs with --expose-gc, so the two do not sit in memory together.
+  (globalThis as { gc?: () => void }).gc?.();
+  const dir = mkdtempSync(join(tmpdir(), 'floe-index-bench-'));
+  try {
+    const paths = await writeFiles(dir);
+    const b = await bootstrap(paths);
+    console.log(JSON.stringify({
+      ...result,
+      bootstrapKeysPerSecond: b.keysPerSecond,
+      bootstrapThreads: b.threads,
+      bootstrapBytesPerKey: b.bytesPerKey,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -4,7 +4,8 @@
  * at startup with errors that name the field, then frozen.
  */
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../errors.js';
 import type { KafkaAuthConfig, KafkaTlsConfig } from '../kafka/auth.js';
@@ -13,6 +14,7 @@ import type { TimeAs } from '../decode/connect-schema.js';
 import { parseCodec, type ParquetCodec } from '../writer/parquet.js';
 import { fromKafkaConnect, isKafkaConnectConfig, unmappedKafkaConnectKeys } from './kafka-connect.js';
 import { nearest, rejectUnknownKeys } from './keys.js';
+import { mainHeapLimitBytes, memoryLimit } from './memory.js';
 
 export interface FloeConfig {
   readonly kafka: {
@@ -82,6 +84,22 @@ export interface FloeConfig {
   readonly metrics: { readonly enabled: boolean; readonly host: string; readonly port: number; readonly livenessStallMs: number };
   /** Table maintenance: `floe maintain`, and the background task of `floe run` (src/maintain/). */
   readonly maintenance: MaintenanceConfig;
+  /** The primary-key indexes of this process (one per table that deletes by position). */
+  readonly index: IndexConfig;
+}
+
+export interface IndexConfig {
+  /**
+   * Memory all tables' key indexes may hold together, per process (typed arrays, outside the V8 heaps). Each
+   * worker gets an equal share; a table whose index would pass what its worker has left spills to `spillDir`
+   * (sorted runs on local disk) instead of deleting by equality. Default: 60% of what the memory limit (the
+   * container's, else the machine's) leaves beside the V8 heaps; an explicit value must fit beside them.
+   */
+  readonly memoryBytesMax: number;
+  /** Where spilled indexes live: a local volume (the StatefulSet's volume on EKS), not shared between replicas. */
+  readonly spillDir: string;
+  /** Threads a bootstrap reads a table's integer keys with (0: by the table's size and the cores). */
+  readonly bootstrapThreads: number;
 }
 
 /**
@@ -567,6 +585,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   const intervalMs = r.int('commit.intervalMs', 10_000, LIMITS.commitIntervalMsMin, LIMITS.commitIntervalMsMax);
   const shutdownMs = r.int('shutdown.timeoutMs', 60_000, 1_000, 3_600_000);
   const commitTargetFileSizeBytes = r.int('commit.targetFileSizeBytes', 512 * 1024 * 1024, LIMITS.targetFileSizeBytesMin, LIMITS.targetFileSizeBytesMax);
+  const workers = { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) };
   const cfg: FloeConfig = {
     kafka: {
       brokers: r.str('kafka.brokers', env.FLOE_KAFKA_BROKERS ?? ''),
@@ -633,7 +652,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       },
     },
     consume: { batchMax: r.int('consume.batchMax', 10_000, 1, LIMITS.consumeBatchMax), timeoutMs: r.int('consume.timeoutMs', 200, 1, 60_000) },
-    workers: { count: r.int('workers.count', defaultWorkerCount(), 0, 64), queueMax: r.int('workers.queueMax', 4, 1, 1024), heapMb: r.int('workers.heapMb', 2048, 128, 65_536) },
+    workers,
     shutdown: { timeoutMs: shutdownMs },
     metrics: {
       enabled: r.bool('metrics.enabled', true),
@@ -642,6 +661,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       livenessStallMs: r.int('metrics.livenessStallMs', 300_000, 1_000, 3_600_000),
     },
     maintenance: maintenanceConfig(r, commitTargetFileSizeBytes),
+    index: { memoryBytesMax: indexMemoryBytesMax(r, workers), spillDir: r.str('index.spillDir', join(tmpdir(), 'floe-index')), bootstrapThreads: r.int('index.bootstrapThreads', 0, 0, 64) },
   };
   // Cross-field rules.
   if (cfg.kafka.brokers === '') r.fail('kafka.brokers', 'is required (or set FLOE_KAFKA_BROKERS)');
@@ -667,6 +687,38 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   if (cfg.commit.retry.backoffBaseMs > cfg.commit.retry.backoffMaxMs) r.fail('commit.retry.backoffBaseMs', `must not exceed commit.retry.backoffMaxMs (${cfg.commit.retry.backoffMaxMs})`);
   maintenanceRules(r, cfg);
   return deepFreeze(cfg);
+}
+
+/** Below this the index budget is a mistake (a few tables of a few million keys need more). */
+const INDEX_MEMORY_MIN_BYTES = 16 * 1024 * 1024;
+/** Of what the memory limit leaves beside the heaps, the default index budget takes this share (the rest: Parquet encoding, S3 buffers, the OS). */
+const INDEX_MEMORY_DEFAULT_SHARE = 0.6;
+
+/** The V8 heaps the process may grow to: the main thread's and every worker's. */
+function heapsBytes(workers: FloeConfig['workers']): number {
+  return mainHeapLimitBytes() + workers.count * workers.heapMb * 1024 * 1024;
+}
+
+/** The index budget when none is set: a share of what the memory limit leaves beside the heaps. */
+export function defaultIndexMemoryBytesMax(workers: FloeConfig['workers']): number {
+  return Math.max(INDEX_MEMORY_MIN_BYTES, Math.floor((memoryLimit().bytes - heapsBytes(workers)) * INDEX_MEMORY_DEFAULT_SHARE));
+}
+
+/**
+ * `index.memoryBytesMax`: checked against the memory limit less the V8 heaps the process may grow to (the main
+ * thread's and `workers.count × workers.heapMb`), or derived from what they leave.
+ */
+function indexMemoryBytesMax(r: Reader, workers: FloeConfig['workers']): number {
+  const limit = memoryLimit();
+  const left = limit.bytes - heapsBytes(workers);
+  const explicit = r.raw('index.memoryBytesMax');
+  if (explicit === undefined || explicit === null) return defaultIndexMemoryBytesMax(workers);
+  const n = r.int('index.memoryBytesMax', 0, INDEX_MEMORY_MIN_BYTES, Number.MAX_SAFE_INTEGER);
+  if (n > left) {
+    const mb = (x: number) => `${Math.round(x / 2 ** 20)} MB`;
+    r.fail('index.memoryBytesMax', `${mb(n)} does not fit: the memory limit (${mb(limit.bytes)}, ${limit.source}) less the V8 heaps (main ${mb(mainHeapLimitBytes())} + workers.count ${workers.count} × workers.heapMb ${workers.heapMb} MB) leaves ${mb(Math.max(0, left))}`);
+  }
+  return n;
 }
 
 /** `warn`: where a Kafka Connect config's keys floe does not use are reported (once, all of them). */

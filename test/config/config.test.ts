@@ -1,4 +1,4 @@
-// Proves config loading: YAML defaults, ${VAR} / ${VAR:-default} substitution, validation errors that name the field, deep freezing, and loadConfig on temp files.
+// Proves config loading: YAML defaults (the key index budget checked against the memory limit and V8 heaps), ${VAR} / ${VAR:-default} substitution, validation errors that name the field, deep freezing, and loadConfig on temp files.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
-import { defaultWorkerCount, loadConfig, substituteEnv, validateConfig, type FloeConfig } from '../../src/config/config.js';
+import { defaultIndexMemoryBytesMax, defaultWorkerCount, loadConfig, substituteEnv, validateConfig, type FloeConfig } from '../../src/config/config.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +53,7 @@ describe('validateConfig', () => {
         expire: { enabled: true, olderThanMs: 5 * 86_400_000, keepLast: 100 },
         orphans: { enabled: true, olderThanMs: 3 * 86_400_000 },
       },
+      index: { memoryBytesMax: defaultIndexMemoryBytesMax({ count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 }), spillDir: join(tmpdir(), 'floe-index'), bootstrapThreads: 0 },
     };
     assert.deepEqual(cfg, want);
   });
@@ -257,6 +258,17 @@ describe('validateConfig', () => {
 
     it('worker heap must hold its share of the buffer', () => {
       failsOn(withPatch({ workers: { count: 1, heapMb: 128 }, commit: { bufferBytesMax: 512 * 1024 * 1024 } }), 'workers.heapMb', /128 MB is below that/);
+    });
+
+    it('the key index budget must fit beside the V8 heaps in the memory limit; it takes a share of what they leave by default', () => {
+      failsOn(withPatch({ index: { memoryBytesMax: Number.MAX_SAFE_INTEGER } }), 'index.memoryBytesMax', /does not fit: the memory limit \(\d+ MB, .+\) less the V8 heaps \(main \d+ MB \+ workers\.count \d+ × workers\.heapMb 2048 MB\) leaves \d+ MB/);
+      failsOn(withPatch({ index: { memoryBytesMax: 1024 } }), 'index.memoryBytesMax', /must be between/);
+      assert.equal(validateConfig(withPatch({ index: { memoryBytesMax: 64 * 1024 * 1024, spillDir: '/data/floe-index' } }), {}).index.memoryBytesMax, 64 * 1024 * 1024);
+      // More worker heap leaves less for the indexes.
+      const small = validateConfig(withPatch({ workers: { count: 2, heapMb: 1024 } }), {}).index.memoryBytesMax;
+      const large = validateConfig(withPatch({ workers: { count: 2, heapMb: 4096 } }), {}).index.memoryBytesMax;
+      assert.ok(large < small, `${large} < ${small}`);
+      failsOn(withPatch({ index: { memoryByteMax: 1 } }), 'index.memoryByteMax', /did you mean memoryBytesMax/);
     });
 
     it('other scalar shapes', () => {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertConfigInvalid } from '../support/config-errors.js';
 import { FloeError } from '../../src/errors.js';
-import { defaultWorkerCount, loadConfig, validateConfig, type FloeConfig } from '../../src/config/config.js';
+import { defaultIndexMemoryBytesMax, defaultWorkerCount, loadConfig, validateConfig, type FloeConfig } from '../../src/config/config.js';
 import { fromKafkaConnect, isKafkaConnectConfig, unmappedKafkaConnectKeys } from '../../src/config/kafka-connect.js';
 
 const WAREHOUSE = 'arn:aws:s3tables:ap-northeast-2:111122223333:bucket/remember-cdc';
@@ -79,6 +79,7 @@ function expected(groupId: string): FloeConfig {
       expire: { enabled: true, olderThanMs: 5 * 86_400_000, keepLast: 100 },
       orphans: { enabled: true, olderThanMs: 3 * 86_400_000 },
     },
+    index: { memoryBytesMax: defaultIndexMemoryBytesMax({ count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 }), spillDir: join(tmpdir(), 'floe-index'), bootstrapThreads: 0 },
   };
 }
 

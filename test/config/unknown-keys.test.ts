@@ -70,7 +70,7 @@ describe('unknown configuration keys', () => {
     assertConfigInvalid(() => validateConfig(withKey('tables.partitionBy', ['region']), {}), 'tables.partitionBy', /unknown key here; did you mean tables\.defaults\.partitionBy or tables\.overrides\.<name>\.partitionBy\?$/);
     assertConfigInvalid(() => validateConfig(withKey('kafka.intervalMs', 5), {}), 'kafka.intervalMs', /did you mean commit\.intervalMs or maintenance\.intervalMs\?$/);
     assertConfigInvalid(() => validateConfig(withKey('consume.batchSize', 10), {}), 'consume.batchSize', /^config consume\.batchSize: unknown key \(valid keys here: batchMax, timeoutMs\)$/);
-    assertConfigInvalid(() => validateConfig(withKey('floe', {}), {}), 'floe', /valid keys here: kafka, catalog, s3, decode, route, tables, commit, consume, workers, shutdown, metrics, maintenance\)$/);
+    assertConfigInvalid(() => validateConfig(withKey('floe', {}), {}), 'floe', /valid keys here: kafka, catalog, s3, decode, route, tables, commit, consume, workers, shutdown, index, metrics, maintenance\)$/);
   });
 
   it('every unknown key is named in one error (the first is the field)', () => {
