@@ -115,6 +115,11 @@ export class DebeziumDecoder {
     this.avroSchemas.set(id, { schema, shape: this.shapeFromSchema(schema.connect) });
   }
 
+  /** A registered writer schema (for KeyTemplate.learn on Confluent Avro keys). */
+  writerSchema(id: number): AvroWriterSchema | undefined {
+    return this.avroSchemas.get(id)?.schema;
+  }
+
   private avro(b: Buffer): { value: unknown; shape: TableShape | null; connect: ConnectField } {
     const id = schemaIdOf(b);
     const s = this.avroSchemas.get(id);
