@@ -18,6 +18,15 @@
  * (12.125-byte slots at a load that stays near 0.81: pk-slots.ts), 62 a 36-character string key, 45 a
  * (long, short string) key; `bytes` counts every array, arena chunk and file-table structure. Bounded: `keysMax`
  * keys; beyond it `set` throws and the table falls back to equality deletes.
+ *
+ * With `spill`, the memory part is bounded in bytes instead: once `bytes` passes `memoryBytesMax()` (checked every
+ * `BUDGET_CHECK_INSERTS` new entries), the in-memory entries are written to local disk as a sorted run and the slot
+ * tables start empty (pk-spill.ts, pk-spill-runs.ts). The newest entry of a key is its truth: memory, then runs
+ * newest to oldest. An update of a key held only on disk shadows it with a memory entry; a delete of a key whose
+ * newest entry is on disk writes a tombstone (location TOMBSTONE) that masks it. `size` and the per-file row counts
+ * stay exact because a key's older entries are always masked: an entry is dropped only by a merge that keeps the
+ * key's newest one, or by a full rewrite (`deleteRowsOf`). So a released file's id and pages, reused for another
+ * file, can only be named by masked entries, never by a visible one.
  */
 import { FloeError, assert } from '../errors.js';
 import { readPuffin, writePuffin } from '../iceberg/puffin.js';
@@ -25,8 +34,11 @@ import type { IcebergValue } from '../iceberg/values.js';
 import { KeyArena } from './pk-arena.js';
 import { decodeIndex, encodeIndex, type IndexSnapshotMeta } from './pk-index-format.js';
 import { KeyBytes, intKey, intKeyParts, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
-import { FileLocations, POS_MAX, type IndexedFile, type Location } from './pk-locations.js';
+import { FileLocations, POS_MAX, TOMBSTONE, type IndexedFile, type Location } from './pk-locations.js';
 import { SlotTable } from './pk-slots.js';
+import { KIND_INT, KIND_OTHER } from './pk-spill.js';
+import { SpillRuns } from './pk-spill-runs.js';
+import { SortedEntries } from './pk-spill-sort.js';
 
 export type { IndexSnapshotMeta } from './pk-index-format.js';
 export type { IndexedFile, Location } from './pk-locations.js';
@@ -40,10 +52,20 @@ export interface PkIndexOptions {
    * makes different keys share fingerprints, to prove they stay distinct.
    */
   readonly fingerprint?: (keyBytes: Uint8Array) => readonly [number, number];
+  /**
+   * Spill to local disk: when the memory part (`bytes`) passes `memoryBytesMax()`, write it to a sorted run under
+   * `dir` (created if missing) and go on. `memoryBytesMax` is called once every `BUDGET_CHECK_INSERTS` new entries.
+   */
+  readonly spill?: { readonly dir: string; readonly memoryBytesMax: () => number };
 }
 
 /** The index object's own fields and the key scratch's views, approximately. */
 const INDEX_OVERHEAD_BYTES = 1024;
+/** New memory entries between two checks of the memory part against the spill budget. */
+const BUDGET_CHECK_INSERTS = 1024;
+/** No spill of fewer memory entries: when the runs' fences and filters alone fill a tiny budget, runs stay sizable. */
+const SPILL_ENTRIES_MIN = 512;
+const NO_BYTES = new Uint8Array(0);
 
 export class PkIndex {
   private readonly locs = new FileLocations();
@@ -54,9 +76,18 @@ export class PkIndex {
   private readonly key = new KeyBytes();
   private readonly fp = { hi: 0, lo: 0 };
   private readonly weakFingerprint: ((keyBytes: Uint8Array) => readonly [number, number]) | null;
+  private readonly spillTo: NonNullable<PkIndexOptions['spill']> | null;
+  /** The runs on disk, once the index spilled. */
+  private disk: SpillRuns | null = null;
+  /** By kind ([integer keys, other keys]): tombstones in memory; live keys whose newest entry is on disk. */
+  private readonly tombs = [0, 0];
+  private readonly diskLive = [0, 0];
+  /** New memory entries since the last budget check. */
+  private unchecked = 0;
 
   constructor(readonly keysMax = 50_000_000, options: PkIndexOptions = {}) {
     this.weakFingerprint = options.fingerprint ?? null;
+    this.spillTo = options.spill ?? null;
     this.others = this.otherTable();
   }
 
@@ -64,13 +95,35 @@ export class PkIndex {
     return new SlotTable(4, (words, at) => this.arena.equals(words[at + 3] as number, this.key.bytes, this.key.length));
   }
 
+  /** Live keys, in memory and on disk. */
   get size(): number {
-    return this.ints.size + this.others.size;
+    return this.liveOf(KIND_INT) + this.liveOf(KIND_OTHER);
   }
 
-  /** Bytes held: every typed array, arena chunk and file-table structure (JS objects estimated). */
+  private liveOf(kind: number): number {
+    return (kind === KIND_INT ? this.ints.size : this.others.size) - (this.tombs[kind] as number) + (this.diskLive[kind] as number);
+  }
+
+  /**
+   * Bytes held in memory (what the spill budget bounds): every typed array, arena chunk and file-table structure
+   * (JS objects estimated), and the runs' fences and filters.
+   */
   get bytes(): number {
-    return this.ints.bytes + this.others.bytes + this.arena.bytes + this.locs.bytes + this.key.bytes.byteLength + INDEX_OVERHEAD_BYTES;
+    return this.ints.bytes + this.others.bytes + this.arena.bytes + this.locs.bytes + this.key.bytes.byteLength + INDEX_OVERHEAD_BYTES + (this.disk?.memoryBytes ?? 0);
+  }
+
+  /** Bytes of the run files on local disk (0 until the index spills). */
+  get diskBytes(): number {
+    return this.disk?.diskBytes ?? 0;
+  }
+
+  /** Runs on local disk. */
+  get runs(): number {
+    return this.disk?.count ?? 0;
+  }
+
+  get spilled(): boolean {
+    return this.runs > 0;
   }
 
   /** Rows of the file `path` the index holds (0 for a file it does not know). */
@@ -89,13 +142,29 @@ export class PkIndex {
   }
 
   /**
-   * Drops every entry that points into `path` by sweeping the whole index (memory only, no I/O): for a file the
-   * table removed whose keys cannot be read any more (expired and deleted). Returns the entries dropped.
+   * Drops every entry that points into `path` by sweeping the whole index: for a file the table removed whose
+   * keys cannot be read any more (expired and deleted). Returns the entries dropped. No I/O unless the index
+   * spilled; then memory and every run are merged into one run without them (a rewrite: this is rare).
    */
   deleteRowsOf(path: string): number {
     const id = this.locs.idOf(path);
     if (id === undefined) return 0;
     const locs = this.locs;
+    if (this.disk !== null && this.disk.count > 0) {
+      if (locs.rowsIn(path) === 0) return 0;
+      let dropped = 0;
+      const live = this.disk.rewriteAll(this.memoryCursor(), (c) => {
+        if (locs.fileIdOf(c.loc) !== id) return false;
+        dropped++;
+        return true;
+      });
+      this.clearMemory();
+      this.diskLive[KIND_INT] = live[KIND_INT] as number;
+      this.diskLive[KIND_OTHER] = live[KIND_OTHER] as number;
+      locs.dropRows(id, dropped);
+      assert(locs.rowsIn(path) === 0, 'a swept file holds no indexed row', { path, rows: locs.rowsIn(path) });
+      return dropped;
+    }
     let n = this.ints.removeWhere((loc) => locs.fileIdOf(loc) === id);
     n += this.others.removeWhere((loc, payload) => {
       if (locs.fileIdOf(loc) !== id) return false;
@@ -135,9 +204,17 @@ export class PkIndex {
     return this.others.find(this.fp.hi, this.fp.lo);
   }
 
+  /** The location of the key `find` looked up last in the runs (TOMBSTONE: deleted there), or -1. */
+  private diskFind(): number {
+    if (this.disk === null) return -1;
+    if (this.found === this.ints) return this.disk.find(mixed.hi >>> 0, mixed.lo >>> 0, KIND_INT, NO_BYTES, 0);
+    return this.disk.find(this.fp.hi >>> 0, this.fp.lo >>> 0, KIND_OTHER, this.key.bytes, this.key.length);
+  }
+
   get(key: Values): Location | undefined {
     const ref = this.find(key);
-    return ref < 0 ? undefined : this.locs.locationOf(this.found.loc(ref));
+    const loc = ref >= 0 ? this.found.loc(ref) : this.diskFind();
+    return loc < 0 || loc === TOMBSTONE ? undefined : this.locs.locationOf(loc);
   }
 
   set(key: Values, file: IndexedFile, pos: number): void {
@@ -162,38 +239,119 @@ export class PkIndex {
   insertIntIfAbsent(hi: number, lo: number, file: IndexedFile, pos: number): boolean {
     if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
     mixInt64(hi | 0, lo >>> 0);
-    if (this.ints.find(mixed.hi, mixed.lo) >= 0) return false;
+    this.found = this.ints;
+    const ref = this.ints.find(mixed.hi, mixed.lo);
+    if (ref >= 0) {
+      if (this.ints.loc(ref) !== TOMBSTONE) return false;
+      this.replace(ref, KIND_INT, this.locs.locate(file, pos));
+      return true;
+    }
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) return false;
     this.checkBudget();
     const loc = this.locs.locate(file, pos);
     this.ints.insert(mixed.hi, mixed.lo, loc, 0);
     this.locs.bump(loc, 1);
+    this.afterInsert();
     return true;
   }
 
   /** Sets the integer key whose mix is in `mixed` at `loc`. */
   private setInt(loc: number): void {
+    this.found = this.ints;
     const ref = this.ints.find(mixed.hi, mixed.lo);
     if (ref >= 0) {
-      this.locs.bump(this.ints.loc(ref), -1);
-      this.ints.setLoc(ref, loc);
-    } else {
-      this.checkBudget();
-      this.ints.insert(mixed.hi, mixed.lo, loc, 0);
+      this.replace(ref, KIND_INT, loc);
+      return;
     }
+    this.shadowDisk(KIND_INT);
+    this.ints.insert(mixed.hi, mixed.lo, loc, 0);
     this.locs.bump(loc, 1);
+    this.afterInsert();
   }
 
   /** Sets the other key whose canonical bytes are in `key`, fingerprint in `fp`, at `loc`. */
   private setOther(loc: number): void {
+    this.found = this.others;
     const ref = this.others.find(this.fp.hi, this.fp.lo);
     if (ref >= 0) {
-      this.locs.bump(this.others.loc(ref), -1);
-      this.others.setLoc(ref, loc);
+      this.replace(ref, KIND_OTHER, loc);
+      return;
+    }
+    this.shadowDisk(KIND_OTHER);
+    this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
+    this.locs.bump(loc, 1);
+    this.afterInsert();
+  }
+
+  /** Points the memory entry `ref` of `found` (live or a tombstone) at `loc`. */
+  private replace(ref: number, kind: number, loc: number): void {
+    const old = this.found.loc(ref);
+    if (old === TOMBSTONE) {
+      this.checkBudget();
+      this.tombs[kind] = (this.tombs[kind] as number) - 1;
+    } else {
+      this.locs.bump(old, -1);
+    }
+    this.found.setLoc(ref, loc);
+    this.locs.bump(loc, 1);
+  }
+
+  /**
+   * Before the key `find` looked up (absent from memory) gets a memory entry: a live entry of it on disk leaves the
+   * counts (the memory entry shadows it); otherwise the key is new and must fit the budget in keys.
+   */
+  private shadowDisk(kind: number): void {
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) {
+      this.locs.bump(old, -1);
+      this.diskLive[kind] = (this.diskLive[kind] as number) - 1;
     } else {
       this.checkBudget();
-      this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
     }
-    this.locs.bump(loc, 1);
+  }
+
+  /** After a new memory entry: spills the memory part when it passed the budget (checked now and then). */
+  private afterInsert(): void {
+    if (this.spillTo === null || ++this.unchecked < BUDGET_CHECK_INSERTS) return;
+    this.unchecked = 0;
+    if (this.ints.size + this.others.size >= SPILL_ENTRIES_MIN && this.bytes > this.spillTo.memoryBytesMax()) this.spill();
+  }
+
+  /** Writes the memory entries to a new run and empties the slot tables. */
+  private spill(): void {
+    const spillTo = this.spillTo;
+    assert(spillTo !== null, 'only an index with a spill directory spills');
+    this.disk ??= new SpillRuns(spillTo.dir, spillTo.memoryBytesMax);
+    const memory = this.sortedMemory();
+    this.disk.add(memory.cursor(), memory.size);
+    this.diskLive[KIND_INT] = (this.diskLive[KIND_INT] as number) + (memory.live[KIND_INT] as number);
+    this.diskLive[KIND_OTHER] = (this.diskLive[KIND_OTHER] as number) + (memory.live[KIND_OTHER] as number);
+    this.clearMemory();
+  }
+
+  /** The memory entries in run order (pk-spill-sort.ts). */
+  private sortedMemory(): SortedEntries {
+    const s = new SortedEntries(this.ints.size + this.others.size, (payload) => this.arena.view(payload));
+    this.ints.forEach((hi, lo, loc) => s.add(hi >>> 0, lo, KIND_INT, loc, 0));
+    this.others.forEach((hi, lo, loc, payload) => s.add(hi >>> 0, lo, KIND_OTHER, loc, payload));
+    s.sort();
+    return s;
+  }
+
+  private memoryCursor(): { cursor: ReturnType<SortedEntries['cursor']>; size: number } {
+    const s = this.sortedMemory();
+    return { cursor: s.cursor(), size: s.size };
+  }
+
+  /** Empties the slot tables and the arena (their entries are on disk now). */
+  private clearMemory(): void {
+    this.ints = new SlotTable(3, null);
+    this.others = this.otherTable();
+    this.arena.clear();
+    this.tombs[KIND_INT] = 0;
+    this.tombs[KIND_OTHER] = 0;
+    this.found = this.ints;
   }
 
   private checkBudget(): void {
@@ -202,9 +360,19 @@ export class PkIndex {
 
   delete(key: Values): boolean {
     const ref = this.find(key);
-    if (ref < 0) return false;
     const table = this.found;
-    this.locs.bump(table.loc(ref), -1);
+    const kind = table === this.ints ? KIND_INT : KIND_OTHER;
+    if (ref < 0) return this.deleteOnDisk(kind);
+    const loc = table.loc(ref);
+    if (loc === TOMBSTONE) return false;
+    this.locs.bump(loc, -1);
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) {
+      // An older entry on disk would show again: mask it.
+      table.setLoc(ref, TOMBSTONE);
+      this.tombs[kind] = (this.tombs[kind] as number) + 1;
+      return true;
+    }
     if (table === this.ints) {
       table.remove(ref);
       return true;
@@ -212,6 +380,19 @@ export class PkIndex {
     this.arena.release(table.payload(ref));
     table.remove(ref);
     this.compactIfWasteful();
+    return true;
+  }
+
+  /** Deletes the key `find` looked up (absent from memory) when its newest entry is on disk: a tombstone masks it. */
+  private deleteOnDisk(kind: number): boolean {
+    const old = this.diskFind();
+    if (old < 0 || old === TOMBSTONE) return false;
+    this.locs.bump(old, -1);
+    this.diskLive[kind] = (this.diskLive[kind] as number) - 1;
+    this.tombs[kind] = (this.tombs[kind] as number) + 1;
+    if (kind === KIND_INT) this.ints.insert(mixed.hi, mixed.lo, TOMBSTONE, 0);
+    else this.others.insert(this.fp.hi, this.fp.lo, TOMBSTONE, this.arena.append(this.key.bytes, this.key.length));
+    this.afterInsert();
     return true;
   }
 
@@ -230,6 +411,7 @@ export class PkIndex {
   /** The index as bytes (pk-index-format.ts); see `indexToBytes`. */
   serialize(meta: IndexSnapshotMeta): Buffer {
     const locs = this.locs;
+    if (this.disk !== null && this.disk.count > 0) return this.serializeSpilled(meta);
     return encodeIndex(meta, {
       files: locs.fileTable(),
       intCount: this.ints.size,
@@ -242,6 +424,27 @@ export class PkIndex {
     });
   }
 
+  /** `serialize` of a spilled index: the newest entry of every live key, memory and runs merged (three passes). */
+  private serializeSpilled(meta: IndexSnapshotMeta): Buffer {
+    const locs = this.locs;
+    const disk = this.disk as SpillRuns;
+    const memory = this.sortedMemory();
+    return encodeIndex(meta, {
+      files: locs.fileTable(),
+      intCount: this.liveOf(KIND_INT),
+      forEachInt: (put) => disk.forEachLive(memory.cursor(), (c) => {
+        if (c.kind !== KIND_INT) return;
+        unmixInt64(c.hi, c.lo);
+        put(mixed.hi, mixed.lo, locs.fileIdOf(c.loc), locs.posOf(c.loc));
+      }),
+      otherCount: this.liveOf(KIND_OTHER),
+      forEachOther: (put) => disk.forEachLive(memory.cursor(), (c) => {
+        if (c.kind === KIND_OTHER) put(c.key.subarray(c.keyAt, c.keyAt + c.keyLen), locs.fileIdOf(c.loc), locs.posOf(c.loc));
+      }),
+    });
+  }
+
+  /** A saved index (see `indexFromBytes`); with `options.spill`, one larger than the budget loads spilled. */
   static deserialize(b: Buffer, keysMax?: number, options: PkIndexOptions = {}): { index: PkIndex; meta: IndexSnapshotMeta } {
     const index = new PkIndex(keysMax, options);
     const meta = decodeIndex(b, {
@@ -258,11 +461,21 @@ export class PkIndex {
     return { index, meta };
   }
 
+  /** Forgets every entry and file; deletes the run files. */
   clear(): void {
     this.locs.clear();
-    this.ints = new SlotTable(3, null);
-    this.others = this.otherTable();
-    this.arena.clear();
+    this.clearMemory();
+    this.diskLive[KIND_INT] = 0;
+    this.diskLive[KIND_OTHER] = 0;
+    this.unchecked = 0;
+    const disk = this.disk;
+    this.disk = null;
+    disk?.clear();
+  }
+
+  /** Deletes the index's files (the owner drops the table); the index is empty after, and may be used again. */
+  close(): void {
+    this.clear();
   }
 }
 
