@@ -137,6 +137,8 @@ class SortedCursor implements Cursor {
       this.key = this.keyOf(this.payloads[e] as number);
       this.keyAt = 0;
       this.keyLen = this.key.length;
+    } else {
+      this.keyLen = 0;
     }
     return true;
   }
