@@ -9,9 +9,15 @@
  * index's own. Prints one JSON line:
  *   {keys, keyType, bytesPerKey (index.bytes / size after the inserts), insertsPerSecond, lookupsPerSecond,
  *    deletesPerSecond, peakRssMb, heapUsedMb}
+ * With `--memory-bytes-max N` (bytes) the index spills to local disk past N bytes of memory (under `--spill-dir D`,
+ * by default a temporary directory removed at the end) and the line adds {spilled, runs, diskBytesPerKey}
+ * (`bytesPerKey` is then the memory part's).
  * Run: `npx tsc -p tsconfig.json && node dist/native-bench/index.bench.js --keys 10000000 --key-type long`
  * (100 M long keys: `node --max-old-space-size=8192 dist/native-bench/index.bench.js --keys 100000000 --key-type long`).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { IcebergValue } from '../src/iceberg/values.js';
 import { PkIndex, type IndexedFile } from '../src/worker/pk-index.js';
@@ -27,6 +33,9 @@ function arg(name: string, fallback: string): string {
 const KEYS = Number(arg('keys', '1000000'));
 const KEY_TYPE = arg('key-type', 'long') as KeyType;
 if (!Number.isSafeInteger(KEYS) || KEYS < 1) throw new Error(`--keys ${arg('keys', '')}: a positive integer`);
+const MEMORY_BYTES_MAX = arg('memory-bytes-max', '') === '' ? null : Number(arg('memory-bytes-max', ''));
+const SPILL_DIR = arg('spill-dir', '');
+if (MEMORY_BYTES_MAX !== null && !(MEMORY_BYTES_MAX > 0)) throw new Error(`--memory-bytes-max ${arg('memory-bytes-max', '')}: a positive number of bytes`);
 if (!['long', 'string', 'composite'].includes(KEY_TYPE)) throw new Error(`--key-type ${KEY_TYPE}: long, string or composite`);
 
 const ROWS_PER_FILE = 1_000_000;
@@ -101,7 +110,9 @@ const fileOf = (i: number): IndexedFile => {
 };
 
 function main(): void {
-  const index = new PkIndex(Number.MAX_SAFE_INTEGER);
+  const ownDir = MEMORY_BYTES_MAX !== null && SPILL_DIR === '' ? mkdtempSync(join(tmpdir(), 'floe-index-bench-')) : null;
+  const budget = MEMORY_BYTES_MAX ?? 0;
+  const index = new PkIndex(Number.MAX_SAFE_INTEGER, MEMORY_BYTES_MAX === null ? {} : { spill: { dir: ownDir ?? SPILL_DIR, memoryBytesMax: () => budget } });
   let insertMs = 0;
   for (let start = 0; start < KEYS; start += BATCH_KEYS) {
     const end = Math.min(KEYS, start + BATCH_KEYS);
@@ -113,6 +124,7 @@ function main(): void {
   }
   if (index.size !== KEYS) throw new Error(`index holds ${index.size} keys, ${KEYS} inserted`);
   const bytesPerKey = index.bytes / index.size;
+  const spill = { spilled: index.spilled, runs: index.runs, diskBytesPerKey: Number((index.diskBytes / index.size).toFixed(2)) };
   const heapUsedMb = process.memoryUsage().heapUsed / 2 ** 20;
 
   // Lookups: half hits (random inserted keys), half misses (keys beyond the inserted range).
@@ -149,7 +161,10 @@ function main(): void {
     deletesPerSecond: perSecond(deletes, deleteMs),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     heapUsedMb: Math.round(heapUsedMb),
+    ...(MEMORY_BYTES_MAX === null ? {} : spill),
   }));
+  index.close();
+  if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
 }
 
 main();
