@@ -153,7 +153,7 @@ export class PkIndex {
     if (this.disk !== null && this.disk.count > 0) {
       if (locs.rowsIn(path) === 0) return 0;
       let dropped = 0;
-      const live = this.disk.rewriteAll(this.memoryCursor(), (c) => {
+      const live = this.disk.rewriteAll(this.sortedMemory(), (c) => {
         if (locs.fileIdOf(c.loc) !== id) return false;
         dropped++;
         return true;
@@ -332,16 +332,7 @@ export class PkIndex {
 
   /** The memory entries in run order (pk-spill-sort.ts). */
   private sortedMemory(): SortedEntries {
-    const s = new SortedEntries(this.ints.size + this.others.size, (payload) => this.arena.view(payload));
-    this.ints.forEach((hi, lo, loc) => s.add(hi >>> 0, lo, KIND_INT, loc, 0));
-    this.others.forEach((hi, lo, loc, payload) => s.add(hi >>> 0, lo, KIND_OTHER, loc, payload));
-    s.sort();
-    return s;
-  }
-
-  private memoryCursor(): { cursor: ReturnType<SortedEntries['cursor']>; size: number } {
-    const s = this.sortedMemory();
-    return { cursor: s.cursor(), size: s.size };
+    return SortedEntries.of(this.ints, this.others, this.arena);
   }
 
   /** Empties the slot tables and the arena (their entries are on disk now). */
@@ -426,22 +417,8 @@ export class PkIndex {
 
   /** `serialize` of a spilled index: the newest entry of every live key, memory and runs merged (three passes). */
   private serializeSpilled(meta: IndexSnapshotMeta): Buffer {
-    const locs = this.locs;
     const disk = this.disk as SpillRuns;
-    const memory = this.sortedMemory();
-    return encodeIndex(meta, {
-      files: locs.fileTable(),
-      intCount: this.liveOf(KIND_INT),
-      forEachInt: (put) => disk.forEachLive(memory.cursor(), (c) => {
-        if (c.kind !== KIND_INT) return;
-        unmixInt64(c.hi, c.lo);
-        put(mixed.hi, mixed.lo, locs.fileIdOf(c.loc), locs.posOf(c.loc));
-      }),
-      otherCount: this.liveOf(KIND_OTHER),
-      forEachOther: (put) => disk.forEachLive(memory.cursor(), (c) => {
-        if (c.kind === KIND_OTHER) put(c.key.subarray(c.keyAt, c.keyAt + c.keyLen), locs.fileIdOf(c.loc), locs.posOf(c.loc));
-      }),
-    });
+    return encodeIndex(meta, disk.liveEntries(this.sortedMemory(), this.locs, this.liveOf(KIND_INT), this.liveOf(KIND_OTHER)));
   }
 
   /** A saved index (see `indexFromBytes`); with `options.spill`, one larger than the budget loads spilled. */

@@ -19,7 +19,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunWriter, ioFailure, mergeCursors, type Cursor, type Run } from './pk-spill.js';
+import type { IndexEntries } from './pk-index-format.js';
+import { mixed, unmixInt64 } from './pk-key-bytes.js';
+import type { FileLocations } from './pk-locations.js';
+import { KIND_INT, KIND_OTHER, RunWriter, ioFailure, mergeCursors, type Cursor, type Run } from './pk-spill.js';
+import type { SortedEntries } from './pk-spill-sort.js';
 
 /** Runs beyond which the next older run joins a merge (module comment). */
 export const RUNS_MAX = 8;
@@ -130,8 +134,8 @@ export class SpillRuns {
    * Merges `newest` (sorted in-memory entries) and every run into one run without the entries `drop` refuses
    * (called on live entries only: tombstones go, nothing is older). Returns the live entries kept: [ints, others].
    */
-  rewriteAll(newest: { cursor: Cursor; size: number }, drop: (c: Cursor) => boolean): number[] {
-    return this.mergeFrom(0, newest, drop);
+  rewriteAll(newest: SortedEntries, drop: (c: Cursor) => boolean): number[] {
+    return this.mergeFrom(0, { cursor: newest.cursor(), size: newest.size }, drop);
   }
 
   /** Calls `fn` with every live key's newest entry, `newest` (sorted in-memory entries) first in precedence. */
@@ -139,6 +143,26 @@ export class SpillRuns {
     const sources = this.runs.map((r) => r.cursor()).reverse();
     sources.unshift(newest);
     mergeCursors(sources, fn, true);
+  }
+
+  /**
+   * The live entries of a spilled index for the saved format (pk-index-format.ts): `memory` and the runs merged,
+   * one streaming pass a call (the encoder makes three). `ints`, `others`: the live keys of each kind.
+   */
+  liveEntries(memory: SortedEntries, locs: FileLocations, ints: number, others: number): IndexEntries {
+    return {
+      files: locs.fileTable(),
+      intCount: ints,
+      forEachInt: (put) => this.forEachLive(memory.cursor(), (c) => {
+        if (c.kind !== KIND_INT) return;
+        unmixInt64(c.hi, c.lo);
+        put(mixed.hi, mixed.lo, locs.fileIdOf(c.loc), locs.posOf(c.loc));
+      }),
+      otherCount: others,
+      forEachOther: (put) => this.forEachLive(memory.cursor(), (c) => {
+        if (c.kind === KIND_OTHER) put(c.key.subarray(c.keyAt, c.keyAt + c.keyLen), locs.fileIdOf(c.loc), locs.posOf(c.loc));
+      }),
+    };
   }
 
   /** Deletes every run file. */

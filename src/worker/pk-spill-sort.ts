@@ -4,8 +4,10 @@
  * a comparison sort of millions of entries in JavaScript costs seconds), then entries of equal hashes (one int and
  * one other key, or fingerprint collisions) by kind and key bytes. About 29 bytes an entry while it lives.
  */
+import type { KeyArena } from './pk-arena.js';
 import { TOMBSTONE } from './pk-locations.js';
-import { KIND_INT, type Cursor } from './pk-spill.js';
+import type { SlotTable } from './pk-slots.js';
+import { KIND_INT, KIND_OTHER, type Cursor } from './pk-spill.js';
 
 const DIGIT_BITS = 16;
 const DIGITS = 2 ** DIGIT_BITS;
@@ -29,6 +31,15 @@ export class SortedEntries {
     this.kind = new Uint8Array(capacity);
     this.payload = new Uint32Array(capacity);
     this.order = new Uint32Array(capacity);
+  }
+
+  /** The entries of the index's two slot tables (integer keys, other keys whose bytes are in `arena`), sorted. */
+  static of(ints: SlotTable, others: SlotTable, arena: KeyArena): SortedEntries {
+    const s = new SortedEntries(ints.size + others.size, (payload) => arena.view(payload));
+    ints.forEach((hi, lo, loc) => s.add(hi >>> 0, lo, KIND_INT, loc, 0));
+    others.forEach((hi, lo, loc, payload) => s.add(hi >>> 0, lo, KIND_OTHER, loc, payload));
+    s.sort();
+    return s;
   }
 
   get size(): number {
