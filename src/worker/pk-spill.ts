@@ -27,8 +27,8 @@ export const KIND_OTHER = 1;
 /** Bytes of an entry before its key bytes. */
 const ENTRY_BYTES = 13;
 /**
- * Target bytes of a block: what one lookup reads and scans. 1 KiB: 2.2× the lookups of 4 KiB blocks (5 M long
- * keys, 16 MiB budget), for fences of 16 bytes a block (1.6% of the disk bytes, in memory).
+ * Target bytes of a block: what one lookup reads and scans. 1 KiB: 1.8-2.2× the lookups per second of 4 KiB blocks
+ * (native-bench/index.bench.ts, 1 M and 5 M long keys), for fences of 16 bytes a block (1.6% of the disk bytes).
  */
 export const BLOCK_BYTES = 1024;
 /** Bytes one streaming read (a merge, a save) takes at a time. */

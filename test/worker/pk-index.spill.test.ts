@@ -53,6 +53,30 @@ describe('a spilled PkIndex', () => {
     assert.equal(readdirSync(dir).length, 0);
   });
 
+  it('never resurrects an entry of a released file whose id and pages another file reuses', () => {
+    const dir = join(root, 'reuse');
+    const index = new PkIndex(Number.MAX_SAFE_INTEGER, { spill: { dir, memoryBytesMax: () => 1 } });
+    const a: IndexedFile = { path: 's3://b/t/data/old.parquet', specId: 0, partition: [] };
+    const b: IndexedFile = { path: 's3://b/t/data/b.parquet', specId: 0, partition: [] };
+    const c: IndexedFile = { path: 's3://b/t/data/new.parquet', specId: 0, partition: [] };
+    const N = 4096;
+    for (let i = 0; i < N; i++) index.set([i], a, i);
+    assert.ok(index.spilled);
+    // Every key moves to b (memory shadows the disk entries in a), a is released, c takes its id and pages.
+    for (let i = 0; i < N; i++) index.set([i], b, i);
+    assert.equal(index.rowsIn(a.path), 0);
+    index.releaseFile(a.path);
+    for (let i = 0; i < N; i += 2) assert.ok(index.delete([i]));
+    index.set([N + 1], c, 0);
+    assert.equal(index.size, N / 2 + 1);
+    for (let i = 0; i < N; i++) assert.deepEqual(index.get([i]), i % 2 === 0 ? undefined : { file: b, pos: i }, `key ${i}`);
+    assert.equal(index.rowsIn(c.path), 1);
+    assert.equal(index.deleteRowsOf(b.path), N / 2);
+    assert.equal(index.size, 1);
+    for (let i = 0; i < N; i++) assert.equal(index.get([i]), undefined, `key ${i}`);
+    index.close();
+  });
+
   it('reports a spill directory it cannot create as a FloeError', () => {
     const blocker = join(root, 'not-a-dir');
     writeFileSync(blocker, '');
