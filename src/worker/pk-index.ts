@@ -30,21 +30,15 @@
  */
 import { FloeError, assert } from '../errors.js';
 import { readPuffin, writePuffin } from '../iceberg/puffin.js';
-import type { IcebergValue } from '../iceberg/values.js';
-import { KeyArena } from './pk-arena.js';
+import { IndexMemory, type Values } from './pk-index-memory.js';
 import { decodeIndex, encodeIndex, type IndexSnapshotMeta } from './pk-index-format.js';
-import { KeyBytes, intKey, intKeyParts, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
+import { intKeyParts, intKey, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
 import { FileLocations, POS_MAX, TOMBSTONE, type IndexedFile, type Location } from './pk-locations.js';
-import { SlotTable } from './pk-slots.js';
 import { KIND_INT, KIND_OTHER } from './pk-spill.js';
 import { SpillRuns } from './pk-spill-runs.js';
-import { SortedEntries } from './pk-spill-sort.js';
 
 export type { IndexSnapshotMeta } from './pk-index-format.js';
 export type { IndexedFile, Location } from './pk-locations.js';
-
-/** A key's values in the table's key order. */
-type Values = readonly (IcebergValue | null)[];
 
 export interface PkIndexOptions {
   /**
@@ -67,15 +61,8 @@ const BUDGET_CHECK_INSERTS = 1024;
 const SPILL_ENTRIES_MIN = 512;
 const NO_BYTES = new Uint8Array(0);
 
-export class PkIndex {
+export class PkIndex extends IndexMemory {
   private readonly locs = new FileLocations();
-  private ints = new SlotTable(3, null);
-  private others: SlotTable;
-  private arena = new KeyArena();
-  /** The canonical bytes of the other key being looked up, and its fingerprint. */
-  private readonly key = new KeyBytes();
-  private readonly fp = { hi: 0, lo: 0 };
-  private readonly weakFingerprint: ((keyBytes: Uint8Array) => readonly [number, number]) | null;
   private readonly spillTo: NonNullable<PkIndexOptions['spill']> | null;
   /** The runs on disk, once the index spilled. */
   private disk: SpillRuns | null = null;
@@ -86,13 +73,8 @@ export class PkIndex {
   private unchecked = 0;
 
   constructor(readonly keysMax = 50_000_000, options: PkIndexOptions = {}) {
-    this.weakFingerprint = options.fingerprint ?? null;
+    super(options.fingerprint ?? null);
     this.spillTo = options.spill ?? null;
-    this.others = this.otherTable();
-  }
-
-  private otherTable(): SlotTable {
-    return new SlotTable(4, (words, at) => this.arena.equals(words[at + 3] as number, this.key.bytes, this.key.length));
   }
 
   /** Live keys, in memory and on disk. */
@@ -109,7 +91,7 @@ export class PkIndex {
    * (JS objects estimated), and the runs' fences and filters.
    */
   get bytes(): number {
-    return this.ints.bytes + this.others.bytes + this.arena.bytes + this.locs.bytes + this.key.bytes.byteLength + INDEX_OVERHEAD_BYTES + (this.disk?.memoryBytes ?? 0);
+    return this.tablesBytes + this.locs.bytes + INDEX_OVERHEAD_BYTES + (this.disk?.memoryBytes ?? 0);
   }
 
   /** Bytes of the run files on local disk (0 until the index spills). */
@@ -153,7 +135,7 @@ export class PkIndex {
     if (this.disk !== null && this.disk.count > 0) {
       if (locs.rowsIn(path) === 0) return 0;
       let dropped = 0;
-      const live = this.disk.rewriteAll(this.sortedMemory(), (c) => {
+      const live = this.disk.rewriteAll(this.sortedTables(), (c) => {
         if (locs.fileIdOf(c.loc) !== id) return false;
         dropped++;
         return true;
@@ -175,33 +157,6 @@ export class PkIndex {
     assert(locs.rowsIn(path) === 0, 'a swept file holds no indexed row', { path, rows: locs.rowsIn(path) });
     this.compactIfWasteful();
     return n;
-  }
-
-  /** The fingerprint of `this.key` into `this.fp`. */
-  private fingerprint(): void {
-    if (this.weakFingerprint === null) {
-      this.key.fingerprint(this.fp);
-      return;
-    }
-    const [hi, lo] = this.weakFingerprint(this.key.bytes.slice(0, this.key.length));
-    this.fp.hi = hi >>> 0;
-    this.fp.lo = lo >>> 0;
-  }
-
-  /** The table of the key `find` looked up last. */
-  private found: SlotTable = this.ints;
-
-  /** The ref of `key` in its table (set as `found`: `ints` for an integer key, else `others`), or -1. */
-  private find(key: Values): number {
-    if (intKeyParts(key)) {
-      mixInt64(intKey.hi, intKey.lo);
-      this.found = this.ints;
-      return this.ints.find(mixed.hi, mixed.lo);
-    }
-    this.key.encode(key);
-    this.fingerprint();
-    this.found = this.others;
-    return this.others.find(this.fp.hi, this.fp.lo);
   }
 
   /** The location of the key `find` looked up last in the runs (TOMBSTONE: deleted there), or -1. */
@@ -323,26 +278,18 @@ export class PkIndex {
     const spillTo = this.spillTo;
     assert(spillTo !== null, 'only an index with a spill directory spills');
     this.disk ??= new SpillRuns(spillTo.dir, spillTo.memoryBytesMax);
-    const memory = this.sortedMemory();
+    const memory = this.sortedTables();
     this.disk.add(memory.cursor(), memory.size);
     this.diskLive[KIND_INT] = (this.diskLive[KIND_INT] as number) + (memory.live[KIND_INT] as number);
     this.diskLive[KIND_OTHER] = (this.diskLive[KIND_OTHER] as number) + (memory.live[KIND_OTHER] as number);
     this.clearMemory();
   }
 
-  /** The memory entries in run order (pk-spill-sort.ts). */
-  private sortedMemory(): SortedEntries {
-    return SortedEntries.of(this.ints, this.others, this.arena);
-  }
-
   /** Empties the slot tables and the arena (their entries are on disk now). */
   private clearMemory(): void {
-    this.ints = new SlotTable(3, null);
-    this.others = this.otherTable();
-    this.arena.clear();
+    this.resetTables();
     this.tombs[KIND_INT] = 0;
     this.tombs[KIND_OTHER] = 0;
-    this.found = this.ints;
   }
 
   private checkBudget(): void {
@@ -387,18 +334,6 @@ export class PkIndex {
     return true;
   }
 
-  /** Copies the live key bytes into a fresh arena once deleted keys' bytes outweigh them (pk-arena.ts). */
-  private compactIfWasteful(): void {
-    if (!this.arena.wantsCompaction) return;
-    const old = this.arena;
-    const fresh = new KeyArena();
-    this.others.mapPayloads((ref) => {
-      const bytes = old.view(ref);
-      return fresh.append(bytes, bytes.length);
-    });
-    this.arena = fresh;
-  }
-
   /** The index as bytes (pk-index-format.ts); see `indexToBytes`. */
   serialize(meta: IndexSnapshotMeta): Buffer {
     const locs = this.locs;
@@ -418,7 +353,7 @@ export class PkIndex {
   /** `serialize` of a spilled index: the newest entry of every live key, memory and runs merged (three passes). */
   private serializeSpilled(meta: IndexSnapshotMeta): Buffer {
     const disk = this.disk as SpillRuns;
-    return encodeIndex(meta, disk.liveEntries(this.sortedMemory(), this.locs, this.liveOf(KIND_INT), this.liveOf(KIND_OTHER)));
+    return encodeIndex(meta, disk.liveEntries(this.sortedTables(), this.locs, this.liveOf(KIND_INT), this.liveOf(KIND_OTHER)));
   }
 
   /** A saved index (see `indexFromBytes`); with `options.spill`, one larger than the budget loads spilled. */
