@@ -11,7 +11,10 @@
  * bootstraps a table it has never indexed (index-bootstrap.ts for a long key: raw key words, parallel threads;
  * the key values through `readColumns` otherwise); the table's manifests are not part of it. Prints one JSON line:
  *   {keys, keyType, bytesPerKey (index.bytes / size after the inserts), insertsPerSecond, lookupsPerSecond,
- *    deletesPerSecond, bootstrapKeysPerSecond, bootstrapThreads, bootstrapBytesPerKey, peakRssMb, heapUsedMb}
+ *    deletesPerSecond, bootstrapKeysPerSecond, bootstrapThreads, bootstrapBytesPerKey, peakRssMb, insertPeakRssMb, heapUsedMb}
+ * With `--memory-bytes-max N` (bytes) the index of the operations spills to local disk past N bytes of memory
+ * (under `--spill-dir D`, by default a temporary directory removed at the end) and the line adds {spilled, runs,
+ * diskBytesPerKey} (`bytesPerKey` is then the memory part's); the bootstrap is measured in memory.
  * Run: `npx tsc -p tsconfig.json && node dist/native-bench/index.bench.js --keys 10000000 --key-type long`
  * (100 M long keys: `node --max-old-space-size=8192 dist/native-bench/index.bench.js --keys 100000000 --key-type long`).
  */
@@ -43,6 +46,9 @@ const KEY_TYPE = arg('key-type', 'long') as KeyType;
 /** Threads of the long-key bootstrap (0: as floe picks them, by size and cores). */
 const BOOTSTRAP_THREADS = Number(arg('bootstrap-threads', '0'));
 if (!Number.isSafeInteger(KEYS) || KEYS < 1) throw new Error(`--keys ${arg('keys', '')}: a positive integer`);
+const MEMORY_BYTES_MAX = arg('memory-bytes-max', '') === '' ? null : Number(arg('memory-bytes-max', ''));
+const SPILL_DIR = arg('spill-dir', '');
+if (MEMORY_BYTES_MAX !== null && !(MEMORY_BYTES_MAX > 0)) throw new Error(`--memory-bytes-max ${arg('memory-bytes-max', '')}: a positive number of bytes`);
 if (!['long', 'string', 'composite'].includes(KEY_TYPE)) throw new Error(`--key-type ${KEY_TYPE}: long, string or composite`);
 
 const ROWS_PER_FILE = 1_000_000;
@@ -191,8 +197,10 @@ async function bootstrap(paths: readonly string[]): Promise<{ keysPerSecond: num
 }
 
 /** Inserts, lookups and deletes on one index (dropped on return). */
-function operations(): Record<string, number | string> {
-  const index = new PkIndex(Number.MAX_SAFE_INTEGER);
+function operations(): Record<string, number | string | boolean> {
+  const ownDir = MEMORY_BYTES_MAX !== null && SPILL_DIR === '' ? mkdtempSync(join(tmpdir(), 'floe-index-bench-')) : null;
+  const budget = MEMORY_BYTES_MAX ?? 0;
+  const index = new PkIndex(Number.MAX_SAFE_INTEGER, MEMORY_BYTES_MAX === null ? {} : { spill: { dir: ownDir ?? SPILL_DIR, memoryBytesMax: () => budget } });
   let insertMs = 0;
   for (let start = 0; start < KEYS; start += BATCH_KEYS) {
     const end = Math.min(KEYS, start + BATCH_KEYS);
@@ -204,6 +212,7 @@ function operations(): Record<string, number | string> {
   }
   if (index.size !== KEYS) throw new Error(`index holds ${index.size} keys, ${KEYS} inserted`);
   const bytesPerKey = index.bytes / index.size;
+  const spill = { spilled: index.spilled, runs: index.runs, diskBytesPerKey: Number((index.diskBytes / index.size).toFixed(2)) };
   const heapUsedMb = process.memoryUsage().heapUsed / 2 ** 20;
 
   // Lookups: half hits (random inserted keys), half misses (keys beyond the inserted range).
@@ -238,8 +247,12 @@ function operations(): Record<string, number | string> {
     insertsPerSecond: perSecond(KEYS, insertMs),
     lookupsPerSecond: perSecond(lookups, lookupMs),
     deletesPerSecond: perSecond(deletes, deleteMs),
+    ...(MEMORY_BYTES_MAX === null ? {} : spill),
   };
-  return { ...result, insertPeakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), heapUsedMb: Math.round(heapUsedMb) };
+  const out = { ...result, insertPeakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), heapUsedMb: Math.round(heapUsedMb) };
+  index.close();
+  if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
+  return out;
 }
 
 async function main(): Promise<void> {

@@ -18,21 +18,28 @@
  * (12.125-byte slots at a load that stays near 0.81: pk-slots.ts), 62 a 36-character string key, 45 a
  * (long, short string) key; `bytes` counts every array, arena chunk and file-table structure. Bounded: `keysMax`
  * keys; beyond it `set` throws and the table falls back to equality deletes.
+ *
+ * With `spill`, the memory part is bounded in bytes instead: once `bytes` passes `memoryBytesMax()` (checked every
+ * `BUDGET_CHECK_INSERTS` new entries), the in-memory entries are written to local disk as a sorted run and the slot
+ * tables start empty (pk-spill.ts, pk-spill-runs.ts). The newest entry of a key is its truth: memory, then runs
+ * newest to oldest. An update of a key held only on disk shadows it with a memory entry; a delete of a key whose
+ * newest entry is on disk writes a tombstone (location TOMBSTONE) that masks it. `size` and the per-file row counts
+ * stay exact because a key's older entries are always masked: an entry is dropped only by a merge that keeps the
+ * key's newest one, or by a full rewrite (`deleteRowsOf`). So a released file's id and pages, reused for another
+ * file, can only be named by masked entries, never by a visible one.
  */
 import { FloeError, assert } from '../errors.js';
 import { readPuffin, writePuffin } from '../iceberg/puffin.js';
-import type { IcebergValue } from '../iceberg/values.js';
-import { KeyArena } from './pk-arena.js';
+import { IndexMemory, type Values } from './pk-index-memory.js';
 import { decodeIndex, encodeIndex, type IndexSnapshotMeta } from './pk-index-format.js';
-import { KeyBytes, intKey, intKeyParts, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
-import { FileLocations, POS_MAX, type IndexedFile, type Location } from './pk-locations.js';
-import { SlotTable, type ExportedSegments } from './pk-slots.js';
+import { intKeyParts, intKey, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
+import { FileLocations, POS_MAX, TOMBSTONE, type IndexedFile, type Location } from './pk-locations.js';
+import type { ExportedSegments } from './pk-slots.js';
+import { KIND_INT, KIND_OTHER } from './pk-spill.js';
+import { SpillRuns } from './pk-spill-runs.js';
 
 export type { IndexSnapshotMeta } from './pk-index-format.js';
 export type { IndexedFile, Location } from './pk-locations.js';
-
-/** A key's values in the table's key order. */
-type Values = readonly (IcebergValue | null)[];
 
 export interface PkIndexOptions {
   /**
@@ -40,37 +47,68 @@ export interface PkIndexOptions {
    * makes different keys share fingerprints, to prove they stay distinct.
    */
   readonly fingerprint?: (keyBytes: Uint8Array) => readonly [number, number];
+  /**
+   * Spill to local disk: when the memory part (`bytes`) passes `memoryBytesMax()`, write it to a sorted run under
+   * `dir` (created if missing) and go on. `memoryBytesMax` is called once every `BUDGET_CHECK_INSERTS` new entries.
+   */
+  readonly spill?: { readonly dir: string; readonly memoryBytesMax: () => number };
 }
 
+/** Bytes an integer key takes in memory, slots at their load and file table included (native-bench/index.bench.ts: 13.9–15). */
+const INT_KEY_BYTES_ESTIMATE = 16;
 /** The index object's own fields and the key scratch's views, approximately. */
 const INDEX_OVERHEAD_BYTES = 1024;
+/** New memory entries between two checks of the memory part against the spill budget. */
+const BUDGET_CHECK_INSERTS = 1024;
+/** No spill of fewer memory entries: when the runs' fences and filters alone fill a tiny budget, runs stay sizable. */
+const SPILL_ENTRIES_MIN = 512;
+const NO_BYTES = new Uint8Array(0);
 
-export class PkIndex {
+export class PkIndex extends IndexMemory {
   private readonly locs = new FileLocations();
-  private ints = new SlotTable(3, null);
-  private others: SlotTable;
-  private arena = new KeyArena();
-  /** The canonical bytes of the other key being looked up, and its fingerprint. */
-  private readonly key = new KeyBytes();
-  private readonly fp = { hi: 0, lo: 0 };
-  private readonly weakFingerprint: ((keyBytes: Uint8Array) => readonly [number, number]) | null;
+  private readonly spillTo: NonNullable<PkIndexOptions['spill']> | null;
+  /** The runs on disk, once the index spilled. */
+  private disk: SpillRuns | null = null;
+  /** By kind ([integer keys, other keys]): tombstones in memory; live keys whose newest entry is on disk. */
+  private readonly tombs = [0, 0];
+  private readonly diskLive = [0, 0];
+  /** New memory entries since the last budget check. */
+  private unchecked = 0;
 
   constructor(readonly keysMax = 50_000_000, options: PkIndexOptions = {}) {
-    this.weakFingerprint = options.fingerprint ?? null;
-    this.others = this.otherTable();
+    super(options.fingerprint ?? null);
+    this.spillTo = options.spill ?? null;
   }
 
-  private otherTable(): SlotTable {
-    return new SlotTable(4, (words, at) => this.arena.equals(words[at + 3] as number, this.key.bytes, this.key.length));
-  }
-
+  /** Live keys, in memory and on disk. */
   get size(): number {
-    return this.ints.size + this.others.size;
+    return this.liveOf(KIND_INT) + this.liveOf(KIND_OTHER);
   }
 
-  /** Bytes held: every typed array, arena chunk and file-table structure (JS objects estimated). */
+  private liveOf(kind: number): number {
+    return (kind === KIND_INT ? this.ints.size : this.others.size) - (this.tombs[kind] as number) + (this.diskLive[kind] as number);
+  }
+
+  /**
+   * Bytes held in memory (what the spill budget bounds): every typed array, arena chunk and file-table structure
+   * (JS objects estimated), and the runs' fences and filters.
+   */
   get bytes(): number {
-    return this.ints.bytes + this.others.bytes + this.arena.bytes + this.locs.bytes + this.key.bytes.byteLength + INDEX_OVERHEAD_BYTES;
+    return this.tablesBytes + this.locs.bytes + INDEX_OVERHEAD_BYTES + (this.disk?.memoryBytes ?? 0);
+  }
+
+  /** Bytes of the run files on local disk (0 until the index spills). */
+  get diskBytes(): number {
+    return this.disk?.diskBytes ?? 0;
+  }
+
+  /** Runs on local disk. */
+  get runs(): number {
+    return this.disk?.count ?? 0;
+  }
+
+  get spilled(): boolean {
+    return this.runs > 0;
   }
 
   /** Rows of the file `path` the index holds (0 for a file it does not know). */
@@ -89,13 +127,29 @@ export class PkIndex {
   }
 
   /**
-   * Drops every entry that points into `path` by sweeping the whole index (memory only, no I/O): for a file the
-   * table removed whose keys cannot be read any more (expired and deleted). Returns the entries dropped.
+   * Drops every entry that points into `path` by sweeping the whole index: for a file the table removed whose
+   * keys cannot be read any more (expired and deleted). Returns the entries dropped. No I/O unless the index
+   * spilled; then memory and every run are merged into one run without them (a rewrite: this is rare).
    */
   deleteRowsOf(path: string): number {
     const id = this.locs.idOf(path);
     if (id === undefined) return 0;
     const locs = this.locs;
+    if (this.disk !== null && this.disk.count > 0) {
+      if (locs.rowsIn(path) === 0) return 0;
+      let dropped = 0;
+      const live = this.disk.rewriteAll(this.sortedTables(), (c) => {
+        if (locs.fileIdOf(c.loc) !== id) return false;
+        dropped++;
+        return true;
+      });
+      this.clearMemory();
+      this.diskLive[KIND_INT] = live[KIND_INT] as number;
+      this.diskLive[KIND_OTHER] = live[KIND_OTHER] as number;
+      locs.dropRows(id, dropped);
+      assert(locs.rowsIn(path) === 0, 'a swept file holds no indexed row', { path, rows: locs.rowsIn(path) });
+      return dropped;
+    }
     let n = this.ints.removeWhere((loc) => locs.fileIdOf(loc) === id);
     n += this.others.removeWhere((loc, payload) => {
       if (locs.fileIdOf(loc) !== id) return false;
@@ -108,36 +162,17 @@ export class PkIndex {
     return n;
   }
 
-  /** The fingerprint of `this.key` into `this.fp`. */
-  private fingerprint(): void {
-    if (this.weakFingerprint === null) {
-      this.key.fingerprint(this.fp);
-      return;
-    }
-    const [hi, lo] = this.weakFingerprint(this.key.bytes.slice(0, this.key.length));
-    this.fp.hi = hi >>> 0;
-    this.fp.lo = lo >>> 0;
-  }
-
-  /** The table of the key `find` looked up last. */
-  private found: SlotTable = this.ints;
-
-  /** The ref of `key` in its table (set as `found`: `ints` for an integer key, else `others`), or -1. */
-  private find(key: Values): number {
-    if (intKeyParts(key)) {
-      mixInt64(intKey.hi, intKey.lo);
-      this.found = this.ints;
-      return this.ints.find(mixed.hi, mixed.lo);
-    }
-    this.key.encode(key);
-    this.fingerprint();
-    this.found = this.others;
-    return this.others.find(this.fp.hi, this.fp.lo);
+  /** The location of the key `find` looked up last in the runs (TOMBSTONE: deleted there), or -1. */
+  private diskFind(): number {
+    if (this.disk === null) return -1;
+    if (this.found === this.ints) return this.disk.find(mixed.hi >>> 0, mixed.lo >>> 0, KIND_INT, NO_BYTES, 0);
+    return this.disk.find(this.fp.hi >>> 0, this.fp.lo >>> 0, KIND_OTHER, this.key.bytes, this.key.length);
   }
 
   get(key: Values): Location | undefined {
     const ref = this.find(key);
-    return ref < 0 ? undefined : this.locs.locationOf(this.found.loc(ref));
+    const loc = ref >= 0 ? this.found.loc(ref) : this.diskFind();
+    return loc < 0 || loc === TOMBSTONE ? undefined : this.locs.locationOf(loc);
   }
 
   set(key: Values, file: IndexedFile, pos: number): void {
@@ -155,7 +190,16 @@ export class PkIndex {
 
   /** Sizes the index for `keys` more keys of one kind (integer keys or not), before a bootstrap inserts them. */
   reserve(keys: number, integerKeys: boolean): void {
+    if (!this.fitsInMemory(keys)) return; // the slots grow as keys come, and spill at the budget
     (integerKeys ? this.ints : this.others).reserve(this.size + keys);
+  }
+
+  /**
+   * Whether `keys` more integer keys fit in the memory budget (always without spilling), estimated at
+   * `INT_KEY_BYTES_ESTIMATE` each: a bootstrap builds in threads only what fits (they know no budget).
+   */
+  fitsInMemory(keys: number): boolean {
+    return this.spillTo === null || this.bytes + keys * INT_KEY_BYTES_ESTIMATE <= this.spillTo.memoryBytesMax();
   }
 
   /**
@@ -170,6 +214,9 @@ export class PkIndex {
     if (!(count - 1 <= POS_MAX)) assert(false, 'row positions fit u32', { count });
     assert(halves.length >= (int32 ? count : 2 * count), 'a key column holds its rows', { count, length: halves.length });
     const dups: number[] = [];
+    // A spilling index checks its runs and its budget per key (`insertIntIfAbsent`); the rest find and place in
+    // one pass over the slots.
+    const perKey = this.spillTo !== null;
     const locs = this.locs;
     const ints = this.ints;
     let inserted = 0;
@@ -180,6 +227,12 @@ export class PkIndex {
       if (i === nextDeleted) {
         d++;
         nextDeleted = deleted !== null && d < deleted.length ? (deleted[d] as number) : -1;
+        continue;
+      }
+      if (perKey) {
+        const hi = int32 ? ((halves[i] as number) < 0 ? -1 : 0) : (halves[2 * i + 1] as number);
+        const lo = int32 ? halves[i] as number : (halves[2 * i] as number);
+        if (!this.insertIntIfAbsent(hi, lo, file, i)) dups.push(i);
         continue;
       }
       if (int32) {
@@ -224,30 +277,109 @@ export class PkIndex {
     return this.locs.locationOf(loc);
   }
 
-  /** Sets the integer key whose mix is in `mixed` at `loc`. */
-  private setInt(loc: number): void {
+  /**
+   * Bootstrap's per-key path for an integer key given as its two's complement halves: inserts it at (file, pos)
+   * unless the index holds it (in memory or on disk); true when inserted.
+   */
+  insertIntIfAbsent(hi: number, lo: number, file: IndexedFile, pos: number): boolean {
+    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
+    mixInt64(hi | 0, lo >>> 0);
+    this.found = this.ints;
     const ref = this.ints.find(mixed.hi, mixed.lo);
     if (ref >= 0) {
-      this.locs.bump(this.ints.loc(ref), -1);
-      this.ints.setLoc(ref, loc);
-    } else {
-      this.checkBudget();
-      this.ints.insert(mixed.hi, mixed.lo, loc, 0);
+      if (this.ints.loc(ref) !== TOMBSTONE) return false;
+      this.replace(ref, KIND_INT, this.locs.locate(file, pos));
+      return true;
     }
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) return false;
+    this.checkBudget();
+    const loc = this.locs.locate(file, pos);
+    this.ints.insert(mixed.hi, mixed.lo, loc, 0);
     this.locs.bump(loc, 1);
+    this.afterInsert();
+    return true;
+  }
+
+  /** Sets the integer key whose mix is in `mixed` at `loc`. */
+  private setInt(loc: number): void {
+    this.found = this.ints;
+    const ref = this.ints.find(mixed.hi, mixed.lo);
+    if (ref >= 0) {
+      this.replace(ref, KIND_INT, loc);
+      return;
+    }
+    this.shadowDisk(KIND_INT);
+    this.ints.insert(mixed.hi, mixed.lo, loc, 0);
+    this.locs.bump(loc, 1);
+    this.afterInsert();
   }
 
   /** Sets the other key whose canonical bytes are in `key`, fingerprint in `fp`, at `loc`. */
   private setOther(loc: number): void {
+    this.found = this.others;
     const ref = this.others.find(this.fp.hi, this.fp.lo);
     if (ref >= 0) {
-      this.locs.bump(this.others.loc(ref), -1);
-      this.others.setLoc(ref, loc);
+      this.replace(ref, KIND_OTHER, loc);
+      return;
+    }
+    this.shadowDisk(KIND_OTHER);
+    this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
+    this.locs.bump(loc, 1);
+    this.afterInsert();
+  }
+
+  /** Points the memory entry `ref` of `found` (live or a tombstone) at `loc`. */
+  private replace(ref: number, kind: number, loc: number): void {
+    const old = this.found.loc(ref);
+    if (old === TOMBSTONE) {
+      this.checkBudget();
+      this.tombs[kind] = (this.tombs[kind] as number) - 1;
+    } else {
+      this.locs.bump(old, -1);
+    }
+    this.found.setLoc(ref, loc);
+    this.locs.bump(loc, 1);
+  }
+
+  /**
+   * Before the key `find` looked up (absent from memory) gets a memory entry: a live entry of it on disk leaves the
+   * counts (the memory entry shadows it); otherwise the key is new and must fit the budget in keys.
+   */
+  private shadowDisk(kind: number): void {
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) {
+      this.locs.bump(old, -1);
+      this.diskLive[kind] = (this.diskLive[kind] as number) - 1;
     } else {
       this.checkBudget();
-      this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
     }
-    this.locs.bump(loc, 1);
+  }
+
+  /** After a new memory entry: spills the memory part when it passed the budget (checked now and then). */
+  private afterInsert(): void {
+    if (this.spillTo === null || ++this.unchecked < BUDGET_CHECK_INSERTS) return;
+    this.unchecked = 0;
+    if (this.ints.size + this.others.size >= SPILL_ENTRIES_MIN && this.bytes > this.spillTo.memoryBytesMax()) this.spill();
+  }
+
+  /** Writes the memory entries to a new run and empties the slot tables. */
+  private spill(): void {
+    const spillTo = this.spillTo;
+    assert(spillTo !== null, 'only an index with a spill directory spills');
+    this.disk ??= new SpillRuns(spillTo.dir, spillTo.memoryBytesMax);
+    const memory = this.sortedTables();
+    this.disk.add(memory.cursor(), memory.size);
+    this.diskLive[KIND_INT] = (this.diskLive[KIND_INT] as number) + (memory.live[KIND_INT] as number);
+    this.diskLive[KIND_OTHER] = (this.diskLive[KIND_OTHER] as number) + (memory.live[KIND_OTHER] as number);
+    this.clearMemory();
+  }
+
+  /** Empties the slot tables and the arena (their entries are on disk now). */
+  private clearMemory(): void {
+    this.resetTables();
+    this.tombs[KIND_INT] = 0;
+    this.tombs[KIND_OTHER] = 0;
   }
 
   private checkBudget(): void {
@@ -256,9 +388,19 @@ export class PkIndex {
 
   delete(key: Values): boolean {
     const ref = this.find(key);
-    if (ref < 0) return false;
     const table = this.found;
-    this.locs.bump(table.loc(ref), -1);
+    const kind = table === this.ints ? KIND_INT : KIND_OTHER;
+    if (ref < 0) return this.deleteOnDisk(kind);
+    const loc = table.loc(ref);
+    if (loc === TOMBSTONE) return false;
+    this.locs.bump(loc, -1);
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) {
+      // An older entry on disk would show again: mask it.
+      table.setLoc(ref, TOMBSTONE);
+      this.tombs[kind] = (this.tombs[kind] as number) + 1;
+      return true;
+    }
     if (table === this.ints) {
       table.remove(ref);
       return true;
@@ -269,21 +411,23 @@ export class PkIndex {
     return true;
   }
 
-  /** Copies the live key bytes into a fresh arena once deleted keys' bytes outweigh them (pk-arena.ts). */
-  private compactIfWasteful(): void {
-    if (!this.arena.wantsCompaction) return;
-    const old = this.arena;
-    const fresh = new KeyArena();
-    this.others.mapPayloads((ref) => {
-      const bytes = old.view(ref);
-      return fresh.append(bytes, bytes.length);
-    });
-    this.arena = fresh;
+  /** Deletes the key `find` looked up (absent from memory) when its newest entry is on disk: a tombstone masks it. */
+  private deleteOnDisk(kind: number): boolean {
+    const old = this.diskFind();
+    if (old < 0 || old === TOMBSTONE) return false;
+    this.locs.bump(old, -1);
+    this.diskLive[kind] = (this.diskLive[kind] as number) - 1;
+    this.tombs[kind] = (this.tombs[kind] as number) + 1;
+    if (kind === KIND_INT) this.ints.insert(mixed.hi, mixed.lo, TOMBSTONE, 0);
+    else this.others.insert(this.fp.hi, this.fp.lo, TOMBSTONE, this.arena.append(this.key.bytes, this.key.length));
+    this.afterInsert();
+    return true;
   }
 
   /** The index as bytes (pk-index-format.ts); see `indexToBytes`. */
   serialize(meta: IndexSnapshotMeta): Buffer {
     const locs = this.locs;
+    if (this.disk !== null && this.disk.count > 0) return this.serializeSpilled(meta);
     return encodeIndex(meta, {
       files: locs.fileTable(),
       intCount: this.ints.size,
@@ -296,6 +440,13 @@ export class PkIndex {
     });
   }
 
+  /** `serialize` of a spilled index: the newest entry of every live key, memory and runs merged (three passes). */
+  private serializeSpilled(meta: IndexSnapshotMeta): Buffer {
+    const disk = this.disk as SpillRuns;
+    return encodeIndex(meta, disk.liveEntries(this.sortedTables(), this.locs, this.liveOf(KIND_INT), this.liveOf(KIND_OTHER)));
+  }
+
+  /** A saved index (see `indexFromBytes`); with `options.spill`, one larger than the budget loads spilled. */
   static deserialize(b: Buffer, keysMax?: number, options: PkIndexOptions = {}): { index: PkIndex; meta: IndexSnapshotMeta } {
     const index = new PkIndex(keysMax, options);
     const meta = decodeIndex(b, {
@@ -312,11 +463,21 @@ export class PkIndex {
     return { index, meta };
   }
 
+  /** Forgets every entry and file; deletes the run files. */
   clear(): void {
     this.locs.clear();
-    this.ints = new SlotTable(3, null);
-    this.others = this.otherTable();
-    this.arena.clear();
+    this.clearMemory();
+    this.diskLive[KIND_INT] = 0;
+    this.diskLive[KIND_OTHER] = 0;
+    this.unchecked = 0;
+    const disk = this.disk;
+    this.disk = null;
+    disk?.clear();
+  }
+
+  /** Deletes the index's files (the owner drops the table); the index is empty after, and may be used again. */
+  close(): void {
+    this.clear();
   }
 }
 

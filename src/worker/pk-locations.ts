@@ -8,9 +8,9 @@
  * A location is a row number in one space shared by every file: a file's rows are cut into pages of `PAGE_ROWS`
  * consecutive positions, each page of a file gets a page id when its first row is indexed, and the location of
  * row `pos` is `page · PAGE_ROWS + pos mod PAGE_ROWS`. A page table maps a page id back to its file and page
- * number. Pages are freed with their file. With 38-bit locations (pk-slots.ts), 2^26 page ids of 4096 rows cover
- * 2.7 · 10^11 rows of live files, far beyond any table the index can hold (a file's positions are u32: at most
- * 2^20 pages a file); past it the index is full.
+ * number. Pages are freed with their file. The last page id is reserved (`TOMBSTONE`). With 38-bit locations
+ * (pk-slots.ts), 2^26 page ids of 4096 rows cover 2.7 · 10^11 rows of live files, far beyond any table the index
+ * can hold (a file's positions are u32: at most 2^20 pages a file); past it the index is full.
  */
 import { FloeError, assert } from '../errors.js';
 import type { IcebergValue } from '../iceberg/values.js';
@@ -31,7 +31,13 @@ export interface Location {
 export const RELEASED: IndexedFile = Object.freeze({ path: '', specId: -1, partition: [] });
 const PAGE_BITS = 12;
 const PAGE_ROWS = 2 ** PAGE_BITS;
-const PAGES_MAX = 2 ** (LOCATION_BITS - PAGE_BITS);
+/** The last page id is never handed out: its last location is `TOMBSTONE`. */
+const PAGES_MAX = 2 ** (LOCATION_BITS - PAGE_BITS) - 1;
+/**
+ * A location no row has (it lies in the reserved last page): a spilled index's mark for "deleted", masking the
+ * key's entries in older runs on disk (pk-spill.ts).
+ */
+export const TOMBSTONE = 2 ** LOCATION_BITS - 1;
 const PAGES_START = 64;
 export const POS_MAX = 2 ** 32 - 1;
 
