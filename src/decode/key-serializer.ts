@@ -64,6 +64,15 @@ export class KeyTemplate {
   /** Key column names in the order of the Kafka key (the order `serialize` takes values in). */
   readonly columns: readonly string[];
 
+  /**
+   * What decides the bytes this template writes: its format, its prefix (the JSON schema part or the Confluent
+   * header with the registry id) and its fields. Two templates with one identity place every key alike, so an
+   * index sharded under one is valid under the other (a saved index records it).
+   */
+  get identity(): string {
+    return `${this.format}|${this.prefix.toString('base64')}|${this.fields.map((f) => `${f.name}:${f.kind}${f.optional ? '?' : ''}:${f.scale}`).join(',')}`;
+  }
+
   /** The Schema Registry id of a Confluent Avro template (null otherwise). */
   get schemaId(): number | null {
     return this.format === 'confluent-avro' ? this.prefix.readInt32BE(1) : null;

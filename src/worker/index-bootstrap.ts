@@ -62,14 +62,17 @@ export async function bootstrapIntegerKeys(
   index: PkIndex,
   onDuplicate: OnDuplicate,
   threads = 0,
+  keep?: (key: Values) => boolean,
 ): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
   assert(index.size === 0, 'a bootstrap starts from an empty index', { keys: index.size });
   let rows = 0;
   for (const f of files) rows += Number(f.entry.dataFile.recordCount) - f.deleted.length;
-  const k = threads > 0 ? threads : rows < PARALLEL_ROWS_MIN ? 1 : Math.min(availableParallelism(), BOOTSTRAP_THREADS_MAX, files.length);
+  // A shard's filter needs each key's value: one thread (the filter's key template is not shared with threads).
+  // Threads build the whole index in memory: only what fits the budget (a larger one spills as it is built).
+  const k = keep !== undefined || !index.fitsInMemory(rows) ? 1 : threads > 0 ? threads : rows < PARALLEL_ROWS_MIN ? 1 : Math.min(availableParallelism(), BOOTSTRAP_THREADS_MAX, files.length);
   const keyOf = (words: Int32Array, i: number): Values => [int32 ? (words[i] as number) : int64Of(words[2 * i + 1] as number, words[2 * i] as number)];
   if (k <= 1) {
-    index.reserve(rows, true);
+    if (keep === undefined) index.reserve(rows, true);
     let read = 0;
     for (const f of files) {
       const words = await readKeyWords(await table.io.read(f.file.path), keyFieldId);
@@ -77,12 +80,28 @@ export async function bootstrapIntegerKeys(
       if (words.int32 !== int32) return 'not_an_integer';
       if (BigInt(words.rows) !== f.entry.dataFile.recordCount) return 'row_count';
       const seq = f.entry.sequenceNumber ?? 0n;
-      for (const pos of index.insertIntsIfAbsent(words.words, words.rows, int32, f.file, f.deleted)) onDuplicate(keyOf(words.words, pos), { file: f.file, pos, sequenceNumber: seq });
-      read += words.rows - f.deleted.length;
+      const skipped = keep === undefined ? f.deleted : skippedRows(words.rows, f.deleted, (i) => keep(keyOf(words.words, i)));
+      for (const pos of index.insertIntsIfAbsent(words.words, words.rows, int32, f.file, skipped)) onDuplicate(keyOf(words.words, pos), { file: f.file, pos, sequenceNumber: seq });
+      read += words.rows - skipped.length;
     }
     return { rows: read, files: files.length, threads: 1 };
   }
   return parallel(table, files, keyFieldId, int32, index, onDuplicate, k, rows);
+}
+
+/** The rows to skip: the deleted ones (ascending) and those whose key `keep` does not accept, ascending. */
+function skippedRows(rows: number, deleted: readonly number[], keep: (i: number) => boolean): number[] {
+  const out: number[] = [];
+  let d = 0;
+  for (let i = 0; i < rows; i++) {
+    if (d < deleted.length && deleted[d] === i) {
+      d++;
+      out.push(i);
+    } else if (!keep(i)) {
+      out.push(i);
+    }
+  }
+  return out;
 }
 
 /** One bootstrap thread, its replies handed to whoever waits for them. */

@@ -20,7 +20,7 @@ import { assert } from '../errors.js';
 import { bootstrapIntegerKeys, type IntKeyFile } from './index-bootstrap.js';
 import type { NestedField } from '../iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
-import { PkIndex, type IndexedFile } from './pk-index.js';
+import { PkIndex, type IndexedFile, type PkIndexOptions } from './pk-index.js';
 
 type Values = readonly (IcebergValue | null)[];
 
@@ -106,6 +106,10 @@ export interface BuildOptions {
   readonly collectRepairs?: boolean;
   /** Threads of an integer-key bootstrap (index-bootstrap.ts); 0 or absent: by size and cores. */
   readonly threads?: number;
+  /** Only the keys it accepts (a replica's partitions: key-shard.ts); rows of other keys are not read into the index. */
+  readonly keep?: (key: Values) => boolean;
+  /** How the index is held (its spill directory and memory budget: pk-index.ts). */
+  readonly index?: PkIndexOptions;
 }
 
 /**
@@ -124,7 +128,7 @@ export async function buildKeyIndex(table: LoadedTable, keyFields: readonly Nest
   const only = keyFields.length === 1 ? keyFields[0] : undefined;
   const integer = only !== undefined && (only.type.kind === 'int' || only.type.kind === 'long') ? only : null;
   if (integer !== null && !entries.some((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)) {
-    const index = new PkIndex(opts.keysMax);
+    const index = new PkIndex(opts.keysMax, opts.index);
     const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
     const deleted = await deletedPositions(table, entries, data);
     const files: IntKeyFile[] = data.map((e) => ({
@@ -133,15 +137,17 @@ export async function buildKeyIndex(table: LoadedTable, keyFields: readonly Nest
       deleted: deleted.get(e.dataFile.filePath) ?? [],
     }));
     const int32 = integer.type.kind === 'int';
-    const read = await bootstrapIntegerKeys(table, files, integer.id, int32, index, (key, row) => dups.add(key, row), opts.threads ?? 0);
+    const read = await bootstrapIntegerKeys(table, files, integer.id, int32, index, (key, row) => dups.add(key, row), opts.threads ?? 0, opts.keep);
     if (typeof read !== 'string') return { index, rows: read.rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
     // A file without the key column (written before it was added) or with nulls in it: read by values.
   }
-  const index = new PkIndex(opts.keysMax);
+  const index = new PkIndex(opts.keysMax, opts.index);
   const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
   const files = new Map<string, IndexedFile>();
   let rows = 0;
+  const keep = opts.keep;
   await scanDataFiles(table, entries, data, keyFields, (file, pos, key, sequenceNumber) => {
+    if (keep !== undefined && !keep(key)) return;
     rows++;
     let f = files.get(file.filePath);
     if (f === undefined) {

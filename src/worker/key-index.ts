@@ -24,7 +24,8 @@ import { currentSchema, currentSnapshot, specsById } from '../iceberg/table-meta
 import type { NestedField } from '../iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { buildKeyIndex, describeDuplicate, isNewerRow, keyText, type Repair, type RowAt } from './index-build.js';
-import { PkIndex, type IndexedFile, type Location } from './pk-index.js';
+import { PkIndex, type IndexedFile, type Location, type PkIndexOptions } from './pk-index.js';
+import type { KeyShard } from './key-shard.js';
 
 type Values = readonly (IcebergValue | null)[];
 
@@ -66,11 +67,29 @@ export interface CatchUp {
   readonly ms: number;
 }
 
+/** What a reshard (the replica's partitions changed, or the table is indexed whole from now on) read and did. */
+export interface Reshard {
+  /** Partitions indexed before and after (null: every key). */
+  readonly fromPartitions: number | null;
+  readonly toPartitions: number | null;
+  readonly keysDropped: number;
+  readonly keysAdded: number;
+  /** Live rows whose keys were read to find the newly owned ones (0 when only keys left). */
+  readonly rowsRead: number;
+  readonly ms: number;
+}
+
 export interface KeyIndexOptions {
   readonly table: string;
   readonly keyFields: readonly NestedField[];
   readonly keysMax?: number;
   readonly onDuplicateKeys: 'repair' | 'fail';
+  /** The keys this replica indexes (its Kafka partitions': key-shard.ts); null or absent: every key. */
+  readonly shard?: KeyShard | null;
+  /** Threads of a bootstrap (index-bootstrap.ts; 0 or absent: by size and cores). */
+  readonly threads?: number;
+  /** How the index is held: its spill directory and memory budget (pk-index.ts). */
+  readonly pk?: PkIndexOptions;
 }
 
 /** The 'duplicate_keys' stop of a table under `onDuplicateKeys: fail`. */
@@ -88,6 +107,9 @@ export class TableKeyIndex {
   /** A catch-up failed after it began changing the index: only a rebuild can tell what it holds now. */
   private broken = false;
 
+  /** The keys indexed: those of this replica's partitions (key-shard.ts), or every key (null). */
+  private shardOf: KeyShard | null;
+
   private constructor(
     private readonly opts: KeyIndexOptions,
     private readonly index: PkIndex,
@@ -95,7 +117,14 @@ export class TableKeyIndex {
     private base: bigint | null,
     private baseSequence: bigint,
     private repair: PendingRepair | null,
-  ) {}
+  ) {
+    this.shardOf = opts.shard ?? null;
+  }
+
+  /** The sharding the index follows (null: the whole table). */
+  get shard(): KeyShard | null {
+    return this.shardOf;
+  }
 
   /**
    * The index of a table this process has never indexed: every live row's key (index-build.ts). A key with
@@ -103,7 +132,13 @@ export class TableKeyIndex {
    * stops with an error naming it and a key.
    */
   static async build(table: LoadedTable, opts: KeyIndexOptions): Promise<TableKeyIndex> {
-    const built = await buildKeyIndex(table, opts.keyFields, opts.keysMax !== undefined ? { keysMax: opts.keysMax } : {});
+    const shard = opts.shard ?? null;
+    const built = await buildKeyIndex(table, opts.keyFields, {
+      ...(opts.keysMax !== undefined ? { keysMax: opts.keysMax } : {}),
+      ...(shard !== null ? { keep: (k: Values) => shard.keeps(k) } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(opts.pk !== undefined ? { index: opts.pk } : {}),
+    });
     const names = opts.keyFields.map((f) => f.name);
     const examples = built.examples.map((d) => describeDuplicate(names, d));
     if (built.duplicateKeys > 0 && opts.onDuplicateKeys === 'fail') {
@@ -126,6 +161,11 @@ export class TableKeyIndex {
     return new TableKeyIndex(opts, index, snapshotId, sequenceNumber, null);
   }
 
+  /** Deletes the index's spill files (a replaced or dropped index). */
+  close(): void {
+    this.index.close();
+  }
+
   /** The snapshot the index describes. */
   get snapshotId(): bigint | null {
     return this.base;
@@ -137,6 +177,15 @@ export class TableKeyIndex {
 
   get bytes(): number {
     return this.index.bytes;
+  }
+
+  /** Bytes of its spill runs on local disk (0 while it fits its memory budget). */
+  get diskBytes(): number {
+    return this.index.diskBytes;
+  }
+
+  get spilled(): boolean {
+    return this.index.spilled;
   }
 
   get keysMax(): number {
@@ -213,6 +262,51 @@ export class TableKeyIndex {
     assert(parentId === this.base, 'a commit advances the index only from the snapshot it describes', { table: this.opts.table, base: String(this.base), parent: String(parentId), snapshot: String(snapshotId) });
     this.base = snapshotId;
     this.baseSequence = sequenceNumber;
+  }
+
+  /**
+   * The index moves to the keys `next` keeps (null: every key), at the snapshot it describes, which must be
+   * `table`'s current one (the caller catches up first): keys no longer kept leave it (a sweep of the index, no
+   * I/O); keys kept now and not before are read from the table, only theirs inserted. The partitions that stayed
+   * are not read into the index again. Pending repairs of keys that left go with them (their new owner finds them).
+   */
+  async reshard(table: LoadedTable, next: KeyShard | null): Promise<Reshard> {
+    const t0 = Date.now();
+    assert(this.pending === null, 'a window is confirmed before the index reshards', { table: this.opts.table });
+    const current = currentSnapshot(table.metadata);
+    assert((current?.snapshotId ?? null) === this.base, 'an index reshards at the snapshot it describes', { table: this.opts.table, base: String(this.base), current: String(current?.snapshotId ?? null) });
+    const prev = this.shardOf;
+    const keysDropped = next === null ? 0 : this.index.removeKeysWhere((k) => !next.keeps(k));
+    if (next !== null && this.repair !== null) {
+      const repairs = this.repair.repairs.filter((r) => next.keeps(r.key));
+      this.repair = repairs.length === 0 ? null : { ...this.repair, repairs, keys: new Set(repairs.map((r) => valuesKey(r.key))).size };
+    }
+    let keysAdded = 0;
+    let rowsRead = 0;
+    if (prev !== null) {
+      const built = await buildKeyIndex(table, this.opts.keyFields, { keep: (k) => (next === null || next.keeps(k)) && !prev.keeps(k), ...(this.opts.pk !== undefined ? { index: this.opts.pk } : {}) });
+      rowsRead = built.rows;
+      const names = this.opts.keyFields.map((f) => f.name);
+      if (built.duplicateKeys > 0 && this.opts.onDuplicateKeys === 'fail') {
+        throw duplicateKeysError(this.opts.table, built.duplicateKeys, built.repairs.length, names, built.examples[0]?.key ?? null, built.examples[0] === undefined ? '' : describeDuplicate(names, built.examples[0]));
+      }
+      try {
+        built.index.forEachKey((key, at) => {
+          assert(this.index.get(key) === undefined, 'a newly owned key was not indexed', { table: this.opts.table });
+          this.index.set(key, at.file, at.pos);
+          keysAdded++;
+        });
+      } finally {
+        built.index.close();
+      }
+      if (built.repairs.length > 0) {
+        const repairs = [...(this.repair?.repairs ?? []), ...built.repairs];
+        this.repair = { repairs, keys: new Set(repairs.map((r) => valuesKey(r.key))).size, examples: [...(this.repair?.examples ?? []), ...built.examples.map((d) => describeDuplicate(names, d))] };
+      }
+    }
+    this.shardOf = next;
+    const parts = (s: KeyShard | null): number | null => (s === null ? null : s.assignment.partitions.length);
+    return { fromPartitions: parts(prev), toPartitions: parts(next), keysDropped, keysAdded, rowsRead, ms: Date.now() - t0 };
   }
 
   /**
@@ -399,9 +493,11 @@ export class TableKeyIndex {
       const minSeq = addedData.reduce((a, e) => (e.sequenceNumber !== null && e.sequenceNumber < a ? e.sequenceNumber : a), addedData[0]?.sequenceNumber ?? 0n);
       const pending: { key: Values; file: DataFile; pos: number; seq: bigint }[] = [];
       filesRead += addedData.length;
+      const shard = this.shardOf;
       await scanEntries(table, this.opts.keyFields, addedData, deletesFor(deletes, paths, minSeq), (file, pos, key, seq) => {
         rowsRead++;
-        pending.push({ key: [...key], file, pos, seq });
+        // Keys of other replicas' partitions stay out, as they did from the build (key-shard.ts).
+        if (shard === null || shard.keeps(key)) pending.push({ key: [...key], file, pos, seq });
       });
       const files = new Map<string, IndexedFile>();
       for (const r of pending) {

@@ -1,6 +1,6 @@
 /**
  * The saved primary-key index's bytes (see README, "Merge-on-write"), version 3, little-endian:
- *   "FLPK" | u32 version | u32 header length | header JSON {tableUuid, snapshotId, keyIds, files}
+ *   "FLPK" | u32 version | u32 header length | header JSON {tableUuid, snapshotId, keyIds, files, shard?}
  *   | u32 n | n × i64 key | n × i32 file | n × u32 position                     (integer keys, pk-key-bytes.ts)
  *   | u32 m | m × (u32 length | canonical key bytes | i32 file | u32 position)   (every other key)
  * `files` is the file table by id ({path, specId, partition}, a released id as path ""); an entry's file is an
@@ -22,6 +22,11 @@ export interface IndexSnapshotMeta {
   readonly tableUuid: string;
   readonly snapshotId: string;
   readonly keyIds: readonly number[];
+  /**
+   * The keys the index holds when it is one replica's share (key-shard.ts `identity`: topic, partition count,
+   * partitions, key template); absent: every key. Loaded only where the same keys are wanted.
+   */
+  readonly shard?: string;
 }
 
 /** An index's entries as the saved format reads them. */
@@ -131,7 +136,7 @@ export function decodeIndex(b: Buffer, sink: IndexSink): IndexSnapshotMeta {
     at += 8;
   }
   if (at !== b.length) bad(`${b.length - at} trailing bytes`);
-  return { tableUuid: String(header.tableUuid), snapshotId: String(header.snapshotId), keyIds: header.keyIds.map(Number) };
+  return { tableUuid: String(header.tableUuid), snapshotId: String(header.snapshotId), keyIds: header.keyIds.map(Number), ...(typeof header.shard === 'string' ? { shard: header.shard } : {}) };
 }
 
 /** Partition values as exact JSON (bigint as bare integers, bytes as {"$hex": …}). */

@@ -31,8 +31,8 @@
 import { FloeError, assert } from '../errors.js';
 import { readPuffin, writePuffin } from '../iceberg/puffin.js';
 import { IndexMemory, type Values } from './pk-index-memory.js';
-import { decodeIndex, encodeIndex, type IndexSnapshotMeta } from './pk-index-format.js';
-import { intKeyParts, intKey, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
+import { decodeIndex, encodeIndex, type IndexEntries, type IndexSnapshotMeta } from './pk-index-format.js';
+import { decodeKeyBytes, int64Of, intKeyParts, intKey, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
 import { FileLocations, POS_MAX, TOMBSTONE, type IndexedFile, type Location } from './pk-locations.js';
 import type { ExportedSegments } from './pk-slots.js';
 import { KIND_INT, KIND_OTHER } from './pk-spill.js';
@@ -54,6 +54,11 @@ export interface PkIndexOptions {
   readonly spill?: { readonly dir: string; readonly memoryBytesMax: () => number };
 }
 
+/**
+ * No budget in keys by default: memory is budgeted in bytes (`spill`), and the structures' own limits (row pages,
+ * key-byte chunks, segment refs) throw `index_full` long before this.
+ */
+const KEYS_MAX_DEFAULT = 2 ** 40;
 /** Bytes an integer key takes in memory, slots at their load and file table included (native-bench/index.bench.ts: 13.9–15). */
 const INT_KEY_BYTES_ESTIMATE = 16;
 /** The index object's own fields and the key scratch's views, approximately. */
@@ -75,7 +80,7 @@ export class PkIndex extends IndexMemory {
   /** New memory entries since the last budget check. */
   private unchecked = 0;
 
-  constructor(readonly keysMax = 50_000_000, options: PkIndexOptions = {}) {
+  constructor(readonly keysMax = KEYS_MAX_DEFAULT, options: PkIndexOptions = {}) {
     super(options.fingerprint ?? null);
     this.spillTo = options.spill ?? null;
   }
@@ -424,11 +429,11 @@ export class PkIndex extends IndexMemory {
     return true;
   }
 
-  /** The index as bytes (pk-index-format.ts); see `indexToBytes`. */
-  serialize(meta: IndexSnapshotMeta): Buffer {
+  /** Every live entry (memory and runs merged when spilled), as the saved format reads them. */
+  private liveEntries(): IndexEntries {
+    if (this.disk !== null && this.disk.count > 0) return this.disk.liveEntries(this.sortedTables(), this.locs, this.liveOf(KIND_INT), this.liveOf(KIND_OTHER));
     const locs = this.locs;
-    if (this.disk !== null && this.disk.count > 0) return this.serializeSpilled(meta);
-    return encodeIndex(meta, {
+    return {
       files: locs.fileTable(),
       intCount: this.ints.size,
       forEachInt: (put) => this.ints.forEach((hi, lo, loc) => {
@@ -437,13 +442,49 @@ export class PkIndex extends IndexMemory {
       }),
       otherCount: this.others.size,
       forEachOther: (put) => this.others.forEach((_hi, _lo, loc, payload) => put(this.arena.view(payload), locs.fileIdOf(loc), locs.posOf(loc))),
-    });
+    };
   }
 
-  /** `serialize` of a spilled index: the newest entry of every live key, memory and runs merged (three passes). */
-  private serializeSpilled(meta: IndexSnapshotMeta): Buffer {
-    const disk = this.disk as SpillRuns;
-    return encodeIndex(meta, disk.liveEntries(this.sortedTables(), this.locs, this.liveOf(KIND_INT), this.liveOf(KIND_OTHER)));
+  /**
+   * Calls `fn` with every live key (integers as bigint, other keys decoded from their canonical bytes:
+   * pk-key-bytes.ts) and its location. `fn` must not change the index.
+   */
+  forEachKey(fn: (key: Values, at: Location) => void): void {
+    const e = this.liveEntries();
+    e.forEachInt((hi, lo, fileId, pos) => fn([int64Of(hi, lo)], { file: e.files[fileId] as IndexedFile, pos }));
+    e.forEachOther((key, fileId, pos) => fn(decodeKeyBytes(key), { file: e.files[fileId] as IndexedFile, pos }));
+  }
+
+  /** Deletes every key `drop` accepts (a replica's partitions that moved away: key-shard.ts); returns how many. */
+  removeKeysWhere(drop: (key: Values) => boolean): number {
+    // Collected first (the entries cannot change while they are read): integer keys as 8 bytes each.
+    let ints = new Int32Array(1024);
+    let n = 0;
+    const others: Values[] = [];
+    const e = this.liveEntries();
+    e.forEachInt((hi, lo) => {
+      if (!drop([int64Of(hi, lo)])) return;
+      if (2 * n + 2 > ints.length) {
+        const grown = new Int32Array(ints.length * 2);
+        grown.set(ints);
+        ints = grown;
+      }
+      ints[2 * n] = hi;
+      ints[2 * n + 1] = lo;
+      n++;
+    });
+    e.forEachOther((bytes) => {
+      const key = decodeKeyBytes(bytes);
+      if (drop(key)) others.push(key);
+    });
+    for (let i = 0; i < n; i++) assert(this.delete([int64Of(ints[2 * i] as number, ints[2 * i + 1] as number)]), 'a key read from the index is in it');
+    for (const key of others) assert(this.delete(key), 'a key read from the index is in it');
+    return n + others.length;
+  }
+
+  /** The index as bytes (pk-index-format.ts); see `indexToBytes`. */
+  serialize(meta: IndexSnapshotMeta): Buffer {
+    return encodeIndex(meta, this.liveEntries());
   }
 
   /** A saved index (see `indexFromBytes`); with `options.spill`, one larger than the budget loads spilled. */

@@ -334,3 +334,78 @@ function fmix32(x: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
+
+/**
+ * The key values whose canonical bytes are `b` (the inverse of `KeyBytes.encode`): integers come back as bigint
+ * (the encoding does not say whether an int or a long column held them), strings, bytes, numbers, booleans and
+ * nulls as themselves. For the index's sweeps by key (a replica's partitions: key-shard.ts).
+ */
+export function decodeKeyBytes(b: Uint8Array): (IcebergValue | null)[] {
+  const out: (IcebergValue | null)[] = [];
+  let at = 0;
+  const varint = (): number => {
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      const x = b[at++] as number;
+      n += (x & 0x7f) * scale;
+      if (x < 0x80) return n;
+      scale *= 0x80;
+    }
+  };
+  while (at < b.length) {
+    const tag = b[at++];
+    switch (tag) {
+      case TAG_NULL:
+        out.push(null);
+        break;
+      case TAG_INTEGER: {
+        let z = 0n;
+        let shift = 0n;
+        for (;;) {
+          const x = b[at++] as number;
+          z |= BigInt(x & 0x7f) << shift;
+          if (x < 0x80) break;
+          shift += 7n;
+        }
+        out.push((z & 1n) === 0n ? z >> 1n : -((z + 1n) >> 1n));
+        break;
+      }
+      case TAG_STRING: {
+        const n = varint();
+        out.push(Buffer.from(b.buffer, b.byteOffset + at, n).toString('utf8'));
+        at += n;
+        break;
+      }
+      case TAG_BYTES: {
+        const n = varint();
+        out.push(b.slice(at, at + n));
+        at += n;
+        break;
+      }
+      case TAG_FLOAT: {
+        const f = new Float64Array(1);
+        const fb = new Uint8Array(f.buffer);
+        for (let i = 0; i < 8; i++) fb[LITTLE_ENDIAN ? i : 7 - i] = b[at + i] as number;
+        out.push(f[0] as number);
+        at += 8;
+        break;
+      }
+      case TAG_FALSE:
+      case TAG_TRUE:
+        out.push(tag === TAG_TRUE);
+        break;
+      case TAG_STRING_UTF16: {
+        const units = varint();
+        let s = '';
+        for (let i = 0; i < units; i++) s += String.fromCharCode((b[at + 2 * i] as number) | ((b[at + 2 * i + 1] as number) << 8));
+        out.push(s);
+        at += 2 * units;
+        break;
+      }
+      default:
+        assert(false, 'canonical key bytes start each value with a known tag', { tag });
+    }
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot (and the parallel bootstrap, on 2 or 3 threads, equals the one-thread build: keys, rows per file, repairs), an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one; a landed window the index cannot hold although under its key budget (its key bytes or row pages ran out) reports overflow, so the table deletes by equality from then on.
+// Proves TableKeyIndex.catchUp follows a table (v2 position deletes / v3 deletion vectors, unpartitioned / partitioned on a non-key column) through other writers' appends, upserts, deletes by position, copy-on-write deletes, compactions (also dropping delete files, also keeping their starting sequence number), truncates, equality deletes on the key, expiry with deleted files, duplicate keys and their pending repairs, and floe's own stage/confirm/advance: after each catch-up the index (key → file, position; rows per file; pending repairs) equals a fresh build of the current snapshot (and the parallel bootstrap, on 2 or 3 threads, equals the one-thread build: keys, rows per file, repairs), an equality delete on another column returns null, and it reads only files bounded by what changed (nothing when nothing changed); seeded random schedules print their seed, FLOE_CATCHUP_SEED=<seed> replays one; a landed window the index cannot hold although under its key budget (its key bytes or row pages ran out) reports overflow, so the table deletes by equality from then on; an index sharded by Kafka partition (keys placed by murmur2 of the JsonConverter key rebuilt from the row) builds, catches up and reshards (a rebalance, every key, a shard again) to exactly what a fresh build under that shard holds.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,9 @@ import { T } from '../../src/iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../../src/iceberg/values.js';
 import { LocalFileIO } from '../../src/io/local-file-io.js';
 import { buildKeyIndex } from '../../src/worker/index-build.js';
+import { KeyTemplate, isRefused } from '../../src/decode/key-serializer.js';
+import { defaultPartition } from '../../src/kafka/partitioner.js';
+import { KeyShard } from '../../src/worker/key-shard.js';
 import { TableKeyIndex, type CatchUp, type KeyIndexOptions, type PendingSeal } from '../../src/worker/key-index.js';
 import { PkIndex, type IndexedFile } from '../../src/worker/pk-index.js';
 import { DataWriter, EqualityDeleteWriter, PositionDeleteWriter } from '../../src/writer/partitioned-writer.js';
@@ -887,5 +890,84 @@ describe('TableKeyIndex.confirm', () => {
     assert.equal(ki.confirm(true), 'ok');
     ki.stage({ clear: false, deletes: [], sets: [[['c'], f, 2]], overflow: false, repair: null });
     assert.equal(ki.confirm(true), 'overflow');
+  });
+});
+
+describe('TableKeyIndex sharded by Kafka partition', () => {
+  let dir = '';
+  let catalog: SqlCatalog;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'floe-shard-'));
+    catalog = new SqlCatalog({ name: 'floe', path: join(dir, 'catalog.db'), warehouse: `file://${dir}/wh`, io: new CachedLocalFileIO() });
+    await catalog.createNamespace(['ns']);
+  });
+  after(async () => {
+    await catalog.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A Debezium key as the JsonConverter writes it with its schema block (what the replica learned from Kafka). */
+  const rawKey = (id: bigint): Buffer => Buffer.from(`{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"}],"optional":false,"name":"shop.t.Key"},"payload":{"id":${id}}}`);
+  const template = (): KeyTemplate => {
+    const t = KeyTemplate.learn(rawKey(1n), { columns: ['id'], values: [1] });
+    assert.ok(!isRefused(t), isRefused(t) ? t.reason : '');
+    return t;
+  };
+  const PARTITIONS = 4;
+  const shard = (partitions: number[]): KeyShard => {
+    const s = KeyShard.of(template(), ['id'], { topic: 'shop.t', partitionCount: PARTITIONS, partitions });
+    assert.ok(typeof s !== 'string', String(s));
+    return s;
+  };
+  const partitionOf = (id: bigint): number => defaultPartition(rawKey(id), PARTITIONS);
+
+  /** The index holds exactly the keys of `s`'s partitions among `ids`, where a fresh build under `s` has them. */
+  async function equalsBuild(h: Harness, s: KeyShard | null, what: string): Promise<void> {
+    const fresh = await TableKeyIndex.build(h.table, { ...h.opts, shard: s });
+    const live = new Set((await h.rows()).map((r) => r.id));
+    for (const id of h.ids) {
+      const kept = live.has(id) && (s === null || s.assignment.partitions.includes(partitionOf(id)));
+      assert.equal(h.ki.get([id]) !== undefined, kept, `${what}: key ${id} (partition ${partitionOf(id)}) indexed iff live and of the shard`);
+      assert.equal(at(h.ki.get([id])), at(fresh.get([id])), `${what}: key ${id} where a build has it`);
+    }
+    assert.equal(h.ki.size, fresh.size, `${what}: keys`);
+    for (const p of new Set([...h.ki.pk.filePaths(), ...fresh.pk.filePaths()])) assert.equal(h.ki.pk.rowsIn(p), fresh.pk.rowsIn(p), `${what}: rows in ${p}`);
+    assert.equal(h.ki.shard?.identity ?? null, s?.identity ?? null, `${what}: shard`);
+    fresh.close();
+  }
+
+  it('builds, catches up and reshards to exactly the keys of its partitions (a rebalance, then every key, then a shard again)', async () => {
+    const v = VARIANTS[1] as Variant;
+    const h = await Harness.create(catalog, 'sharded', v, 'sharded');
+    await h.append(Array.from({ length: 40 }, (_, i) => h.row(h.freshId(), i % GROUPS)));
+    const a = shard([0, 1]);
+    h.ki = await TableKeyIndex.build(h.table, { ...h.opts, shard: a });
+    await equalsBuild(h, a, 'built on partitions 0, 1');
+    assert.ok(h.ki.size > 5 && h.ki.size < 35, `a share of the keys: ${h.ki.size} of 40`);
+    // Another replica's commits: appends, upserts and deletes by position, over every partition.
+    await h.append(Array.from({ length: 12 }, (_, i) => h.row(h.freshId(), i % GROUPS)));
+    const live = await h.rows();
+    await h.deleteByPosition(live.filter((l) => l.id % 5n === 0n), live.filter((l) => l.id % 10n === 0n).map((l) => h.row(l.id, 1)));
+    assert.notEqual(await h.ki.catchUp(h.table), null);
+    await equalsBuild(h, a, 'caught up on partitions 0, 1');
+    // A rebalance: partition 0 leaves, 2 arrives.
+    const b = shard([1, 2]);
+    const r = await h.ki.reshard(h.table, b);
+    assert.equal(r.toPartitions, 2);
+    assert.ok(r.keysDropped > 0 && r.keysAdded > 0, JSON.stringify(r));
+    await equalsBuild(h, b, 'resharded to partitions 1, 2');
+    // Every key (the topic's keys stopped matching), then a shard again.
+    await h.ki.reshard(h.table, null);
+    await equalsBuild(h, null, 'every key');
+    await h.ki.reshard(h.table, shard([3]));
+    await equalsBuild(h, shard([3]), 'resharded to partition 3');
+    // A shard's keys depend only on the key: rebuilt from the table's values as Kafka's partitioner placed them.
+    for (const id of h.ids) assert.equal(shard([partitionOf(id)]).keeps([id]), true);
+  });
+
+  it('a table whose index is sharded refuses to reshard at another snapshot than the one it describes', async () => {
+    const h = await Harness.create(catalog, 'sharded2', VARIANTS[0] as Variant, 'sharded2');
+    await h.append([h.row(h.freshId(), 0)]);
+    await assert.rejects(h.ki.reshard(h.table, shard([0])), /an index reshards at the snapshot it describes/);
   });
 });
