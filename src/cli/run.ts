@@ -22,6 +22,8 @@ import { defaultSteps } from '../maintain/steps.js';
 import { Pipeline, type BackgroundMaintenance } from '../pipeline/pipeline.js';
 import { InProcessWorkers, ThreadWorkers, type Workers } from '../worker/pool.js';
 import type { WorkerInit } from '../worker/worker-core.js';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export function catalogFromConfig(cfg: FloeConfig): Catalog {
   const s3 = s3Settings(cfg);
@@ -54,6 +56,34 @@ export function s3Settings(cfg: FloeConfig): S3Settings {
   };
 }
 
+/**
+ * This process's spill directory under `index.spillDir`, emptied at start (run files are never reopened: a
+ * restart rebuilds or loads its indexes, so files a previous run left are garbage). Named by the static member id
+ * (a StatefulSet pod keeps its volume and its name), else by pid; directories of pids no longer running are
+ * removed too, so replicas sharing one volume never delete each other's files.
+ */
+export function spillDirOf(cfg: FloeConfig): string {
+  const own = cfg.kafka.groupInstanceId !== undefined ? `member-${cfg.kafka.groupInstanceId}` : `pid-${process.pid}`;
+  const dir = join(cfg.index.spillDir, own);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(cfg.index.spillDir)) {
+    const pid = /^pid-(\d+)$/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && !running(Number(pid))) rmSync(join(cfg.index.spillDir, name), { recursive: true, force: true });
+  }
+  return dir;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs under another user; ESRCH: gone.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function workersFromConfig(cfg: FloeConfig): Workers {
   const init: WorkerInit = {
     decoder: { idColumns: cfg.decode.idColumns, timeAs: cfg.decode.timeAs, ...(cfg.decode.cdcField !== undefined ? { cdcField: cfg.decode.cdcField } : {}) },
@@ -62,6 +92,10 @@ export function workersFromConfig(cfg: FloeConfig): Workers {
     codec: cfg.commit.codec,
     targetFileSizeBytes: cfg.commit.targetFileSizeBytes,
     s3: s3Settings(cfg),
+    shardByPartition: cfg.index.shardByPartition,
+    bootstrapThreads: cfg.index.bootstrapThreads,
+    indexMemoryBytesMax: Math.floor(cfg.index.memoryBytesMax / Math.max(1, cfg.workers.count)),
+    indexSpillDir: spillDirOf(cfg),
   };
   return cfg.workers.count === 0 ? new InProcessWorkers(init) : new ThreadWorkers(cfg.workers.count, init, { queueMax: cfg.workers.queueMax, heapMb: cfg.workers.heapMb });
 }

@@ -156,16 +156,31 @@ export class Committer {
    * compaction, an expiry): their key index catches up through the changed files before any record of the
    * newly assigned partitions is applied (key-index.ts).
    */
-  async refreshAll(): Promise<{ stored: Map<string, OffsetMap>; catchUp: TableLayoutMsg[] }> {
+  async refreshAll(everyTable = false): Promise<{ stored: Map<string, OffsetMap>; catchUp: TableLayoutMsg[] }> {
     const stored = new Map<string, OffsetMap>();
     const catchUp: TableLayoutMsg[] = [];
     for (const t of this.open.values()) {
       t.loaded = await this.catalog.loadTable(t.id);
       stored.set(t.name, storedOffsets(t.loaded.metadata, this.cfg.groupId));
+      // `everyTable`: the partitions moved, so each index may hold other keys now (key-shard.ts): a layout with
+      // the table for every table, whether or not it moved on.
+      if (everyTable) t.seenUnsure = true;
       const c = this.catchUpLayout(t);
       if (c !== null) catchUp.push(c);
     }
     return { stored, catchUp };
+  }
+
+  /**
+   * The layout that makes the workers' index of table `name` follow the table now, with its metadata (a worker
+   * asked: the keys its index holds no longer say where a record's key is). Null for a table not open.
+   */
+  async followLayout(name: string): Promise<TableLayoutMsg | null> {
+    const t = this.open.get(name);
+    if (t === undefined) return null;
+    t.loaded = await this.catalog.loadTable(t.id);
+    t.seenUnsure = true;
+    return this.catchUpLayout(t);
   }
 
   /**

@@ -100,6 +100,12 @@ export interface IndexConfig {
   readonly spillDir: string;
   /** Threads a bootstrap reads a table's integer keys with (0: by the table's size and the cores). */
   readonly bootstrapThreads: number;
+  /**
+   * A replica indexes only the keys of the Kafka partitions it owns, where a topic's keys follow Kafka's default
+   * partitioner and can be rebuilt from the table (checked on every record; otherwise that topic's tables are
+   * indexed whole, logged once). Off: every replica indexes every key.
+   */
+  readonly shardByPartition: boolean;
 }
 
 /**
@@ -661,7 +667,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
       livenessStallMs: r.int('metrics.livenessStallMs', 300_000, 1_000, 3_600_000),
     },
     maintenance: maintenanceConfig(r, commitTargetFileSizeBytes),
-    index: { memoryBytesMax: indexMemoryBytesMax(r, workers), spillDir: r.str('index.spillDir', join(tmpdir(), 'floe-index')), bootstrapThreads: r.int('index.bootstrapThreads', 0, 0, 64) },
+    index: { memoryBytesMax: indexMemoryBytesMax(r, workers), spillDir: r.str('index.spillDir', join(tmpdir(), 'floe-index')), bootstrapThreads: r.int('index.bootstrapThreads', 0, 0, 64), shardByPartition: r.bool('index.shardByPartition', true) },
   };
   // Cross-field rules.
   if (cfg.kafka.brokers === '') r.fail('kafka.brokers', 'is required (or set FLOE_KAFKA_BROKERS)');

@@ -38,7 +38,7 @@ export const CONFIG_KEYS: KeyLevel = {
   consume: { batchMax: 'value', timeoutMs: 'value' },
   workers: { count: 'value', queueMax: 'value', heapMb: 'value' },
   shutdown: { timeoutMs: 'value' },
-  index: { memoryBytesMax: 'value', spillDir: 'value', bootstrapThreads: 'value' },
+  index: { memoryBytesMax: 'value', spillDir: 'value', bootstrapThreads: 'value', shardByPartition: 'value' },
   metrics: { enabled: 'value', host: 'value', port: 'value', livenessStallMs: 'value' },
   maintenance: {
     enabled: 'value', intervalMs: 'value', budgetMs: 'value',

@@ -50,6 +50,7 @@ export interface RebalanceHandlers {
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
+const METADATA_TIMEOUT_MS = 10_000;
 const QUEUED_MAX_MESSAGES_KBYTES = 65_536;
 const COMMIT_ATTEMPTS_MAX = 5;
 /** Between offset commit attempts: a coordinator moving to another broker takes seconds, not microseconds. */
@@ -226,6 +227,22 @@ export class KafkaSource {
 
   assignment(): TopicPartition[] {
     return [...this.assigned.values()];
+  }
+
+  /**
+   * Partitions of `topic` now (broker metadata): the divisor of Kafka's default partitioner, which a sharded key
+   * index recomputes (src/worker/key-shard.ts). Fails as `kafka_failed` (transient) when the broker cannot say.
+   */
+  async partitionCount(topic: string): Promise<number> {
+    const m = await new Promise<Kafka.Metadata>((resolve, reject) => {
+      this.consumer.getMetadata({ topic, timeout: METADATA_TIMEOUT_MS }, (err, meta) => {
+        if (err) reject(new FloeError('kafka_failed', `metadata of topic ${topic}: ${err.message}`, { topic }));
+        else resolve(meta);
+      });
+    });
+    const t = m.topics.find((x) => x.name === topic);
+    if (t === undefined || t.partitions.length === 0) throw new FloeError('kafka_failed', `metadata of topic ${topic}: no partitions listed`, { topic });
+    return t.partitions.length;
   }
 
   isAssigned(t: TopicPartition): boolean {

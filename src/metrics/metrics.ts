@@ -61,6 +61,11 @@ export class Metrics {
   readonly indexCatchUpFiles = new Counter({ name: 'floe_index_catchup_files_total', help: 'Files a key-index catch-up handled, by kind: data_added, data_removed, deletes_added, read (key columns read), swept (removed files no longer readable)', labelNames: ['table', 'kind'] as const, registers: [this.registry] });
   readonly indexCatchUpSeconds = new Histogram({ name: 'floe_index_catchup_duration_seconds', help: 'One key-index catch-up', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly indexBytes = new Gauge({ name: 'floe_index_bytes', help: 'Memory of the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexState = new Gauge({ name: 'floe_index_state', help: 'Where the table\'s key index is: 1 for its state (memory; spilled: part on local disk past index.memoryBytesMax; equality: no index, the table deletes by equality)', labelNames: ['table', 'state'] as const, registers: [this.registry] });
+  readonly indexDiskBytes = new Gauge({ name: 'floe_index_disk_bytes', help: 'Local disk the table\'s spilled key index takes (index.spillDir)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexPartitions = new Gauge({ name: 'floe_index_partitions', help: 'Kafka partitions whose keys the table\'s index holds on this replica (0: every key of the table)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexReshards = new Counter({ name: 'floe_index_reshards_total', help: 'Key indexes that moved to other partitions\' keys (a rebalance) or to every key, reading only the keys that moved in', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexKeyMismatches = new Counter({ name: 'floe_index_key_mismatches_total', help: 'Topics whose record keys did not follow Kafka\'s default partitioner or could not be rebuilt from the table (their tables are indexed whole from then on)', labelNames: ['topic'] as const, registers: [this.registry] });
   readonly tableFailed = new Gauge({ name: 'floe_table_failed', help: '1 while the table is stopped (its records go to the dead-letter topic), by reason: partition_transform, sort_transform, incompatible_schema', labelNames: ['table', 'reason'] as const, registers: [this.registry] });
   readonly ready = new Gauge({ name: 'floe_ready', help: '1 once the member has joined its group and restored its offsets from the tables', registers: [this.registry] });
   /** Newest committed event time per table (ms), read at scrape time by the freshness gauge. */
@@ -98,6 +103,11 @@ export class Metrics {
   recordIndex(o: OpenedTable): void {
     const table = o.name ?? '';
     if (o.rebuilt !== undefined) this.indexRebuilds.inc({ table, reason: o.rebuilt });
+    if (o.resharded !== undefined) this.indexReshards.inc({ table });
+    if (o.index !== 'none') {
+      this.indexPartitions.set({ table }, o.shardPartitions ?? 0);
+      this.indexKeys.set({ table }, o.keys);
+    }
     const c = o.catchUp;
     if (c === undefined || c.fromSnapshot === c.toSnapshot) return;
     this.indexCatchUps.inc({ table });
@@ -119,6 +129,9 @@ export class Metrics {
       if (s.indexKeys !== undefined) {
         this.indexKeys.set({ table: s.name }, s.indexKeys);
         this.indexBytes.set({ table: s.name }, s.indexBytes);
+        this.indexPartitions.set({ table: s.name }, s.indexPartitions ?? 0);
+        this.indexDiskBytes.set({ table: s.name }, s.indexDiskBytes ?? 0);
+        if (s.indexState !== undefined) for (const state of ['memory', 'spilled', 'equality'] as const) this.indexState.set({ table: s.name, state }, s.indexState === state ? 1 : 0);
       }
       for (const f of [...s.dataFiles, ...s.deleteFiles]) this.filesWritten.inc({ table: s.name, content: contentLabel(f) });
     }

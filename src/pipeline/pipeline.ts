@@ -24,6 +24,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Probe } from '../metrics/server.js';
 import { workerFor, type Workers } from '../worker/pool.js';
 import type { OpenedTable, SealedTable, TableLayoutMsg } from '../worker/worker-core.js';
+import type { TopicAssignment } from '../worker/key-shard.js';
 import type { TableMaintenanceReport } from '../maintain/maintain.js';
 import { tableStopOf, type TableStopReason } from '../worker/table-stop.js';
 
@@ -38,6 +39,8 @@ export interface Source {
   pauseAll(): void;
   resumeAll(): void;
   disconnect(): Promise<void>;
+  /** Partitions of a topic now (absent: the key index is not sharded by partition: src/worker/key-shard.ts). */
+  partitionCount?(topic: string): Promise<number>;
   /** Lag per assigned partition, given the next offset the pipeline will process (metrics). */
   lag?(next: (t: TopicPartition) => number | undefined): { topic: string; partition: number; lag: number }[];
   readonly pausedCount?: number;
@@ -464,12 +467,37 @@ export class Pipeline implements Probe {
     }
     if (this.refreshNeeded) {
       this.refreshNeeded = false;
-      const { stored, catchUp } = await this.committer.refreshAll();
+      const moved = await this.sendAssignment();
+      const { stored, catchUp } = await this.committer.refreshAll(moved);
       await this.workers.refresh(stored);
       // Keys of the newly assigned partitions were written by other replicas: their rows must be in the index
       // before any of their records is applied. The index reads only the files changed since it was current.
       if (catchUp.length > 0) this.indexesFollowed(await this.workers.update(catchUp), 'after a rebalance');
     }
+  }
+
+  /** The assignment last sent to the workers (topic → "count:partitions"), to tell whether it changed. */
+  private sentAssignment = '';
+
+  /**
+   * Tells the workers this replica's partitions per topic with each topic's partition count (their key indexes
+   * hold only those partitions' keys: src/worker/key-shard.ts). Returns whether that changed since last sent.
+   * A source that cannot count partitions sends none: every index holds every key.
+   */
+  private async sendAssignment(): Promise<boolean> {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of this.source.assignment()) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    const list: TopicAssignment[] = [];
+    if (this.source.partitionCount !== undefined) {
+      for (const [topic, partitions] of [...byTopic].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        list.push({ topic, partitionCount: await this.source.partitionCount(topic), partitions: partitions.sort((a, b) => a - b) });
+      }
+    }
+    const text = JSON.stringify(list);
+    if (text === this.sentAssignment) return false;
+    this.sentAssignment = text;
+    await this.workers.assign(list);
+    return true;
   }
 
   /**
@@ -577,6 +605,7 @@ export class Pipeline implements Probe {
     // its new assignment (here or elsewhere) reads it again from the group offsets.
     const assigned = current;
     let rest = assignedOnly(messages, assigned);
+    let reindexedAt = '';
     for (;;) {
       if (rest.length === 0) return;
       const res = await this.workers.apply(w, rest);
@@ -588,6 +617,11 @@ export class Pipeline implements Probe {
         if (res.skippedIgnored > 0) this.metrics.eventsSkipped.inc({ reason: 'ignored' }, res.skippedIgnored);
       }
       this.bufferedBytes.set(w, res.bufferedBytes);
+      for (const k of res.keyMismatches ?? []) {
+        // Once per topic: its tables' indexes hold every key from now on.
+        this.log.warn('key index: a topic\'s keys do not follow Kafka\'s default partitioner or cannot be rebuilt from the table; its tables are indexed whole on this replica', { topic: k.topic, reason: k.reason });
+        this.metrics?.indexKeyMismatches.inc({ topic: k.topic });
+      }
       for (const s of res.stops ?? []) this.tableStopped(s.table, s.reason, s.message, rest[s.index] as SourceMessage);
       for (const r of res.rejects) this.reject(rest[r.index] as SourceMessage, r.reason, r.stopped !== undefined);
       if (res.needSchema !== undefined) {
@@ -608,14 +642,28 @@ export class Pipeline implements Probe {
         if (rest.length === 0) return;
         continue;
       }
+      if (res.reindex !== undefined) {
+        // The table's index holds other keys than this record's partition needs: it follows the keys wanted now
+        // (this replica's partitions, or every key) before the record is applied.
+        const at = rest[res.done] as SourceMessage;
+        // Followed once, the index holds this record's key: asked again at the same record is a bug, not a loop.
+        assert(reindexedAt !== `${res.reindex}@${at.topic}/${at.partition}/${at.offset}`, 'a table\'s index follows its keys once per record', { table: res.reindex, topic: at.topic, partition: at.partition, offset: at.offset });
+        reindexedAt = `${res.reindex}@${at.topic}/${at.partition}/${at.offset}`;
+        await this.sendAssignment();
+        const layout = await this.committer.followLayout(res.reindex);
+        if (layout !== null) this.indexesFollowed(await this.workers.update([layout]), 'its keys moved');
+        rest = assignedOnly(rest.slice(res.done), assigned);
+        continue;
+      }
       if (res.need === undefined) return;
       const blocked = rest[res.done] as SourceMessage;
       try {
         const opened = await this.workers.openTable(w, await this.committer.table(res.need.id, res.need.shape));
         this.tableTopics.set(res.need.name, new Set([...(this.tableTopics.get(res.need.name) ?? []), blocked.topic]));
         // The key index: loaded from the file a graceful stop saved, or built by reading the key columns.
-        this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms });
+        this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms, ...(opened.shardPartitions !== undefined ? { partitions: opened.shardPartitions } : {}) });
         if (opened.index === 'built') this.metrics?.indexRebuilds.inc({ table: res.need.name, reason: 'open' });
+        if (opened.index !== 'none') this.metrics?.indexPartitions.set({ table: res.need.name }, opened.shardPartitions ?? 0);
         rest = assignedOnly(rest.slice(res.done), assigned);
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;
@@ -676,10 +724,26 @@ export class Pipeline implements Probe {
   }
 
   /** Metrics and a log line for key indexes that caught up with their table or had to be rebuilt. */
+  /** Each table's key index state (in memory, spilled to disk, none: equality deletes) as last logged. */
+  private readonly indexStateOf = new Map<string, string>();
+
+  /** One log line when a table's key index changes state (metrics floe_index_state: Metrics.recordCommit). */
+  private indexStates(sealed: readonly SealedTable[]): void {
+    for (const s of sealed) {
+      if (s.indexState === undefined || this.indexStateOf.get(s.name) === s.indexState) continue;
+      this.indexStateOf.set(s.name, s.indexState);
+      const fields = { table: s.name, state: s.indexState, keys: s.indexKeys, memoryBytes: s.indexBytes, diskBytes: s.indexDiskBytes ?? 0, ...(s.indexPartitions !== undefined ? { partitions: s.indexPartitions } : {}) };
+      if (s.indexState === 'spilled') this.log.info('key index: past its memory budget, part of it is on local disk (index.spillDir)', fields);
+      else if (s.indexState === 'equality') this.log.info('key index: none, the table deletes by equality', fields);
+      else this.log.info('key index: in memory', fields);
+    }
+  }
+
   private indexesFollowed(opened: readonly OpenedTable[], when: string): void {
     for (const o of opened) {
       this.metrics?.recordIndex(o);
       const c = o.catchUp;
+      if (o.resharded !== undefined) this.log.info(`key index moved to its partitions' keys ${when}`, { table: o.name, ...o.resharded, keys: o.keys });
       if (o.rebuilt !== undefined) this.log.warn(`key index rebuilt ${when}`, { table: o.name, reason: o.rebuilt, keys: o.keys, ms: o.ms });
       else if (c !== undefined && c.fromSnapshot !== c.toSnapshot) this.log.info(`key index caught up ${when}`, { table: o.name, ...c });
     }
@@ -705,6 +769,7 @@ export class Pipeline implements Probe {
       await this.deadLetter.flush();
       const { reports, layouts, failed } = await this.committer.commit(sealed);
       this.metrics?.recordCommit(sealed.filter((s) => !failed.some((f) => f.table === s.name)), reports);
+      this.indexStates(sealed);
       await this.workers.confirm(reports.map((r) => ({ name: r.table, landed: true })));
       if (failed.length > 0) {
         this.unresolved = failed;

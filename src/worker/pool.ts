@@ -13,6 +13,7 @@ import type { SourceMessage } from '../kafka/source.js';
 import { packBatch } from './wire.js';
 import { WorkerCore, type ApplyResult, type IndexSaveItem, type SealOutcome, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 import type { Task, TaskResult } from './thread.js';
+import type { TopicAssignment } from './key-shard.js';
 
 export interface Workers {
   readonly count: number;
@@ -24,6 +25,8 @@ export interface Workers {
   /** Layout updates (after a commit, a rebalance, maintenance) to every worker holding the table: how each index followed. */
   update(layouts: readonly TableLayoutMsg[]): Promise<OpenedTable[]>;
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void>;
+  /** This replica's partitions per topic (after a rebalance), to every worker: which keys its indexes hold. */
+  assign(assignment: readonly TopicAssignment[]): Promise<void>;
   drop(tpKeys: readonly string[]): Promise<void>;
   seal(): Promise<SealedTable[]>;
   /** The outcome of each sealed table's commit: landed (its index changes apply) or not (the records come again). */
@@ -71,6 +74,9 @@ export class InProcessWorkers implements Workers {
   }
   async drop(tpKeys: readonly string[]): Promise<void> {
     this.core.drop(tpKeys);
+  }
+  async assign(assignment: readonly TopicAssignment[]): Promise<void> {
+    this.core.assign(assignment);
   }
   async saveIndexes(items: readonly IndexSaveItem[]): Promise<void> {
     for (const i of items) await this.core.saveIndex(i.name, i.snapshotId, i.tableUuid);
@@ -163,6 +169,10 @@ export class ThreadWorkers implements Workers {
 
   async drop(tpKeys: readonly string[]): Promise<void> {
     await Promise.all(this.pools.map((_p, w) => this.run(w, { kind: 'drop', tpKeys: [...tpKeys] })));
+  }
+
+  async assign(assignment: readonly TopicAssignment[]): Promise<void> {
+    await Promise.all(this.pools.map((_p, w) => this.run(w, { kind: 'assign', assignment: assignment.map((a) => ({ ...a, partitions: [...a.partitions] })) })));
   }
 
   async seal(): Promise<SealedTable[]> {

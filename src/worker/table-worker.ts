@@ -185,6 +185,8 @@ export class TableState {
    */
   useIndex(index: TableKeyIndex | null): void {
     assert(!this.sealPending, 'the index changes hands between windows, not while one waits for its commit', {});
+    // The index replaced lets go of its spill files (pk-index.ts).
+    if (this.index !== null && this.index !== index) this.index.close();
     this.index = index;
   }
 

@@ -4,12 +4,14 @@ import type { OffsetMap } from '../commit/offsets.js';
 import { quietNodeVersionNotice } from '../node-warnings.js';
 import { FloeError, type FloeErrorCode } from '../errors.js';
 import { unpackBatch, type PackedBatch } from './wire.js';
+import type { TopicAssignment } from './key-shard.js';
 import { WorkerCore, type ApplyResult, type IndexSaveItem, type SealOutcome, type OpenedTable, type SealedTable, type TableLayoutMsg, type WorkerInit } from './worker-core.js';
 
 export type Task =
   | { readonly kind: 'apply'; readonly batch: PackedBatch }
   | { readonly kind: 'open'; readonly layout: TableLayoutMsg }
   | { readonly kind: 'refresh'; readonly stored: [string, OffsetMap][] }
+  | { readonly kind: 'assign'; readonly assignment: TopicAssignment[] }
   | { readonly kind: 'drop'; readonly tpKeys: string[] }
   | { readonly kind: 'schema'; readonly id: number; readonly text: string }
   | { readonly kind: 'stop'; readonly name: string; readonly reason: string }
@@ -48,6 +50,9 @@ async function perform(task: Task): Promise<ApplyResult | SealedTable[] | Opened
       return null;
     case 'drop':
       core.drop(task.tpKeys);
+      return null;
+    case 'assign':
+      core.assign(task.assignment);
       return null;
     case 'schema':
       core.registerSchema(task.id, task.text);

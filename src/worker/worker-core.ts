@@ -22,14 +22,16 @@ import type { SourceMessage } from '../kafka/source.js';
 import { Router, sourceFromTopic, type RouterConfig } from '../route/router.js';
 import type { DeleteMode, DuplicateKeyPolicy, IncompatibleChangePolicy, OutOfRange } from '../config/config.js';
 import { tableMetadataFromJSON, type TableMetadata } from '../iceberg/table-metadata.js';
-import { indexFromBytes, indexToBytes } from './pk-index.js';
+import { indexFromBytes, indexToBytes, type PkIndexOptions } from './pk-index.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import { SortOrder } from '../iceberg/sort-order.js';
 import type { ParquetCodec } from '../writer/parquet.js';
 import { TableState, type TableLayout } from './table-worker.js';
-import { TableKeyIndex, type CatchUp, type KeyIndexOptions } from './key-index.js';
+import { TableKeyIndex, type CatchUp, type KeyIndexOptions, type Reshard } from './key-index.js';
 import type { DefaultNotKept } from './table-worker.js';
 import { tableStopOf, type TableStop } from './table-stop.js';
+import { sameShard, type TopicAssignment } from './key-shard.js';
+import { TableShards, type KeyMismatch } from './table-shards.js';
 
 export interface SealOutcome {
   readonly name: string;
@@ -46,6 +48,16 @@ export interface WorkerInit {
   readonly decoder: DecoderOptions;
   /** Budget of each table's primary-key index, in keys. */
   readonly indexKeysMax?: number;
+  /** Index only the keys of this replica's partitions where a topic's keys allow it (key-shard.ts). */
+  readonly shardByPartition?: boolean;
+  /** Threads a bootstrap reads integer keys with (0 or absent: by size and cores). */
+  readonly bootstrapThreads?: number;
+  /**
+   * Memory this worker's key indexes may hold together (its share of `index.memoryBytesMax`); a table whose
+   * index would pass what the others leave spills to `indexSpillDir`. Absent: no budget (tests).
+   */
+  readonly indexMemoryBytesMax?: number;
+  readonly indexSpillDir?: string;
   /** A value outside its column's Iceberg type: dead-letter the record (default) or write null. */
   readonly outOfRange?: OutOfRange;
   readonly route: RouterConfig;
@@ -106,11 +118,23 @@ export interface OpenedTable {
   /** The index followed the table's changed files (key-index.ts); `rebuilt`: only a full read could tell. */
   readonly catchUp?: CatchUp;
   readonly rebuilt?: 'equality_deletes_on_other_columns' | 'catch_up_interrupted';
+  /** The index moved to other partitions' keys (a rebalance) or to every key: what it read and holds. */
+  readonly resharded?: Reshard;
+  /** Partitions whose keys the index holds (absent: every key). */
+  readonly shardPartitions?: number;
 }
 
 export interface ApplyResult {
   /** Messages handled, from the start of the batch. Less than the batch when a table must be opened first. */
   readonly done: number;
+  /**
+   * The record at `done` is of a table whose index holds only some partitions' keys, and these no longer say
+   * where its key is (a key that stopped matching its partition, a second topic, a partition outside the
+   * shard): the table needs a catch-up layout (with metadata) so its index follows the keys wanted now.
+   */
+  readonly reindex?: string;
+  /** Topics whose keys stopped matching Kafka's default partitioner or their key template (once each). */
+  readonly keyMismatches?: readonly KeyMismatch[];
   readonly need?: { readonly id: TableIdentifier; readonly name: string; readonly shape: ShapeMsg };
   /** An Avro record's writer schema id this worker has not been given yet. */
   readonly needSchema?: number;
@@ -150,6 +174,11 @@ export interface SealedTable {
   readonly newestEventMs: number | null;
   /** The table's key index after the seal (0 without one). */
   readonly indexKeys: number;
+  /** Partitions whose keys the index holds (absent: every key, or no index). */
+  readonly indexPartitions?: number;
+  /** Where the table's key index is: in memory, partly on local disk, or none (the table deletes by equality). */
+  readonly indexState?: 'memory' | 'spilled' | 'equality';
+  readonly indexDiskBytes?: number;
   readonly indexBytes: number;
   /** Columns the evolved schema adds without their source default (format version < 3 has none), to warn about once. */
   readonly defaultsNotKept?: readonly DefaultNotKept[];
@@ -176,6 +205,15 @@ interface WorkerTable {
   newestEventMs: number | null;
 }
 
+/** A table's index is never budgeted below this (a tiny budget would spill every few keys). */
+const INDEX_TABLE_BYTES_MIN = 4 * 1024 * 1024;
+
+/** The partitions an index holds the keys of, for OpenedTable (absent: every key). */
+function shardPartitions(keys: TableKeyIndex | null): { shardPartitions?: number } {
+  const shard = keys?.shard ?? null;
+  return shard === null ? {} : { shardPartitions: shard.assignment.partitions.length };
+}
+
 /** Where the index of a table as of a snapshot is saved: next to the table's metadata, named by the snapshot. */
 export function indexSnapshotPath(location: string, snapshotId: string): string {
   return `${location}/metadata/floe-pk-index-${snapshotId}.stats`;
@@ -195,6 +233,8 @@ export class WorkerCore {
 
   /** Where table files are read and written: from the table's properties, or a FileIO given in-process (tests). */
   private readonly io: (props: Readonly<Record<string, string>>) => FileIO;
+  /** Which keys each table's index holds (this replica's partitions, or all). */
+  private readonly shards: TableShards;
 
   constructor(
     private readonly init: WorkerInit,
@@ -202,6 +242,7 @@ export class WorkerCore {
   ) {
     this.decoder = new DebeziumDecoder(init.decoder);
     this.router = new Router(init.route);
+    this.shards = new TableShards(init.shardByPartition ?? false, (id) => this.decoder.writerSchema(id));
     this.io = io ?? ((props) => fileIOFromProperties(props, init.s3));
   }
 
@@ -235,12 +276,37 @@ export class WorkerCore {
 
   private keyIndexOptions(layout: TableLayoutMsg): KeyIndexOptions {
     const schema = Schema.fromJSON(layout.schema);
+    const keyFields = layout.keyIds.map((id) => schema.fieldOrThrow(id));
     return {
       table: layout.name,
-      keyFields: layout.keyIds.map((id) => schema.fieldOrThrow(id)),
+      keyFields,
       onDuplicateKeys: layout.onDuplicateKeys ?? 'repair',
+      shard: this.shards.desired(layout.name, keyFields.map((f) => f.name)),
       ...(this.init.indexKeysMax !== undefined ? { keysMax: this.init.indexKeysMax } : {}),
+      ...(this.init.bootstrapThreads !== undefined ? { threads: this.init.bootstrapThreads } : {}),
+      ...this.pkOptions(layout.name),
     };
+  }
+
+  /**
+   * The memory budget of one table's index: what the worker's share leaves beside its other tables' indexes (read
+   * when the index checks, every few thousand inserts), never below INDEX_TABLE_BYTES_MIN.
+   */
+  private pkOptions(name: string): { pk?: PkIndexOptions } {
+    const share = this.init.indexMemoryBytesMax;
+    const dir = this.init.indexSpillDir;
+    if (share === undefined || dir === undefined) return {};
+    const memoryBytesMax = (): number => {
+      let others = 0;
+      for (const [n, t] of this.tables) if (n !== name) others += t.state.keyIndex?.bytes ?? 0;
+      return Math.max(INDEX_TABLE_BYTES_MIN, share - others);
+    };
+    return { pk: { spill: { dir, memoryBytesMax } } };
+  }
+
+  /** This replica's partitions now (after a rebalance); each table's index follows at its next catch-up layout. */
+  assign(list: readonly TopicAssignment[]): void {
+    this.shards.assign(list);
   }
 
   private tableOf(layout: TableLayoutMsg, metadata: TableMetadata): LoadedTable {
@@ -268,10 +334,16 @@ export class WorkerCore {
       throw e;
     }
     try {
-      const { index, meta } = indexFromBytes(bytes, this.init.indexKeysMax);
+      const { index, meta } = indexFromBytes(bytes, this.init.indexKeysMax, this.pkOptions(layout.name).pk);
       const sameKey = meta.keyIds.length === layout.keyIds.length && meta.keyIds.every((id, i) => id === layout.keyIds[i]);
-      if (meta.tableUuid !== metadata.tableUuid || meta.snapshotId !== String(current) || !sameKey) return null;
-      return { index: TableKeyIndex.fromSaved(this.tableOf(layout, metadata), index, this.keyIndexOptions(layout)), path };
+      const opts = this.keyIndexOptions(layout);
+      // Another replica's share of the keys (or a share where every key is wanted now) is not this index.
+      const sameKeys = (meta.shard ?? null) === (opts.shard?.identity ?? null);
+      if (meta.tableUuid !== metadata.tableUuid || meta.snapshotId !== String(current) || !sameKey || !sameKeys) {
+        index.close();
+        return null;
+      }
+      return { index: TableKeyIndex.fromSaved(this.tableOf(layout, metadata), index, opts), path };
     } catch (e) {
       // A damaged or foreign file: rebuild from the table instead.
       if (e instanceof FloeError && e.code === 'metadata_invalid') return null;
@@ -291,7 +363,8 @@ export class WorkerCore {
     const index = keys.pk;
     const io = this.io(t.ioProps);
     const path = indexSnapshotPath(t.location, snapshotId);
-    await io.write(path, indexToBytes(index, { tableUuid, snapshotId, keyIds: t.state.keyIds }));
+    const shard = keys.shard;
+    await io.write(path, indexToBytes(index, { tableUuid, snapshotId, keyIds: t.state.keyIds, ...(shard !== null ? { shard: shard.identity } : {}) }));
     const previous = t.indexFile;
     t.indexFile = path;
     if (previous !== null && previous !== path) await io.delete(previous);
@@ -311,7 +384,7 @@ export class WorkerCore {
       const keys = existing.state.keyIndex;
       const follow = keys === null ? {} : await this.followTable(layout, keys, existing.state);
       const now = existing.state.keyIndex;
-      return { name: layout.name, index: now === null ? 'none' : 'built', keys: now?.size ?? 0, ms: Date.now() - t0, ...follow };
+      return { name: layout.name, index: now === null ? 'none' : 'built', keys: now?.size ?? 0, ms: Date.now() - t0, ...follow, ...shardPartitions(now) };
     }
     const state = new TableState(this.layoutOf(layout));
     let loadedFrom: string | null = null;
@@ -334,7 +407,7 @@ export class WorkerCore {
       }
     }
     this.tables.set(layout.name, { name: layout.name, state, location: layout.location, ioProps: layout.ioProps, stored: layout.stored, expected: new Map(), window: new Map(), indexFile: loadedFrom, indexSource, ops: {}, newestEventMs: null });
-    return { name: layout.name, index: indexSource ?? 'none', keys: state.keyIndex?.size ?? 0, ms: Date.now() - t0 };
+    return { name: layout.name, index: indexSource ?? 'none', keys: state.keyIndex?.size ?? 0, ms: Date.now() - t0, ...shardPartitions(state.keyIndex) };
   }
 
   /**
@@ -342,16 +415,21 @@ export class WorkerCore {
    * on the one it describes, or catches up through the changed files (key-index.ts). Over budget, the table
    * deletes by equality from now on.
    */
-  private async followTable(layout: TableLayoutMsg, keys: TableKeyIndex, state: TableState): Promise<Pick<OpenedTable, 'catchUp' | 'rebuilt'>> {
+  private async followTable(layout: TableLayoutMsg, keys: TableKeyIndex, state: TableState): Promise<Pick<OpenedTable, 'catchUp' | 'rebuilt' | 'resharded'>> {
     try {
       if (layout.catchUp === true) {
         assert(layout.metadata !== undefined, 'a catch-up comes with the table metadata', { table: layout.name });
         const table = this.tableOf(layout, tableMetadataFromJSON(layout.metadata));
         const caught = await keys.catchUp(table);
-        if (caught !== null) return { catchUp: caught };
-        const reason = keys.needsRebuild ? 'catch_up_interrupted' : 'equality_deletes_on_other_columns';
-        state.useIndex(await TableKeyIndex.build(table, this.keyIndexOptions(layout)));
-        return { rebuilt: reason };
+        if (caught === null) {
+          const reason = keys.needsRebuild ? 'catch_up_interrupted' : 'equality_deletes_on_other_columns';
+          state.useIndex(await TableKeyIndex.build(table, this.keyIndexOptions(layout)));
+          return { rebuilt: reason };
+        }
+        // Then to the keys wanted now (a rebalance moved partitions, or a topic's keys stopped matching).
+        const want = this.keyIndexOptions(layout).shard ?? null;
+        if (sameShard(keys.shard, want)) return { catchUp: caught };
+        return { catchUp: caught, resharded: await keys.reshard(table, want) };
       }
       if (layout.landed !== undefined) {
         const l = layout.landed;
@@ -415,7 +493,7 @@ export class WorkerCore {
         continue;
       }
       if (decoded.kind === 'need-schema') {
-        return { done: i, needSchema: decoded.id, rejects, ...(stops.length > 0 ? { stops } : {}), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+        return { done: i, needSchema: decoded.id, rejects, ...(stops.length > 0 ? { stops } : {}), ...this.mismatches(), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
       }
       const fallback = decoded.db === '' || decoded.table === '' ? sourceFromTopic(m.topic) : null;
       const id = this.router.route(m.topic, fallback?.db ?? decoded.db, fallback?.table ?? decoded.table);
@@ -424,14 +502,21 @@ export class WorkerCore {
         continue;
       }
       const name = identifierToString(id);
+      // Every key is checked against its partition (and teaches its topic's key template: key-shard.ts).
+      this.shards.observe(name, m, decoded.shape.keyColumns, decoded.key);
       const t = this.tables.get(name);
+      const shard = t?.state.keyIndex?.shard ?? null;
+      if (shard !== null && !this.shards.stillHolds(shard, m)) {
+        // The index holds only some partitions' keys, and this record's key may not be among them.
+        return { done: i, reindex: name, rejects, ...(stops.length > 0 ? { stops } : {}), ...this.mismatches(), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+      }
       if (t === undefined) {
         const stopped = this.stopped.get(name);
         if (stopped !== undefined) {
           rejects.push({ index: i, reason: stopped, stopped: name });
           continue;
         }
-        return { done: i, need: { id, name, shape: shapeToMsg(decoded.shape) }, rejects, ...(stops.length > 0 ? { stops } : {}), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+        return { done: i, need: { id, name, shape: shapeToMsg(decoded.shape) }, rejects, ...(stops.length > 0 ? { stops } : {}), ...this.mismatches(), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
       }
       const [topic, p] = [m.topic, m.partition];
       const stored = offsetOf(t.stored, topic, p);
@@ -465,7 +550,13 @@ export class WorkerCore {
       assert(prev === undefined || m.offset + 1 > prev, 'offsets must increase per partition', { partition: tpKey, offset: m.offset, previous: prev });
       t.window.set(tpKey, m.offset + 1);
     }
-    return { done: messages.length, rejects, ...(stops.length > 0 ? { stops } : {}), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+    return { done: messages.length, rejects, ...(stops.length > 0 ? { stops } : {}), ...this.mismatches(), applied, skippedReplayed, skippedIgnored, bufferedBytes: this.bufferedBytes };
+  }
+
+  /** The key mismatches found by this batch, for the main thread to log (once per topic). */
+  private mismatches(): { keyMismatches?: KeyMismatch[] } {
+    const found = this.shards.takeMismatches();
+    return found.length > 0 ? { keyMismatches: found } : {};
   }
 
   /**
@@ -522,6 +613,9 @@ export class WorkerCore {
         newestEventMs: t.newestEventMs,
         indexKeys: t.state.keyIndex?.size ?? 0,
         indexBytes: t.state.keyIndex?.bytes ?? 0,
+        ...(t.state.keyIndex?.shard != null ? { indexPartitions: t.state.keyIndex.shard.assignment.partitions.length } : {}),
+        indexState: t.state.keyIndex === null ? 'equality' : t.state.keyIndex.spilled ? 'spilled' : 'memory',
+        indexDiskBytes: t.state.keyIndex?.diskBytes ?? 0,
         ...(defaultsNotKept.length > 0 ? { defaultsNotKept: [...defaultsNotKept] } : {}),
       });
       t.ops = {};

@@ -79,7 +79,7 @@ function expected(groupId: string): FloeConfig {
       expire: { enabled: true, olderThanMs: 5 * 86_400_000, keepLast: 100 },
       orphans: { enabled: true, olderThanMs: 3 * 86_400_000 },
     },
-    index: { memoryBytesMax: defaultIndexMemoryBytesMax({ count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 }), spillDir: join(tmpdir(), 'floe-index'), bootstrapThreads: 0 },
+    index: { memoryBytesMax: defaultIndexMemoryBytesMax({ count: defaultWorkerCount(), queueMax: 4, heapMb: 2048 }), spillDir: join(tmpdir(), 'floe-index'), bootstrapThreads: 0, shardByPartition: true },
   };
 }
 

@@ -1,4 +1,5 @@
 // Workers for the chaos suite: the in-process workers behind a wrapper whose every call is a chaos hook (a rebalance may land there, as at any await of the pipeline; a crash before or after; a failed upload at seal time), and a recording dead-letter sink whose flush is the durability point.
+import type { TopicAssignment } from '../../../src/worker/key-shard.js';
 import type { OffsetMap } from '../../../src/commit/offsets.js';
 import type { DeadLetterSink } from '../../../src/kafka/dead-letter.js';
 import type { SourceMessage } from '../../../src/kafka/source.js';
@@ -55,6 +56,9 @@ export class FaultyWorkers implements Workers {
   }
   refresh(stored: ReadonlyMap<string, OffsetMap>): Promise<void> {
     return this.call('refresh', BEFORE, () => this.inner.refresh(stored));
+  }
+  assign(assignment: readonly TopicAssignment[]): Promise<void> {
+    return this.inner.assign(assignment);
   }
   drop(tpKeys: readonly string[]): Promise<void> {
     // Called from the rebalance callback itself: no hook (a rebalance cannot nest in a rebalance). Queued behind the
