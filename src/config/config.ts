@@ -695,8 +695,8 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = process.
   return deepFreeze(cfg);
 }
 
-/** Below this the index budget is a mistake (a few tables of a few million keys need more). */
-const INDEX_MEMORY_MIN_BYTES = 16 * 1024 * 1024;
+/** Below this the index budget is a mistake (small budgets are for tests of spilling). */
+const INDEX_MEMORY_MIN_BYTES = 1024 * 1024;
 /** Of what the memory limit leaves beside the heaps, the default index budget takes this share (the rest: Parquet encoding, S3 buffers, the OS). */
 const INDEX_MEMORY_DEFAULT_SHARE = 0.6;
 

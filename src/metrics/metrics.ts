@@ -63,7 +63,8 @@ export class Metrics {
   readonly indexBytes = new Gauge({ name: 'floe_index_bytes', help: 'Memory of the table\'s primary-key index', labelNames: ['table'] as const, registers: [this.registry] });
   readonly indexState = new Gauge({ name: 'floe_index_state', help: 'Where the table\'s key index is: 1 for its state (memory; spilled: part on local disk past index.memoryBytesMax; equality: no index, the table deletes by equality)', labelNames: ['table', 'state'] as const, registers: [this.registry] });
   readonly indexDiskBytes = new Gauge({ name: 'floe_index_disk_bytes', help: 'Local disk the table\'s spilled key index takes (index.spillDir)', labelNames: ['table'] as const, registers: [this.registry] });
-  readonly indexPartitions = new Gauge({ name: 'floe_index_partitions', help: 'Kafka partitions whose keys the table\'s index holds on this replica (0: every key of the table)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexPartitions = new Gauge({ name: 'floe_index_partitions', help: 'Kafka partitions whose keys the table\'s index holds on this replica (when floe_index_sharded is 1)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly indexSharded = new Gauge({ name: 'floe_index_sharded', help: 'Whether the table\'s index holds only the keys of this replica\'s Kafka partitions (1), or every key (0)', labelNames: ['table'] as const, registers: [this.registry] });
   readonly indexReshards = new Counter({ name: 'floe_index_reshards_total', help: 'Key indexes that moved to other partitions\' keys (a rebalance) or to every key, reading only the keys that moved in', labelNames: ['table'] as const, registers: [this.registry] });
   readonly indexKeyMismatches = new Counter({ name: 'floe_index_key_mismatches_total', help: 'Topics whose record keys did not follow Kafka\'s default partitioner or could not be rebuilt from the table (their tables are indexed whole from then on)', labelNames: ['topic'] as const, registers: [this.registry] });
   readonly tableFailed = new Gauge({ name: 'floe_table_failed', help: '1 while the table is stopped (its records go to the dead-letter topic), by reason: partition_transform, sort_transform, incompatible_schema', labelNames: ['table', 'reason'] as const, registers: [this.registry] });
@@ -106,6 +107,7 @@ export class Metrics {
     if (o.resharded !== undefined) this.indexReshards.inc({ table });
     if (o.index !== 'none') {
       this.indexPartitions.set({ table }, o.shardPartitions ?? 0);
+      this.indexSharded.set({ table }, o.shardPartitions !== undefined ? 1 : 0);
       this.indexKeys.set({ table }, o.keys);
     }
     const c = o.catchUp;
@@ -130,6 +132,7 @@ export class Metrics {
         this.indexKeys.set({ table: s.name }, s.indexKeys);
         this.indexBytes.set({ table: s.name }, s.indexBytes);
         this.indexPartitions.set({ table: s.name }, s.indexPartitions ?? 0);
+        this.indexSharded.set({ table: s.name }, s.indexPartitions !== undefined ? 1 : 0);
         this.indexDiskBytes.set({ table: s.name }, s.indexDiskBytes ?? 0);
         if (s.indexState !== undefined) for (const state of ['memory', 'spilled', 'equality'] as const) this.indexState.set({ table: s.name, state }, s.indexState === state ? 1 : 0);
       }

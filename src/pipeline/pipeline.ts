@@ -663,7 +663,7 @@ export class Pipeline implements Probe {
         // The key index: loaded from the file a graceful stop saved, or built by reading the key columns.
         this.log.info('table opened', { table: res.need.name, worker: w, index: opened.index, keys: opened.keys, ms: opened.ms, ...(opened.shardPartitions !== undefined ? { partitions: opened.shardPartitions } : {}) });
         if (opened.index === 'built') this.metrics?.indexRebuilds.inc({ table: res.need.name, reason: 'open' });
-        if (opened.index !== 'none') this.metrics?.indexPartitions.set({ table: res.need.name }, opened.shardPartitions ?? 0);
+        if (opened.index !== 'none') this.metrics?.recordIndex({ ...opened, name: res.need.name });
         rest = assignedOnly(rest.slice(res.done), assigned);
       } catch (e) {
         if (!(e instanceof FloeError) || (e.code !== 'record_invalid' && e.code !== 'schema_invalid' && e.code !== 'type_unsupported')) throw e;

@@ -33,7 +33,11 @@ export class TableShards {
 
   /** This replica's partitions now (after a rebalance): replaces the previous assignment. */
   assign(list: readonly TopicAssignment[]): void {
+    // A topic this replica held partitions of and holds none of now keeps its partition count: its tables' indexes
+    // then hold no key (an empty shard), not every key.
+    const before = [...this.assignment.values()];
     this.assignment.clear();
+    for (const a of before) this.assignment.set(a.topic, { topic: a.topic, partitionCount: a.partitionCount, partitions: [] });
     for (const a of list) this.assignment.set(a.topic, a);
   }
 

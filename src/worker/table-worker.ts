@@ -67,6 +67,8 @@ export interface SealedWindow {
   readonly positionDeletedKeys: Values[];
   /** Set when the primary-key index ran out of budget in this window (the table writes equality deletes from now on). */
   readonly indexOverflow: string | null;
+  /** Keys the index holds once this window's commit lands (null: no index). */
+  readonly indexKeysAfter: number | null;
   /**
    * Delete mode `dv`: the deleted positions per target data file, sorted. The committer merges them into each
    * file's deletion vector at commit time (it needs the table's current vectors, which only it sees).
@@ -482,7 +484,7 @@ export class TableState {
     const deletedPositions: [string, Float64Array][] = [...vectorPositions].map(([path, list]) => [path, normalizePositions(list)]);
     return {
       dataFiles, deleteFiles: [...deleteFiles, ...positionFiles], truncated, rows, deletedKeys, targetDataFiles: [...targets], positionDeletedKeys,
-      indexOverflow: overflow, deletedPositions,
+      indexOverflow: overflow, indexKeysAfter: index === null ? null : overflow === null ? sizeAfter : index.size, deletedPositions,
       repairedKeys: [...repairedKeys.values()], repairedRows: repair?.repairs.length ?? 0, repairExamples: [...(repair?.examples ?? [])],
     };
   }
@@ -494,7 +496,11 @@ export class TableState {
    */
   confirm(landed: boolean): void {
     this.sealedWithoutIndex = false;
-    if (this.index?.confirm(landed) === 'overflow') this.index = null;
+    const index = this.index;
+    if (index?.confirm(landed) === 'overflow') {
+      index.close();
+      this.index = null;
+    }
   }
 
   /** A sealed window waits for its commit's outcome. */

@@ -206,7 +206,7 @@ interface WorkerTable {
 }
 
 /** A table's index is never budgeted below this (a tiny budget would spill every few keys). */
-const INDEX_TABLE_BYTES_MIN = 4 * 1024 * 1024;
+const INDEX_TABLE_BYTES_MIN = 256 * 1024;
 
 /** The partitions an index holds the keys of, for OpenedTable (absent: every key). */
 function shardPartitions(keys: TableKeyIndex | null): { shardPartitions?: number } {
@@ -611,7 +611,7 @@ export class WorkerCore {
         repairExamples: sealed.repairExamples,
         ops: t.ops,
         newestEventMs: t.newestEventMs,
-        indexKeys: t.state.keyIndex?.size ?? 0,
+        indexKeys: sealed.indexKeysAfter ?? 0,
         indexBytes: t.state.keyIndex?.bytes ?? 0,
         ...(t.state.keyIndex?.shard != null ? { indexPartitions: t.state.keyIndex.shard.assignment.partitions.length } : {}),
         indexState: t.state.keyIndex === null ? 'equality' : t.state.keyIndex.spilled ? 'spilled' : 'memory',

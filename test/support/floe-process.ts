@@ -185,9 +185,12 @@ export async function producePaced(
   gen: DebeziumGenerator,
   steps: number,
   startSeq: number,
-  opts: { chunk: number; pauseMs: number | (() => number); stop?: () => boolean },
+  opts: { chunk: number; pauseMs: number | (() => number); stop?: () => boolean; partitioner?: 'murmur2_random' },
 ): Promise<{ steps: number; events: number }> {
-  const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 5, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000, dr_cb: true });
+  // `murmur2_random`: keys placed as Java's default partitioner (Debezium's Kafka Connect producer) places them;
+  // librdkafka's default (consistent_random, CRC32) places them elsewhere.
+  // A topic property: node-rdkafka ignores it among the global ones.
+  const p = new Kafka.Producer({ 'metadata.broker.list': brokers, 'linger.ms': 5, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000, dr_cb: true }, opts.partitioner !== undefined ? { partitioner: opts.partitioner } : {});
   let delivered = 0;
   let failed: unknown = null;
   p.on('delivery-report', (err) => {
