@@ -49,7 +49,7 @@ describe('a key index past its memory budget spills to disk: exact, no equality 
       s3: { endpoint: env('FLOE_S3_ENDPOINT'), region: env('FLOE_S3_REGION'), pathStyle: true, accessKeyId: '${AWS_ACCESS_KEY_ID}', secretAccessKey: '${AWS_SECRET_ACCESS_KEY}' },
       route: { pattern: `b${run}_{db}.{table}` },
       tables: { overrides: { [`${ns}.orders`]: { formatVersion: 3 } } },
-      commit: { intervalMs: 1000 },
+      commit: { intervalMs: 1000, deletionVectorFiles: 'metadata/*.stats' },
       index: { memoryBytesMax: MEMORY_BYTES_MAX, spillDir },
       maintenance: { enabled: false },
       metrics: { port: 0 },
