@@ -219,13 +219,7 @@ export class PkIndex extends IndexMemory {
     if (!(count - 1 <= POS_MAX)) assert(false, 'row positions fit u32', { count });
     assert(halves.length >= (int32 ? count : 2 * count), 'a key column holds its rows', { count, length: halves.length });
     const dups: number[] = [];
-    // A spilling index checks its runs and its budget per key (`insertIntIfAbsent`); the rest find and place in
-    // one pass over the slots.
-    const perKey = this.spillTo !== null;
     const locs = this.locs;
-    const ints = this.ints;
-    let inserted = 0;
-    let lastLoc = -1;
     let d = 0;
     let nextDeleted = deleted !== null && deleted.length > 0 ? (deleted[0] as number) : -1;
     for (let i = 0; i < count; i++) {
@@ -234,9 +228,10 @@ export class PkIndex extends IndexMemory {
         nextDeleted = deleted !== null && d < deleted.length ? (deleted[d] as number) : -1;
         continue;
       }
-      if (perKey) {
+      if (this.runs > 0) {
+        // Spilled (perhaps by this very loop): the runs and the tombstones that mask them are checked per key.
         const hi = int32 ? ((halves[i] as number) < 0 ? -1 : 0) : (halves[2 * i + 1] as number);
-        const lo = int32 ? halves[i] as number : (halves[2 * i] as number);
+        const lo = int32 ? (halves[i] as number) : (halves[2 * i] as number);
         if (!this.insertIntIfAbsent(hi, lo, file, i)) dups.push(i);
         continue;
       }
@@ -246,16 +241,15 @@ export class PkIndex extends IndexMemory {
       } else {
         mixInt64(halves[2 * i + 1] as number, (halves[2 * i] as number) >>> 0);
       }
-      if (ints.size + this.others.size >= this.keysMax) this.checkBudget();
+      if (this.ints.size + this.others.size >= this.keysMax) this.checkBudget();
       const loc = locs.locate(file, i);
-      if (ints.insertIfAbsent(mixed.hi, mixed.lo, loc)) {
-        inserted++;
-        lastLoc = loc;
+      if (this.ints.insertIfAbsent(mixed.hi, mixed.lo, loc)) {
+        locs.bump(loc, 1);
+        this.afterInsert(); // may spill: the next key takes the path above
       } else {
         dups.push(i);
       }
     }
-    if (inserted > 0) locs.bump(lastLoc, inserted);
     return dups;
   }
 

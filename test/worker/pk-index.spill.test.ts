@@ -1,4 +1,4 @@
-// Proves a PkIndex with a spill directory keeps its memory part near the budget while it grows, reports its runs and disk bytes, loads a saved index larger than the budget spilled, deletes its files on close, and reports a spill directory it cannot write as a FloeError.
+// Proves a PkIndex with a spill directory keeps its memory part near the budget while it grows (also through the bootstrap's bulk integer insert, which spills mid-file and then checks the runs per key), reports its runs and disk bytes, loads a saved index larger than the budget spilled, deletes its files on close, and reports a spill directory it cannot write as a FloeError.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,36 @@ describe('a spilled PkIndex', () => {
     index.close();
     assert.equal(readdirSync(dir).length, 0);
     assert.equal(index.size, 0);
+  });
+
+  it('bulk-inserts a bootstrap\'s integer keys across a spill: every key where a set() would put it, duplicates returned, deleted rows skipped', () => {
+    const dir = join(root, 'bulk');
+    const index = new PkIndex(Number.MAX_SAFE_INTEGER, { spill: { dir, memoryBytesMax: () => 256 * 1024 } });
+    const model = new Map<bigint, [string, number]>();
+    const files = [0, 1, 2, 3].map((n): IndexedFile => ({ path: `s3://b/t/data/f${n}.parquet`, specId: 0, partition: [] }));
+    const rows = 60_000;
+    for (const [n, f] of files.entries()) {
+      // Each file repeats a quarter of the previous file's keys (duplicates: returned), and deletes every 7th row.
+      const keys = Array.from({ length: rows }, (_, i) => BigInt(n * rows * 3 / 4 + i) * 1_000_003n - 5_000_000n);
+      const halves = new Int32Array(new BigInt64Array(keys).buffer);
+      const deleted = Array.from({ length: Math.ceil(rows / 7) }, (_, j) => j * 7);
+      const dups = index.insertIntsIfAbsent(halves, rows, false, f, deleted);
+      const expectDups: number[] = [];
+      keys.forEach((k, i) => {
+        if (i % 7 === 0) return;
+        if (model.has(k)) expectDups.push(i);
+        else model.set(k, [f.path, i]);
+      });
+      assert.deepEqual(dups, expectDups, `file ${n}: duplicate rows`);
+    }
+    assert.ok(index.spilled, 'the bootstrap spilled');
+    assert.equal(index.size, model.size);
+    for (const [k, [path, pos]] of model) {
+      const at = index.get([k]);
+      assert.equal(`${at?.file.path}#${at?.pos}`, `${path}#${pos}`, `key ${k}`);
+    }
+    for (const f of files) assert.equal(index.rowsIn(f.path), [...model.values()].filter(([p]) => p === f.path).length, f.path);
+    index.close();
   });
 
   it('loads a saved index larger than its budget spilled, and in memory without one', () => {
