@@ -13,7 +13,7 @@
  * batch the others say they sent it.
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError, assert, type FloeErrorCode } from '../errors.js';
 import type { ManifestEntry } from '../iceberg/data-file.js';
@@ -30,8 +30,8 @@ type Values = readonly (IcebergValue | null)[];
 export const PARALLEL_ROWS_MIN = 2_000_000;
 /** Threads of one bootstrap at most (beyond the machine's cores they only contend). */
 export const BOOTSTRAP_THREADS_MAX = 8;
-/** Files sent to a thread before it finished the first of them: bounds the file bytes in flight. */
-const FILES_QUEUED_PER_THREAD = 2;
+/** Decoded files handed to the threads and not yet inserted by all of them: bounds the key words in memory. */
+const FILES_IN_FLIGHT = 3;
 
 export interface IntKeyBootstrap {
   readonly rows: number;
@@ -119,7 +119,7 @@ class ThreadHandle {
     this.failed.catch(() => undefined);
     worker.on('message', (m: ToOwner) => {
       if (m.t === 'failed') return this.die(m.code !== null ? new FloeError(m.code as FloeErrorCode, `index bootstrap thread: ${m.message}`) : new Error(`index bootstrap thread: ${m.message}`));
-      const key = m.t === 'fileDone' || m.t === 'refused' ? `file:${m.id}` : m.t;
+      const key = m.t === 'fileDone' ? `file:${m.id}` : m.t;
       const w = this.waiting.get(key);
       assert(w !== undefined, 'a bootstrap thread replies to a request', { reply: key });
       this.waiting.delete(key);
@@ -144,12 +144,11 @@ class ThreadHandle {
   }
 }
 
-/**
- * The file's bytes in a buffer of their own, to transfer: the FileIO may hand out a buffer it keeps (a cache) or a
- * view of a shared pool (a Node Buffer), which a transfer would take from it. A copy costs ~0.1 ms a MB.
- */
-function own(bytes: Uint8Array): Uint8Array {
-  return bytes.slice();
+/** The words of a key column in a SharedArrayBuffer: one copy every thread reads. */
+function shared(words: Int32Array): Int32Array {
+  const out = new Int32Array(new SharedArrayBuffer(words.byteLength));
+  out.set(words);
+  return out;
 }
 
 async function parallel(
@@ -163,57 +162,22 @@ async function parallel(
   rows: number,
 ): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
   const ranges = Array.from({ length: k }, (_, i) => ({ from: Math.floor((i * SEGMENT_COUNT) / k), to: Math.floor(((i + 1) * SEGMENT_COUNT) / k) }));
-  const ports = ranges.map(() => ranges.map(() => null as null | MessagePort));
-  for (let a = 0; a < k; a++) {
-    for (let b = a + 1; b < k; b++) {
-      const ch = new MessageChannel();
-      (ports[a] as (MessagePort | null)[])[b] = ch.port1;
-      (ports[b] as (MessagePort | null)[])[a] = ch.port2;
-    }
-  }
-  const handles = ranges.map((_, self) => {
-    const peers = ports[self] as (MessagePort | null)[];
-    const worker = new Worker(new URL('./index-bootstrap-thread.js', import.meta.url), {
-      workerData: { floeIndexBootstrap: { self, ranges, keyFieldId, int32, reserveKeys: rows }, peers },
-      transferList: peers.filter((p) => p !== null),
-    });
-    return new ThreadHandle(worker);
-  });
+  const handles = ranges.map((_, self) => new ThreadHandle(new Worker(new URL('./index-bootstrap-thread.js', import.meta.url), { workerData: { floeIndexBootstrap: { self, ranges, reserveKeys: rows } } })));
   try {
-    const planned = files.map((f) => ({ ...f, pages: index.planFile(f.file, Number(f.entry.dataFile.recordCount)) }));
-    let next = 0;
+    // The owner decodes each file once (the threads insert meanwhile), at most FILES_IN_FLIGHT files ahead.
     let read = 0;
-    let refused: KeyWordsRefusal | 'row_count' | null = null;
-    const feed = async (h: ThreadHandle): Promise<void> => {
-      const queued: Promise<ToOwner>[] = [];
-      for (;;) {
-        const i = next++;
-        const f = planned[i];
-        if (f === undefined || refused !== null) break;
-        const bytes = own(await table.io.read(f.file.path));
-        const task: FileTask = { t: 'file', id: i, bytes, rows: Number(f.entry.dataFile.recordCount), pages: f.pages, deleted: Int32Array.from(f.deleted) };
-        queued.push(h.ask(task, `file:${i}`, [bytes.buffer as ArrayBuffer]));
-        if (queued.length >= FILES_QUEUED_PER_THREAD) {
-          const r = await (queued.shift() as Promise<ToOwner>);
-          if (r.t === 'refused') refused = r.reason;
-          else if (r.t === 'fileDone') read += r.rows;
-        }
-      }
-      for (const r of await Promise.all(queued)) {
-        if (r.t === 'refused') refused = r.reason;
-        else if (r.t === 'fileDone') read += r.rows;
-      }
-    };
-    await Promise.all(handles.map(feed));
-    if (refused !== null) return refused;
-    const sent = await Promise.all(handles.map((h) => h.ask({ t: 'drain' }, 'sent')));
-    const done = await Promise.all(
-      handles.map((h, j) => {
-        let expect = 0;
-        for (const s of sent) if (s.t === 'sent') expect += s.counts[j] as number;
-        return h.ask({ t: 'finish', expect }, 'done');
-      }),
-    );
+    const inFlight: Promise<ToOwner[]>[] = [];
+    for (const [id, f] of files.entries()) {
+      const words = await readKeyWords(await table.io.read(f.file.path), keyFieldId);
+      if (typeof words === 'string') return words;
+      if (words.int32 !== int32) return 'not_an_integer';
+      if (BigInt(words.rows) !== f.entry.dataFile.recordCount) return 'row_count';
+      const task: FileTask = { t: 'file', id, words: shared(words.words), int32, rows: words.rows, pages: index.planFile(f.file, words.rows), deleted: Int32Array.from(f.deleted) };
+      inFlight.push(Promise.all(handles.map((h) => h.ask(task, `file:${id}`))));
+      if (inFlight.length >= FILES_IN_FLIGHT) for (const r of await (inFlight.shift() as Promise<ToOwner[]>)) if (r.t === 'fileDone') read += r.rows;
+    }
+    for (const rs of await Promise.all(inFlight)) for (const r of rs) if (r.t === 'fileDone') read += r.rows;
+    const done = await Promise.all(handles.map((h) => h.ask({ t: 'finish' }, 'done')));
     const dups: Uint32Array[] = [];
     for (const d of done) {
       assert(d.t === 'done', 'a bootstrap thread ends with its segments');

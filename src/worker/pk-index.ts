@@ -34,7 +34,7 @@ import { IndexMemory, type Values } from './pk-index-memory.js';
 import { decodeIndex, encodeIndex, type IndexEntries, type IndexSnapshotMeta } from './pk-index-format.js';
 import { decodeKeyBytes, int64Of, intKeyParts, intKey, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
 import { FileLocations, POS_MAX, TOMBSTONE, type IndexedFile, type Location } from './pk-locations.js';
-import type { ExportedSegments } from './pk-slots.js';
+import { SEGMENT_COUNT, SlotTable, type ExportedSegments } from './pk-slots.js';
 import { KIND_INT, KIND_OTHER } from './pk-spill.js';
 import { SpillRuns } from './pk-spill-runs.js';
 
@@ -220,6 +220,14 @@ export class PkIndex extends IndexMemory {
     assert(halves.length >= (int32 ? count : 2 * count), 'a key column holds its rows', { count, length: halves.length });
     const dups: number[] = [];
     const locs = this.locs;
+    // Not spilled and the file fits the budget: the live rows' mixed keys are grouped by segment first (a counting
+    // sort on the top bits), then inserted one segment after another, so the inserts of a file stay within one
+    // segment's memory at a time (a third more keys a second at 20 M keys: native-bench/index.bench.ts).
+    if (this.runs === 0 && this.fitsInMemory(count)) {
+      const dups = this.insertSorted(halves, count, int32, file, deleted);
+      this.checkSpill();
+      return dups;
+    }
     let d = 0;
     let nextDeleted = deleted !== null && deleted.length > 0 ? (deleted[0] as number) : -1;
     for (let i = 0; i < count; i++) {
@@ -250,6 +258,64 @@ export class PkIndex extends IndexMemory {
         dups.push(i);
       }
     }
+    return dups;
+  }
+
+  private insertSorted(halves: Int32Array, count: number, int32: boolean, file: IndexedFile, deleted: readonly number[] | null): number[] {
+    const hi = new Uint32Array(count);
+    const lo = new Uint32Array(count);
+    const pos = new Uint32Array(count);
+    const seg = new Uint8Array(count);
+    const starts = new Uint32Array(SEGMENT_COUNT + 1);
+    let n = 0;
+    let d = 0;
+    let nextDeleted = deleted !== null && deleted.length > 0 ? (deleted[0] as number) : -1;
+    for (let i = 0; i < count; i++) {
+      if (i === nextDeleted) {
+        d++;
+        nextDeleted = deleted !== null && d < deleted.length ? (deleted[d] as number) : -1;
+        continue;
+      }
+      if (int32) {
+        const v = halves[i] as number;
+        mixInt64(v < 0 ? -1 : 0, v >>> 0);
+      } else {
+        mixInt64(halves[2 * i + 1] as number, (halves[2 * i] as number) >>> 0);
+      }
+      hi[n] = mixed.hi;
+      lo[n] = mixed.lo;
+      pos[n] = i;
+      const s = SlotTable.segmentOf(mixed.hi);
+      seg[n] = s;
+      starts[s + 1] = (starts[s + 1] as number) + 1;
+      n++;
+    }
+    for (let s = 0; s < SEGMENT_COUNT; s++) starts[s + 1] = (starts[s + 1] as number) + (starts[s] as number);
+    const order = new Uint32Array(n);
+    const next = starts.slice(0, SEGMENT_COUNT);
+    for (let k = 0; k < n; k++) {
+      const s = seg[k] as number;
+      order[next[s] as number] = k;
+      next[s] = (next[s] as number) + 1;
+    }
+    if (this.size + n > this.keysMax) this.checkBudget();
+    const dups: number[] = [];
+    const locs = this.locs;
+    const ints = this.ints;
+    let inserted = 0;
+    let lastLoc = -1;
+    for (let j = 0; j < n; j++) {
+      const k = order[j] as number;
+      const loc = locs.locate(file, pos[k] as number);
+      if (ints.insertIfAbsent(hi[k] as number, lo[k] as number, loc)) {
+        inserted++;
+        lastLoc = loc;
+      } else {
+        dups.push(pos[k] as number);
+      }
+    }
+    if (inserted > 0) locs.bump(lastLoc, inserted);
+    dups.sort((a, b) => a - b);
     return dups;
   }
 
@@ -358,7 +424,13 @@ export class PkIndex extends IndexMemory {
   /** After a new memory entry: spills the memory part when it passed the budget (checked now and then). */
   private afterInsert(): void {
     if (this.spillTo === null || ++this.unchecked < BUDGET_CHECK_INSERTS) return;
+    this.checkSpill();
+  }
+
+  /** Spills now if the memory part passed the budget. */
+  private checkSpill(): void {
     this.unchecked = 0;
+    if (this.spillTo === null) return;
     if (this.ints.size + this.others.size >= SPILL_ENTRIES_MIN && this.bytes > this.spillTo.memoryBytesMax()) this.spill();
   }
 
