@@ -8,8 +8,8 @@
  * `DELETES_MAX` present keys. Keys are generated in batches outside the timed sections, so the rates are the
  * index's own. Then a bootstrap: the same keys written as Parquet data files of `ROWS_PER_FILE` rows (a key column
  * and a payload column, as floe writes them, on local disk) are read into a fresh index the way a worker
- * bootstraps a table it has never indexed (index-bootstrap.ts for a long key: raw key words, parallel threads;
- * the key values through `readColumns` otherwise); the table's manifests are not part of it. Prints one JSON line:
+ * bootstraps a table it has never indexed (index-bootstrap.ts: a long key as raw key words in parallel threads;
+ * string and composite keys as canonical key bytes from the decoded columns, one thread); the table's manifests are not part of it. Prints one JSON line:
  *   {keys, keyType, bytesPerKey (index.bytes / size after the inserts), insertsPerSecond, lookupsPerSecond,
  *    deletesPerSecond, bootstrapKeysPerSecond, bootstrapThreads, bootstrapBytesPerKey, peakRssMb, insertPeakRssMb, heapUsedMb}
  * With `--memory-bytes-max N` (bytes) the index of the operations spills to local disk past N bytes of memory
@@ -25,11 +25,10 @@ import { performance } from 'node:perf_hooks';
 import * as arrow from 'apache-arrow';
 import type { LoadedTable } from '../src/catalog/catalog.js';
 import type { ManifestEntry } from '../src/iceberg/data-file.js';
-import { readColumns } from '../src/iceberg/scan.js';
 import type { NestedField } from '../src/iceberg/types.js';
 import type { IcebergValue } from '../src/iceberg/values.js';
 import { LocalFileIO } from '../src/io/local-file-io.js';
-import { bootstrapIntegerKeys } from '../src/worker/index-bootstrap.js';
+import { bootstrapIntegerKeys, bootstrapKeyBytes } from '../src/worker/index-bootstrap.js';
 import { PkIndex, type IndexedFile } from '../src/worker/pk-index.js';
 import { encodeParquet } from '../src/writer/parquet.js';
 
@@ -186,10 +185,11 @@ async function bootstrap(paths: readonly string[]): Promise<{ keysPerSecond: num
     if (typeof read === 'string') throw new Error(`bootstrap refused the files: ${read}`);
     threads = read.threads;
   } else {
-    for (const f of files) {
-      const rows = await readColumns(table, f.file.path, KEY_FIELDS[KEY_TYPE]);
-      rows.forEach((key, pos) => index.set(key, f.file, pos));
-    }
+    const fields = KEY_FIELDS[KEY_TYPE].map((f) => ({ id: f.id, kind: f.type.kind as 'long' | 'string' }));
+    const read = await bootstrapKeyBytes(table, files, fields, index, () => {
+      throw new Error('the bench keys are distinct');
+    });
+    if (typeof read === 'string') throw new Error(`bootstrap refused the files: ${read}`);
   }
   const ms = performance.now() - t0;
   if (index.size !== KEYS) throw new Error(`bootstrap indexed ${index.size} keys, ${KEYS} written`);

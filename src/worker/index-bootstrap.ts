@@ -19,8 +19,8 @@ import { FloeError, assert, type FloeErrorCode } from '../errors.js';
 import type { ManifestEntry } from '../iceberg/data-file.js';
 import type { IcebergValue } from '../iceberg/values.js';
 import type { FileTask, ToOwner, ToThread } from './index-bootstrap-wire.js';
-import { readKeyWords, type KeyWordsRefusal } from './key-columns.js';
-import { int64Of, unmixInt64, mixed } from './pk-key-bytes.js';
+import { readKeyRows, readKeyWords, type KeyColumnKind, type KeyWordsRefusal } from './key-columns.js';
+import { decodeKeyBytes, int64Of, unmixInt64, mixed } from './pk-key-bytes.js';
 import type { IndexedFile, PkIndex } from './pk-index.js';
 import { SEGMENT_COUNT } from './pk-slots.js';
 
@@ -87,6 +87,44 @@ export async function bootstrapIntegerKeys(
     return { rows: read, files: files.length, threads: 1 };
   }
   return parallel(table, files, keyFieldId, int32, index, onDuplicate, k, rows);
+}
+
+/**
+ * Inserts the keys of every live row of `files` into `index` (which holds no key yet) when the key is not one
+ * integer column but all its columns are `int`, `long` or `string`: each file's key columns are written as
+ * canonical key bytes straight from the decoded columns (key-columns.ts), one thread. Returns what it read, or
+ * a refusal (a file without a key column, with nulls, or with a string that is not well-formed UTF-8).
+ */
+export async function bootstrapKeyBytes(
+  table: LoadedTable,
+  files: readonly IntKeyFile[],
+  fields: readonly { readonly id: number; readonly kind: KeyColumnKind }[],
+  index: PkIndex,
+  onDuplicate: OnDuplicate,
+): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
+  assert(index.size === 0, 'a bootstrap starts from an empty index', { keys: index.size });
+  let read = 0;
+  for (const f of files) {
+    const rows = await readKeyRows(await table.io.read(f.file.path), fields);
+    if (typeof rows === 'string') return rows;
+    if (BigInt(rows.rows) !== f.entry.dataFile.recordCount) return 'row_count';
+    const seq = f.entry.sequenceNumber ?? 0n;
+    let d = 0;
+    for (let i = 0; i < rows.rows; i++) {
+      if (d < f.deleted.length && f.deleted[d] === i) {
+        d++;
+        continue;
+      }
+      const start = i === 0 ? 0 : (rows.ends[i - 1] as number);
+      const end = rows.ends[i] as number;
+      read++;
+      if (index.insertKeyBytesIfAbsent(rows.bytes, start, end, f.file, i)) continue;
+      // A duplicate key (rare): its values, integers as their column's type.
+      const key = decodeKeyBytes(rows.bytes.subarray(start, end)).map((v, c) => ((fields[c] as { kind: KeyColumnKind }).kind === 'int' ? Number(v) : v));
+      onDuplicate(key, { file: f.file, pos: i, sequenceNumber: seq });
+    }
+  }
+  return { rows: read, files: files.length, threads: 1 };
 }
 
 /** The rows to skip: the deleted ones (ascending) and those whose key `keep` does not accept, ascending. */

@@ -17,7 +17,8 @@ import { DataFileContent } from '../iceberg/data-file.js';
 import { deletedPositions, scanDataFiles } from '../iceberg/scan.js';
 import { liveEntries } from '../iceberg/snapshot-files.js';
 import { assert } from '../errors.js';
-import { bootstrapIntegerKeys, type IntKeyFile } from './index-bootstrap.js';
+import { bootstrapIntegerKeys, bootstrapKeyBytes, type IntKeyFile } from './index-bootstrap.js';
+import type { KeyColumnKind } from './key-columns.js';
 import type { NestedField } from '../iceberg/types.js';
 import { valuesKey, type IcebergValue } from '../iceberg/values.js';
 import { PkIndex, type IndexedFile, type PkIndexOptions } from './pk-index.js';
@@ -139,7 +140,20 @@ export async function buildKeyIndex(table: LoadedTable, keyFields: readonly Nest
     const int32 = integer.type.kind === 'int';
     const read = await bootstrapIntegerKeys(table, files, integer.id, int32, index, (key, row) => dups.add(key, row), opts.threads ?? 0, opts.keep);
     if (typeof read !== 'string') return { index, rows: read.rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
+    index.close();
     // A file without the key column (written before it was added) or with nulls in it: read by values.
+  }
+  // Keys of int, long and string columns (a UUID or a composite key), every key wanted: as canonical bytes.
+  const kinds = keyFields.map((f) => f.type.kind);
+  if (integer === null && opts.keep === undefined && kinds.every((k) => k === 'int' || k === 'long' || k === 'string') && !entries.some((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)) {
+    const index = new PkIndex(opts.keysMax, opts.index);
+    const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
+    const deleted = await deletedPositions(table, entries, data);
+    const files: IntKeyFile[] = data.map((e) => ({ entry: e, file: { path: e.dataFile.filePath, specId: e.dataFile.specId, partition: e.dataFile.partition }, deleted: deleted.get(e.dataFile.filePath) ?? [] }));
+    const fields = keyFields.map((f) => ({ id: f.id, kind: f.type.kind as KeyColumnKind }));
+    const read = await bootstrapKeyBytes(table, files, fields, index, (key, row) => dups.add(key, row));
+    if (typeof read !== 'string') return { index, rows: read.rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
+    index.close();
   }
   const index = new PkIndex(opts.keysMax, opts.index);
   const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);

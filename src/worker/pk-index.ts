@@ -366,6 +366,32 @@ export class PkIndex extends IndexMemory {
     return true;
   }
 
+  /**
+   * Bootstrap's path for every other key given as its canonical bytes `src[start, end)` (key-columns.ts
+   * `readKeyRows`; never a one-integer key, which lives in the integer table): inserts it at (file, pos) unless
+   * the index holds it, in memory or on disk; true when inserted.
+   */
+  insertKeyBytesIfAbsent(src: Uint8Array, start: number, end: number, file: IndexedFile, pos: number): boolean {
+    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
+    this.key.load(src.subarray(start, end));
+    this.fingerprint();
+    this.found = this.others;
+    const ref = this.others.find(this.fp.hi, this.fp.lo);
+    if (ref >= 0) {
+      if (this.others.loc(ref) !== TOMBSTONE) return false;
+      this.replace(ref, KIND_OTHER, this.locs.locate(file, pos));
+      return true;
+    }
+    const old = this.diskFind();
+    if (old >= 0 && old !== TOMBSTONE) return false;
+    this.checkBudget();
+    const loc = this.locs.locate(file, pos);
+    this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
+    this.locs.bump(loc, 1);
+    this.afterInsert();
+    return true;
+  }
+
   /** Sets the integer key whose mix is in `mixed` at `loc`. */
   private setInt(loc: number): void {
     this.found = this.ints;

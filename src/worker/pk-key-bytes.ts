@@ -195,6 +195,31 @@ export class KeyBytes {
     return this.length;
   }
 
+  /**
+   * Appends one value's canonical bytes from a decoded column, as `encode` writes that value (for a bootstrap that
+   * reads key columns without making values): an integer given as its two's complement halves.
+   */
+  appendInt64(hi: number, lo: number): void {
+    this.ensure(1);
+    this.bytes[this.length++] = TAG_INTEGER;
+    this.zigzag64(hi | 0, lo >>> 0);
+  }
+
+  /** A string given as UTF-8 bytes `src[start, end)`, which must be well-formed (`encode` of its decoded string). */
+  appendUtf8(src: Uint8Array, start: number, end: number): void {
+    this.ensure(1);
+    this.bytes[this.length++] = TAG_STRING;
+    this.varint(end - start);
+    this.ensure(end - start);
+    this.bytes.set(src.subarray(start, end), this.length);
+    this.length += end - start;
+  }
+
+  /** Starts a key to be written by the `append*` methods. */
+  reset(): void {
+    this.length = 0;
+  }
+
   private value(v: IcebergValue | null): void {
     this.ensure(1);
     if (v === null) {
