@@ -101,9 +101,12 @@ export async function bootstrapKeyBytes(
   fields: readonly { readonly id: number; readonly kind: KeyColumnKind }[],
   index: PkIndex,
   onDuplicate: OnDuplicate,
+  keep?: (key: Values) => boolean,
 ): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
   assert(index.size === 0, 'a bootstrap starts from an empty index', { keys: index.size });
   let read = 0;
+  // A key's values, integers as their column's type (an int column's as a number).
+  const valuesOf = (b: Uint8Array): Values => decodeKeyBytes(b).map((v, c) => ((fields[c] as { kind: KeyColumnKind }).kind === 'int' ? Number(v) : v));
   for (const f of files) {
     const rows = await readKeyRows(await table.io.read(f.file.path), fields);
     if (typeof rows === 'string') return rows;
@@ -117,11 +120,10 @@ export async function bootstrapKeyBytes(
       }
       const start = i === 0 ? 0 : (rows.ends[i - 1] as number);
       const end = rows.ends[i] as number;
+      if (keep !== undefined && !keep(valuesOf(rows.bytes.subarray(start, end)))) continue;
       read++;
       if (index.insertKeyBytesIfAbsent(rows.bytes, start, end, f.file, i)) continue;
-      // A duplicate key (rare): its values, integers as their column's type.
-      const key = decodeKeyBytes(rows.bytes.subarray(start, end)).map((v, c) => ((fields[c] as { kind: KeyColumnKind }).kind === 'int' ? Number(v) : v));
-      onDuplicate(key, { file: f.file, pos: i, sequenceNumber: seq });
+      onDuplicate(valuesOf(rows.bytes.subarray(start, end)), { file: f.file, pos: i, sequenceNumber: seq }); // rare
     }
   }
   return { rows: read, files: files.length, threads: 1 };

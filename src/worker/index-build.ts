@@ -13,7 +13,7 @@
  * with one row per key.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
-import { DataFileContent } from '../iceberg/data-file.js';
+import { DataFileContent, type ManifestEntry } from '../iceberg/data-file.js';
 import { deletedPositions, scanDataFiles } from '../iceberg/scan.js';
 import { liveEntries } from '../iceberg/snapshot-files.js';
 import { assert } from '../errors.js';
@@ -115,46 +115,60 @@ export interface BuildOptions {
 
 /**
  * The index of `table`'s current snapshot over `keyFields`, and the table's duplicate keys. Throws
- * FloeError('index_full') when the keys exceed `keysMax`.
+ * FloeError('index_full') when the keys exceed `keysMax`. With `keep`, only the keys it accepts (and `rows`
+ * counts their rows).
  *
- * A key of one integer column with no equality delete in the table is read as raw words, in parallel for a large
- * table (index-bootstrap.ts); any other key, or a file that cannot be read that way, by values (`scanDataFiles`).
+ * Without equality deletes in the table, the key columns are read without a value per row (index-bootstrap.ts):
+ * one integer column as raw words, in parallel for a large table; int, long and string columns (a UUID, a
+ * composite key) as canonical key bytes. Any other key, or a file those readers refuse, by values.
  */
 export async function buildKeyIndex(table: LoadedTable, keyFields: readonly NestedField[], opts: BuildOptions = {}): Promise<KeyIndexBuild> {
-  const collectRepairs = opts.collectRepairs ?? true;
-  const examplesMax = opts.examplesMax ?? DUPLICATE_EXAMPLES_MAX;
   const entries = await liveEntries(table);
   const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA);
   const sequenceOf = new Map(data.map((e) => [e.dataFile.filePath, e.sequenceNumber ?? 0n]));
   const only = keyFields.length === 1 ? keyFields[0] : undefined;
   const integer = only !== undefined && (only.type.kind === 'int' || only.type.kind === 'long') ? only : null;
-  if (integer !== null && !entries.some((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)) {
+  const asBytes = keyFields.every((f) => f.type.kind === 'int' || f.type.kind === 'long' || f.type.kind === 'string');
+  if ((integer !== null || asBytes) && !entries.some((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)) {
     const index = new PkIndex(opts.keysMax, opts.index);
-    const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
+    const dups = new Duplicates(index, sequenceOf, opts.collectRepairs ?? true, opts.examplesMax ?? DUPLICATE_EXAMPLES_MAX);
     const deleted = await deletedPositions(table, entries, data);
     const files: IntKeyFile[] = data.map((e) => ({
       entry: e,
       file: { path: e.dataFile.filePath, specId: e.dataFile.specId, partition: e.dataFile.partition },
       deleted: deleted.get(e.dataFile.filePath) ?? [],
     }));
-    const int32 = integer.type.kind === 'int';
-    const read = await bootstrapIntegerKeys(table, files, integer.id, int32, index, (key, row) => dups.add(key, row), opts.threads ?? 0, opts.keep);
+    const onDuplicate = (key: Values, row: RowAt): void => dups.add(key, row);
+    const read = integer !== null
+      ? await bootstrapIntegerKeys(table, files, integer.id, integer.type.kind === 'int', index, onDuplicate, opts.threads ?? 0, opts.keep)
+      : await bootstrapKeyBytes(table, files, keyFields.map((f) => ({ id: f.id, kind: f.type.kind as KeyColumnKind })), index, onDuplicate, opts.keep);
     if (typeof read !== 'string') return { index, rows: read.rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
-    index.close();
-    // A file without the key column (written before it was added) or with nulls in it: read by values.
-  }
-  // Keys of int, long and string columns (a UUID or a composite key), every key wanted: as canonical bytes.
-  const kinds = keyFields.map((f) => f.type.kind);
-  if (integer === null && opts.keep === undefined && kinds.every((k) => k === 'int' || k === 'long' || k === 'string') && !entries.some((e) => e.dataFile.content === DataFileContent.EQUALITY_DELETES)) {
-    const index = new PkIndex(opts.keysMax, opts.index);
-    const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
-    const deleted = await deletedPositions(table, entries, data);
-    const files: IntKeyFile[] = data.map((e) => ({ entry: e, file: { path: e.dataFile.filePath, specId: e.dataFile.specId, partition: e.dataFile.partition }, deleted: deleted.get(e.dataFile.filePath) ?? [] }));
-    const fields = keyFields.map((f) => ({ id: f.id, kind: f.type.kind as KeyColumnKind }));
-    const read = await bootstrapKeyBytes(table, files, fields, index, (key, row) => dups.add(key, row));
-    if (typeof read !== 'string') return { index, rows: read.rows, duplicateKeys: dups.duplicated.size, repairs: dups.repairs, examples: [...dups.examples.values()] };
+    // A file without a key column (written before it was added), with nulls in it, or not UTF-8: by values.
     index.close();
   }
+  return byValues(table, keyFields, opts, entries, data, sequenceOf);
+}
+
+/**
+ * `buildKeyIndex` reading the key values of every live row (`scanDataFiles`): for keys of other types, a table
+ * with equality deletes, or files the column readers refuse; and the reference the faster paths are tested against.
+ */
+export async function buildKeyIndexByValues(table: LoadedTable, keyFields: readonly NestedField[], opts: BuildOptions = {}): Promise<KeyIndexBuild> {
+  const entries = await liveEntries(table);
+  const data = entries.filter((e) => e.dataFile.content === DataFileContent.DATA);
+  return byValues(table, keyFields, opts, entries, data, new Map(data.map((e) => [e.dataFile.filePath, e.sequenceNumber ?? 0n])));
+}
+
+async function byValues(
+  table: LoadedTable,
+  keyFields: readonly NestedField[],
+  opts: BuildOptions,
+  entries: readonly ManifestEntry[],
+  data: readonly ManifestEntry[],
+  sequenceOf: ReadonlyMap<string, bigint>,
+): Promise<KeyIndexBuild> {
+  const collectRepairs = opts.collectRepairs ?? true;
+  const examplesMax = opts.examplesMax ?? DUPLICATE_EXAMPLES_MAX;
   const index = new PkIndex(opts.keysMax, opts.index);
   const dups = new Duplicates(index, sequenceOf, collectRepairs, examplesMax);
   const files = new Map<string, IndexedFile>();
