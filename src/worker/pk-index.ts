@@ -298,13 +298,16 @@ export class PkIndex extends IndexMemory {
       order[next[s] as number] = k;
       next[s] = (next[s] as number) + 1;
     }
-    if (this.size + n > this.keysMax) this.checkBudget();
     const dups: number[] = [];
     const locs = this.locs;
     const ints = this.ints;
     let inserted = 0;
     let lastLoc = -1;
     for (let j = 0; j < n; j++) {
+      if (ints.size + this.others.size >= this.keysMax) {
+        if (inserted > 0) locs.bump(lastLoc, inserted);
+        this.checkBudget();
+      }
       const k = order[j] as number;
       const loc = locs.locate(file, pos[k] as number);
       if (ints.insertIfAbsent(hi[k] as number, lo[k] as number, loc)) {
