@@ -48,7 +48,6 @@ class BootstrapThread {
   private readonly range: SegmentRange;
   private readonly dups = new Entries();
   private pageRows = new Uint32Array(1024);
-  private inserted = 0;
 
   constructor(init: BootstrapInit) {
     this.range = init.ranges[init.self] as SegmentRange;
@@ -60,7 +59,6 @@ class BootstrapThread {
       this.dups.push(hi, lo, loc);
       return;
     }
-    this.inserted++;
     const page = pageOf(loc);
     if (page >= this.pageRows.length) {
       const grown = new Uint32Array(Math.max(page + 1, this.pageRows.length * 2));
@@ -71,7 +69,6 @@ class BootstrapThread {
   }
 
   file(task: FileTask): ToOwner {
-    const t0 = performance.now();
     const w = task.words;
     const deleted = task.deleted;
     const from = this.range.from;
@@ -96,7 +93,7 @@ class BootstrapThread {
       live++;
       this.insert(mixed.hi, mixed.lo, locationIn(task.pages, i));
     }
-    return { t: 'fileDone', id: task.id, rows: live, ms: performance.now() - t0 };
+    return { t: 'fileDone', id: task.id, rows: live };
   }
 
   /** The thread's segments, duplicates and rows per page, transferred to the owner. */
@@ -105,7 +102,7 @@ class BootstrapThread {
     const dups = this.dups.take();
     const pageRows = this.pageRows;
     return {
-      message: { t: 'done', part, dups, pageRows, inserted: this.inserted },
+      message: { t: 'done', part, dups, pageRows },
       transfer: [...part.segments.flatMap((s) => [s.words.buffer as ArrayBuffer, s.counts.buffer as ArrayBuffer]), part.stash.buffer as ArrayBuffer, dups.buffer as ArrayBuffer, pageRows.buffer],
     };
   }

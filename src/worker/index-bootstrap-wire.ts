@@ -28,11 +28,11 @@ export interface FileTask {
 export type ToThread = FileTask | { readonly t: 'finish' };
 
 export type ToOwner =
-  | { readonly t: 'fileDone'; readonly id: number; readonly rows: number; readonly ms: number }
+  | { readonly t: 'fileDone'; readonly id: number; readonly rows: number }
   /**
    * The thread's segments, the rows whose key it held already (entries of mixed hi, mixed lo, location high,
    * location low), and the rows it inserted per page id.
    */
-  | { readonly t: 'done'; readonly part: ExportedSegments; readonly dups: Uint32Array; readonly pageRows: Uint32Array; readonly inserted: number }
+  | { readonly t: 'done'; readonly part: ExportedSegments; readonly dups: Uint32Array; readonly pageRows: Uint32Array }
   /** An error of the thread: its FloeError code when it was one (errors lose their class between threads). */
   | { readonly t: 'failed'; readonly code: string | null; readonly message: string };

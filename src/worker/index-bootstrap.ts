@@ -1,16 +1,15 @@
 /**
- * The bootstrap of a table's key index when the key is one integer column (a MySQL `BIGINT`/`INT` primary key:
- * most CDC tables): reads only that column of each data file as raw words (key-columns.ts), and inserts the keys
- * without making a value per row, in parallel across threads when the table is large.
+ * The bootstrap of a table's key index from its key columns only, without a value object per row:
+ *   - one integer column (a MySQL `BIGINT`/`INT` primary key: most CDC tables) as raw words (key-columns.ts),
+ *     in parallel across threads when the table is large;
+ *   - `int`/`long`/`string` columns (a UUID, a composite key) as the index's canonical key bytes, one thread.
  *
  * Parallel: the index's slots are cut into segments by the top bits of each key's mix (pk-slots.ts); thread k
- * builds the segments of range k. The owner (this module, in the worker that owns the table) reads the files
- * and the position deletes, plans each file's locations (page ids, pk-locations.ts) and sends a file at a time to
- * each thread, `FILES_QUEUED_PER_THREAD` ahead. A thread decodes its file, inserts the keys that fall in its own
- * segments and sends the others to their threads. At the end each thread hands its segments over (transferred,
- * not copied) and the owner adopts them; keys seen twice (a table with duplicate keys) come back as duplicates
- * for the caller to resolve (index-build.ts). Ending needs a count: a thread finishes once it has received every
- * batch the others say they sent it.
+ * builds the segments of range k. The owner (this module, in the worker that owns the table) reads and decodes
+ * each file once into a SharedArrayBuffer, plans its locations (page ids, pk-locations.ts) and hands it to every
+ * thread, `FILES_IN_FLIGHT` files ahead; each thread inserts the keys of its own segments. At the end each
+ * thread hands its segments over (transferred, not copied) and the owner adopts them; keys seen twice (a table
+ * with duplicate keys) come back as duplicates for the caller to resolve (index-build.ts).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -26,7 +25,7 @@ import { SEGMENT_COUNT } from './pk-slots.js';
 
 type Values = readonly (IcebergValue | null)[];
 
-/** Below this many live rows one thread is faster than starting several (each loads the Parquet decoder). */
+/** Below this many live rows one thread is faster than starting several. */
 export const PARALLEL_ROWS_MIN = 2_000_000;
 /** Threads of one bootstrap at most (beyond the machine's cores they only contend). */
 export const BOOTSTRAP_THREADS_MAX = 8;

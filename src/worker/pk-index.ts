@@ -218,8 +218,6 @@ export class PkIndex extends IndexMemory {
   insertIntsIfAbsent(halves: Int32Array, count: number, int32: boolean, file: IndexedFile, deleted: readonly number[] | null): number[] {
     if (!(count - 1 <= POS_MAX)) assert(false, 'row positions fit u32', { count });
     assert(halves.length >= (int32 ? count : 2 * count), 'a key column holds its rows', { count, length: halves.length });
-    const dups: number[] = [];
-    const locs = this.locs;
     // Not spilled and the file fits the budget: the live rows' mixed keys are grouped by segment first (a counting
     // sort on the top bits), then inserted one segment after another, so the inserts of a file stay within one
     // segment's memory at a time (a third more keys a second at 20 M keys: native-bench/index.bench.ts).
@@ -228,35 +226,18 @@ export class PkIndex extends IndexMemory {
       this.checkSpill();
       return dups;
     }
+    // Spilled, or past the budget with this file: per key, the runs, their tombstones and the budget checked as
+    // the keys go in (the index may spill on the way).
+    const dups: number[] = [];
     let d = 0;
-    let nextDeleted = deleted !== null && deleted.length > 0 ? (deleted[0] as number) : -1;
     for (let i = 0; i < count; i++) {
-      if (i === nextDeleted) {
+      if (deleted !== null && d < deleted.length && deleted[d] === i) {
         d++;
-        nextDeleted = deleted !== null && d < deleted.length ? (deleted[d] as number) : -1;
         continue;
       }
-      if (this.runs > 0) {
-        // Spilled (perhaps by this very loop): the runs and the tombstones that mask them are checked per key.
-        const hi = int32 ? ((halves[i] as number) < 0 ? -1 : 0) : (halves[2 * i + 1] as number);
-        const lo = int32 ? (halves[i] as number) : (halves[2 * i] as number);
-        if (!this.insertIntIfAbsent(hi, lo, file, i)) dups.push(i);
-        continue;
-      }
-      if (int32) {
-        const v = halves[i] as number;
-        mixInt64(v < 0 ? -1 : 0, v >>> 0);
-      } else {
-        mixInt64(halves[2 * i + 1] as number, (halves[2 * i] as number) >>> 0);
-      }
-      if (this.ints.size + this.others.size >= this.keysMax) this.checkBudget();
-      const loc = locs.locate(file, i);
-      if (this.ints.insertIfAbsent(mixed.hi, mixed.lo, loc)) {
-        locs.bump(loc, 1);
-        this.afterInsert(); // may spill: the next key takes the path above
-      } else {
-        dups.push(i);
-      }
+      const hi = int32 ? ((halves[i] as number) < 0 ? -1 : 0) : (halves[2 * i + 1] as number);
+      const lo = int32 ? (halves[i] as number) : (halves[2 * i] as number);
+      if (!this.insertIntIfAbsent(hi, lo, file, i)) dups.push(i);
     }
     return dups;
   }
@@ -350,23 +331,8 @@ export class PkIndex extends IndexMemory {
    * unless the index holds it (in memory or on disk); true when inserted.
    */
   insertIntIfAbsent(hi: number, lo: number, file: IndexedFile, pos: number): boolean {
-    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
     mixInt64(hi | 0, lo >>> 0);
-    this.found = this.ints;
-    const ref = this.ints.find(mixed.hi, mixed.lo);
-    if (ref >= 0) {
-      if (this.ints.loc(ref) !== TOMBSTONE) return false;
-      this.replace(ref, KIND_INT, this.locs.locate(file, pos));
-      return true;
-    }
-    const old = this.diskFind();
-    if (old >= 0 && old !== TOMBSTONE) return false;
-    this.checkBudget();
-    const loc = this.locs.locate(file, pos);
-    this.ints.insert(mixed.hi, mixed.lo, loc, 0);
-    this.locs.bump(loc, 1);
-    this.afterInsert();
-    return true;
+    return this.insertFoundIfAbsent(KIND_INT, mixed.hi, mixed.lo, file, pos);
   }
 
   /**
@@ -375,21 +341,30 @@ export class PkIndex extends IndexMemory {
    * the index holds it, in memory or on disk; true when inserted.
    */
   insertKeyBytesIfAbsent(src: Uint8Array, start: number, end: number, file: IndexedFile, pos: number): boolean {
-    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
     this.key.load(src.subarray(start, end));
     this.fingerprint();
-    this.found = this.others;
-    const ref = this.others.find(this.fp.hi, this.fp.lo);
+    return this.insertFoundIfAbsent(KIND_OTHER, this.fp.hi, this.fp.lo, file, pos);
+  }
+
+  /**
+   * Inserts the key whose hash is `(hi, lo)` (an integer key's mix; another key's fingerprint, its bytes in `key`)
+   * at (file, pos) unless its table holds it live or the runs on disk do; true when inserted.
+   */
+  private insertFoundIfAbsent(kind: number, hi: number, lo: number, file: IndexedFile, pos: number): boolean {
+    if (!(pos >= 0 && pos <= POS_MAX)) assert(false, 'row position fits u32', { pos });
+    const table = kind === KIND_INT ? this.ints : this.others;
+    this.found = table;
+    const ref = table.find(hi, lo);
     if (ref >= 0) {
-      if (this.others.loc(ref) !== TOMBSTONE) return false;
-      this.replace(ref, KIND_OTHER, this.locs.locate(file, pos));
+      if (table.loc(ref) !== TOMBSTONE) return false;
+      this.replace(ref, kind, this.locs.locate(file, pos));
       return true;
     }
     const old = this.diskFind();
     if (old >= 0 && old !== TOMBSTONE) return false;
     this.checkBudget();
     const loc = this.locs.locate(file, pos);
-    this.others.insert(this.fp.hi, this.fp.lo, loc, this.arena.append(this.key.bytes, this.key.length));
+    table.insert(hi, lo, loc, kind === KIND_INT ? 0 : this.arena.append(this.key.bytes, this.key.length));
     this.locs.bump(loc, 1);
     this.afterInsert();
     return true;
