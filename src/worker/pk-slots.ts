@@ -21,6 +21,11 @@
  * `LOAD_MAX / GROWTH` and `LOAD_MAX`. A growth rehashes one segment from its stored hashes (no key is hashed
  * again) and allocates only that segment's new arrays.
  *
+ * A bucket's count byte also holds an overflow bit (`OVERFLOWED`), set once an entry whose first bucket it is has
+ * been placed in its second (F14's overflow counts, as a bit): a key whose first bucket has no overflow bit is in
+ * that bucket or absent, so most lookups of an absent key, and so most inserts, read one bucket instead of two
+ * (the second is a cache miss of its own in a large table). The bit is only cleared when a segment is rebuilt.
+ *
  * Deletes move the bucket's last slot into the hole (no tombstones); a segment shrinks by `GROWTH` when its load
  * falls below `LOAD_MAX / GROWTH²`. Entries that cannot be placed at a low load (only when many entries share one
  * hash: a deliberately weak fingerprint in tests) go to a stash scanned after the buckets, so a table never grows
@@ -36,6 +41,9 @@ const HASH_MASK = 2 ** HASH_BITS - 1;
 /** Bits of a location: 32 in the third word, SEGMENT_BITS in the first. */
 export const LOCATION_BITS = 32 + SEGMENT_BITS;
 const BUCKET_SLOTS = 8;
+/** A count byte: the bucket's entries in its low bits, `OVERFLOWED` in its top bit. */
+const COUNT_MASK = 0x7f;
+const OVERFLOWED = 0x80;
 /** A segment grows once its live slots would pass this fraction of its slots. */
 const LOAD_MAX = 0.95;
 /** Capacity factor of one growth step (the segments' steps are staggered: see the module comment). */
@@ -75,6 +83,8 @@ export interface SegmentRange {
 
 export const ALL_SEGMENTS: SegmentRange = Object.freeze({ from: 0, to: SEGMENTS });
 export const SEGMENT_COUNT = SEGMENTS;
+/** Bits of `orderKey`: a segment's first buckets in 2^10 windows (a 100 M-key table's window is ~20 KiB). */
+export const ORDER_KEY_BITS = 16;
 
 function segmentRangeHas(r: SegmentRange, seg: number): boolean {
   return seg >= r.from && seg < r.to;
@@ -149,7 +159,7 @@ export class SlotTable {
       let slot = this.scan(words, counts, b1, h, lo);
       if (slot >= 0) return seg * REF_SEGMENT + slot;
       const b2 = bucketOf(h, nb);
-      if (b2 !== b1) {
+      if (b2 !== b1 && ((counts[b1] as number) & OVERFLOWED) !== 0) {
         slot = this.scan(words, counts, b2, h, lo);
         if (slot >= 0) return seg * REF_SEGMENT + slot;
       }
@@ -160,7 +170,7 @@ export class SlotTable {
   private scan(words: Uint32Array, counts: Uint8Array, bucket: number, h: number, lo: number): number {
     const w = this.width;
     const first = bucket * BUCKET_SLOTS;
-    const n = counts[bucket] as number;
+    const n = (counts[bucket] as number) & COUNT_MASK;
     for (let k = 0, at = first * w; k < n; k++, at += w) {
       if (words[at + 1] === lo && ((words[at] as number) & HASH_MASK) === h && (this.same === null || this.same(words, at))) return first + k;
     }
@@ -228,16 +238,19 @@ export class SlotTable {
       const h = hi & HASH_MASK;
       const b1 = bucketOf(lo >>> SEGMENT_BITS, nb);
       if (this.scan(words, counts, b1, h, lo) >= 0) return false;
-      const b2 = bucketOf(h, nb);
-      if (b2 !== b1 && this.scan(words, counts, b2, h, lo) >= 0) return false;
+      const c1 = counts[b1] as number;
+      if ((c1 & OVERFLOWED) !== 0) {
+        const b2 = bucketOf(h, nb);
+        if (b2 !== b1 && this.scan(words, counts, b2, h, lo) >= 0) return false;
+      }
       if (this.stashed !== 0 && this.findStashed(hi, lo) >= 0) return false;
-      const n = counts[b1] as number;
+      const n = c1 & COUNT_MASK;
       if (n < BUCKET_SLOTS && (this.live[seg] as number) + 1 <= LOAD_MAX * nb * BUCKET_SLOTS) {
         const at = (b1 * BUCKET_SLOTS + n) * 3;
         words[at] = ((Math.floor(loc / 2 ** 32) << HASH_BITS) | h) >>> 0;
         words[at + 1] = lo;
         words[at + 2] = loc >>> 0;
-        counts[b1] = n + 1;
+        counts[b1] = c1 + 1; // the count's bits only: n < BUCKET_SLOTS
         this.live[seg] = (this.live[seg] as number) + 1;
         this.total++;
         return true;
@@ -342,6 +355,15 @@ export class SlotTable {
     return hi >>> HASH_BITS;
   }
 
+  /**
+   * A `ORDER_KEY_BITS`-bit key ascending with where hash `(hi, lo)`'s first bucket is in memory: its segment, then
+   * the top bits of what chooses the bucket (`bucketOf` is monotone in `lo >>> SEGMENT_BITS`). Keys inserted in
+   * this order sweep each segment once instead of landing anywhere (pk-insert-batch.ts).
+   */
+  static orderKey(hi: number, lo: number): number {
+    return ((hi >>> HASH_BITS) << (ORDER_KEY_BITS - SEGMENT_BITS)) | (lo >>> (32 - ORDER_KEY_BITS + SEGMENT_BITS));
+  }
+
   /** The first growth level past segment `seg`'s that adds buckets (small segments round up to the same count). */
   private nextLevel(seg: number): number {
     const nb = this.buckets[seg] as number;
@@ -362,9 +384,9 @@ export class SlotTable {
     const c = this.carry;
     const w = this.width;
     let b1 = bucketOf((c[1] as number) >>> SEGMENT_BITS, nb);
-    if ((counts[b1] as number) < BUCKET_SLOTS) return this.put(words, counts, b1);
+    if (((counts[b1] as number) & COUNT_MASK) < BUCKET_SLOTS) return this.put(words, counts, b1, b1);
     let b2 = bucketOf((c[0] as number) & HASH_MASK, nb);
-    if ((counts[b2] as number) < BUCKET_SLOTS) return this.put(words, counts, b2);
+    if (((counts[b2] as number) & COUNT_MASK) < BUCKET_SLOTS) return this.put(words, counts, b2, b1);
     for (let kick = 0; kick < KICKS_MAX; kick++) {
       let r = this.rng;
       r ^= r << 13;
@@ -373,6 +395,9 @@ export class SlotTable {
       this.rng = r;
       const from = (r & 0x100) === 0 ? b1 : b2;
       const at = (from * BUCKET_SLOTS + (r & (BUCKET_SLOTS - 1))) * w;
+      // The carry goes into `from`: when that is not its first bucket, its first bucket has overflowed.
+      const first = bucketOf((c[1] as number) >>> SEGMENT_BITS, nb);
+      if (first !== from) counts[first] = (counts[first] as number) | OVERFLOWED;
       for (let j = 0; j < w; j++) {
         const t = words[at + j] as number;
         words[at + j] = c[j] as number;
@@ -380,20 +405,22 @@ export class SlotTable {
       }
       const v1 = bucketOf((c[1] as number) >>> SEGMENT_BITS, nb);
       const alt = v1 === from ? bucketOf((c[0] as number) & HASH_MASK, nb) : v1;
-      if ((counts[alt] as number) < BUCKET_SLOTS) return this.put(words, counts, alt);
+      if (((counts[alt] as number) & COUNT_MASK) < BUCKET_SLOTS) return this.put(words, counts, alt, v1);
       b1 = alt;
       b2 = alt;
     }
     return false;
   }
 
-  private put(words: Uint32Array, counts: Uint8Array, bucket: number): true {
-    const n = counts[bucket] as number;
+  /** Puts `carry` in `bucket`, a bucket with room; `first` is the carry's first bucket. */
+  private put(words: Uint32Array, counts: Uint8Array, bucket: number, first: number): true {
+    const raw = counts[bucket] as number;
     const w = this.width;
-    const at = (bucket * BUCKET_SLOTS + n) * w;
+    const at = (bucket * BUCKET_SLOTS + (raw & COUNT_MASK)) * w;
     // Element by element: a typed-array `set` of 3 or 4 words costs more than the copy.
     for (let j = 0; j < w; j++) words[at + j] = this.carry[j] as number;
-    counts[bucket] = n + 1;
+    counts[bucket] = raw + 1;
+    if (bucket !== first) counts[first] = (counts[first] as number) | OVERFLOWED;
     return true;
   }
 
@@ -429,9 +456,10 @@ export class SlotTable {
     const counts = this.counts[seg] as Uint8Array;
     const w = this.width;
     const bucket = (slot / BUCKET_SLOTS) | 0;
-    const last = bucket * BUCKET_SLOTS + (counts[bucket] as number) - 1;
+    const raw = counts[bucket] as number;
+    const last = bucket * BUCKET_SLOTS + (raw & COUNT_MASK) - 1;
     if (last !== slot) for (let j = 0; j < w; j++) words[slot * w + j] = words[last * w + j] as number;
-    counts[bucket] = last - bucket * BUCKET_SLOTS;
+    counts[bucket] = raw - 1; // the overflow bit stays: an entry of this bucket may still be in its second
     this.live[seg] = (this.live[seg] as number) - 1;
     if (shrink) this.shrinkIfSparse(seg);
   }
@@ -459,13 +487,13 @@ export class SlotTable {
     const w = this.width;
     const c = this.carry;
     for (let b = 0; b < oldBuckets; b++) {
-      const n = oldCounts[b] as number;
+      const n = (oldCounts[b] as number) & COUNT_MASK;
       for (let k = 0, at = b * BUCKET_SLOTS * w; k < n; k++, at += w) {
         // Most entries fit their first bucket (the segment is at most LOAD_MAX / GROWTH full): copied straight.
         const b1 = bucketOf((oldWords[at + 1] as number) >>> SEGMENT_BITS, nb);
         const m = counts[b1] as number;
-        if (m < BUCKET_SLOTS) {
-          const to = (b1 * BUCKET_SLOTS + m) * w;
+        if ((m & COUNT_MASK) < BUCKET_SLOTS) {
+          const to = (b1 * BUCKET_SLOTS + (m & COUNT_MASK)) * w;
           for (let j = 0; j < w; j++) words[to + j] = oldWords[at + j] as number;
           counts[b1] = m + 1;
           continue;
@@ -486,7 +514,7 @@ export class SlotTable {
       const words = this.words[s] as Uint32Array;
       const counts = this.counts[s] as Uint8Array;
       for (let b = 0; b < (this.buckets[s] as number); b++) {
-        const n = counts[b] as number;
+        const n = (counts[b] as number) & COUNT_MASK;
         for (let k = 0, at = b * BUCKET_SLOTS * w; k < n; k++, at += w) {
           const first = words[at] as number;
           fn((s << HASH_BITS) | (first & HASH_MASK), words[at + 1] as number, (first >>> HASH_BITS) * 2 ** 32 + (words[at + 2] as number), w === 4 ? (words[at + 3] as number) : 0);
@@ -508,7 +536,7 @@ export class SlotTable {
       const counts = this.counts[s] as Uint8Array;
       for (let b = 0; b < (this.buckets[s] as number); b++) {
         // Backwards: the slot that fills a hole is one already seen.
-        for (let k = (counts[b] as number) - 1; k >= 0; k--) {
+        for (let k = ((counts[b] as number) & COUNT_MASK) - 1; k >= 0; k--) {
           const at = (b * BUCKET_SLOTS + k) * w;
           const loc = ((words[at] as number) >>> HASH_BITS) * 2 ** 32 + (words[at + 2] as number);
           if (!drop(loc, w === 4 ? (words[at + 3] as number) : 0)) continue;
@@ -536,7 +564,7 @@ export class SlotTable {
       const words = this.words[s] as Uint32Array;
       const counts = this.counts[s] as Uint8Array;
       for (let b = 0; b < (this.buckets[s] as number); b++) {
-        const n = counts[b] as number;
+        const n = (counts[b] as number) & COUNT_MASK;
         for (let k = 0, at = b * BUCKET_SLOTS * 4; k < n; k++, at += 4) words[at + 3] = fn(words[at + 3] as number);
       }
     }
