@@ -3,12 +3,13 @@
  * into segments by the top bits of each key's mix (pk-slots.ts); this thread builds the segments of its range
  * and no other, so no two threads ever write the same memory and no lock is needed. Every file's key column
  * comes to every thread as one shared buffer of words (decoded once, by the owner); each thread inserts the keys
- * that fall in its segments (grouping them by segment first did not pay here: native-bench/index.bench.ts).
+ * that fall in its segments, sorted in the table's memory order first (pk-insert-batch.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FloeError } from '../errors.js';
 import { mixInt64, mixed } from './pk-key-bytes.js';
 import { locationIn, pageOf } from './pk-locations.js';
+import { InsertBatch } from './pk-insert-batch.js';
 import { SlotTable, type SegmentRange } from './pk-slots.js';
 import type { BootstrapInit, FileTask, ToOwner, ToThread } from './index-bootstrap-wire.js';
 
@@ -47,6 +48,8 @@ class BootstrapThread {
   private readonly table = new SlotTable(3, null);
   private readonly range: SegmentRange;
   private readonly dups = new Entries();
+  /** The keys of the file at hand that fall in this thread's segments (reused from file to file). */
+  private readonly batch = new InsertBatch(0);
   private pageRows = new Uint32Array(1024);
 
   constructor(init: BootstrapInit) {
@@ -73,9 +76,10 @@ class BootstrapThread {
     const deleted = task.deleted;
     const from = this.range.from;
     const to = this.range.to;
+    const batch = this.batch;
+    batch.reset(task.rows);
     let d = 0;
     let nextDeleted = deleted.length > 0 ? (deleted[0] as number) : -1;
-    let live = 0;
     for (let i = 0; i < task.rows; i++) {
       if (i === nextDeleted) {
         d++;
@@ -89,11 +93,12 @@ class BootstrapThread {
         mixInt64(w[2 * i + 1] as number, (w[2 * i] as number) >>> 0);
       }
       const seg = SlotTable.segmentOf(mixed.hi);
-      if (seg < from || seg >= to) continue;
-      live++;
-      this.insert(mixed.hi, mixed.lo, locationIn(task.pages, i));
+      if (seg >= from && seg < to) batch.push(mixed.hi, mixed.lo, i);
     }
-    return { t: 'fileDone', id: task.id, rows: live };
+    // In the table's memory order (pk-insert-batch.ts).
+    batch.sort();
+    for (let j = 0; j < batch.size; j++) this.insert(batch.hi[j] as number, batch.lo[j] as number, locationIn(task.pages, batch.pos[j] as number));
+    return { t: 'fileDone', id: task.id, rows: batch.size };
   }
 
   /** The thread's segments, duplicates and rows per page, transferred to the owner. */

@@ -34,7 +34,8 @@ import { IndexMemory, type Values } from './pk-index-memory.js';
 import { decodeIndex, encodeIndex, type IndexEntries, type IndexSnapshotMeta } from './pk-index-format.js';
 import { decodeKeyBytes, int64Of, intKeyParts, intKey, mixInt64, mixed, unmixInt64 } from './pk-key-bytes.js';
 import { FileLocations, POS_MAX, TOMBSTONE, type IndexedFile, type Location } from './pk-locations.js';
-import { SEGMENT_COUNT, SlotTable, type ExportedSegments } from './pk-slots.js';
+import { InsertBatch } from './pk-insert-batch.js';
+import type { ExportedSegments } from './pk-slots.js';
 import { KIND_INT, KIND_OTHER } from './pk-spill.js';
 import { SpillRuns } from './pk-spill-runs.js';
 
@@ -218,9 +219,8 @@ export class PkIndex extends IndexMemory {
   insertIntsIfAbsent(halves: Int32Array, count: number, int32: boolean, file: IndexedFile, deleted: readonly number[] | null): number[] {
     if (!(count - 1 <= POS_MAX)) assert(false, 'row positions fit u32', { count });
     assert(halves.length >= (int32 ? count : 2 * count), 'a key column holds its rows', { count, length: halves.length });
-    // Not spilled and the file fits the budget: the live rows' mixed keys are grouped by segment first (a counting
-    // sort on the top bits), then inserted one segment after another, so the inserts of a file stay within one
-    // segment's memory at a time (a third more keys a second at 20 M keys: native-bench/index.bench.ts).
+    // Not spilled and the file fits the budget: the live rows' mixed keys are sorted in the table's memory order
+    // first, then inserted in one sweep (pk-insert-batch.ts).
     if (this.runs === 0 && this.fitsInMemory(count)) {
       const dups = this.insertSorted(halves, count, int32, file, deleted);
       this.checkSpill();
@@ -243,12 +243,8 @@ export class PkIndex extends IndexMemory {
   }
 
   private insertSorted(halves: Int32Array, count: number, int32: boolean, file: IndexedFile, deleted: readonly number[] | null): number[] {
-    const hi = new Uint32Array(count);
-    const lo = new Uint32Array(count);
-    const pos = new Uint32Array(count);
-    const seg = new Uint8Array(count);
-    const starts = new Uint32Array(SEGMENT_COUNT + 1);
-    let n = 0;
+    // Per call: a scratch of 24 bytes a row, not held between files.
+    const batch = new InsertBatch(count);
     let d = 0;
     let nextDeleted = deleted !== null && deleted.length > 0 ? (deleted[0] as number) : -1;
     for (let i = 0; i < count; i++) {
@@ -263,22 +259,13 @@ export class PkIndex extends IndexMemory {
       } else {
         mixInt64(halves[2 * i + 1] as number, (halves[2 * i] as number) >>> 0);
       }
-      hi[n] = mixed.hi;
-      lo[n] = mixed.lo;
-      pos[n] = i;
-      const s = SlotTable.segmentOf(mixed.hi);
-      seg[n] = s;
-      starts[s + 1] = (starts[s + 1] as number) + 1;
-      n++;
+      batch.push(mixed.hi, mixed.lo, i);
     }
-    for (let s = 0; s < SEGMENT_COUNT; s++) starts[s + 1] = (starts[s + 1] as number) + (starts[s] as number);
-    const order = new Uint32Array(n);
-    const next = starts.slice(0, SEGMENT_COUNT);
-    for (let k = 0; k < n; k++) {
-      const s = seg[k] as number;
-      order[next[s] as number] = k;
-      next[s] = (next[s] as number) + 1;
-    }
+    batch.sort();
+    const n = batch.size;
+    const hi = batch.hi;
+    const lo = batch.lo;
+    const pos = batch.pos;
     const dups: number[] = [];
     const locs = this.locs;
     const ints = this.ints;
@@ -289,13 +276,12 @@ export class PkIndex extends IndexMemory {
         if (inserted > 0) locs.bump(lastLoc, inserted);
         this.checkBudget();
       }
-      const k = order[j] as number;
-      const loc = locs.locate(file, pos[k] as number);
-      if (ints.insertIfAbsent(hi[k] as number, lo[k] as number, loc)) {
+      const loc = locs.locate(file, pos[j] as number);
+      if (ints.insertIfAbsent(hi[j] as number, lo[j] as number, loc)) {
         inserted++;
         lastLoc = loc;
       } else {
-        dups.push(pos[k] as number);
+        dups.push(pos[j] as number);
       }
     }
     if (inserted > 0) locs.bump(lastLoc, inserted);
