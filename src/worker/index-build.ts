@@ -16,7 +16,7 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { DataFileContent, type ManifestEntry } from '../iceberg/data-file.js';
 import { deletedPositions, scanDataFiles } from '../iceberg/scan.js';
 import { liveEntries } from '../iceberg/snapshot-files.js';
-import { assert } from '../errors.js';
+import { FloeError, assert } from '../errors.js';
 import { bootstrapIntegerKeys, bootstrapKeyBytes, type IntKeyFile } from './index-bootstrap.js';
 import type { KeyColumnKind } from './key-columns.js';
 import type { NestedField } from '../iceberg/types.js';
@@ -197,4 +197,14 @@ export function keyText(names: readonly string[], key: Values): string {
 export function describeDuplicate(names: readonly string[], d: DuplicateExample): string {
   const at = (r: RowAt): string => `${r.file.path}#${r.pos} (sequence ${r.sequenceNumber})`;
   return `${keyText(names, d.key)}: kept ${at(d.kept)}, dropped ${d.dropped.map(at).join(', ')}`;
+}
+
+/** The 'duplicate_keys' stop of a table under `onDuplicateKeys: fail`. */
+export function duplicateKeysError(table: string, keys: number, rowsTooMany: number, names: readonly string[], firstKey: Values | null, example: string): FloeError {
+  return new FloeError(
+    'duplicate_keys',
+    `table ${table} has ${keys} key(s) with several live rows (${rowsTooMany} row(s) too many), e.g. ${example}; ` +
+      `\`floe verify --table ${table}\` lists them; tables.overrides."${table}".onDuplicateKeys: repair keeps each key's newest row and deletes the others`,
+    { table, key: firstKey === null ? null : keyText(names, firstKey) },
+  );
 }
