@@ -103,6 +103,10 @@ export async function bootstrapKeyBytes(
   keep?: (key: Values) => boolean,
 ): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
   assert(index.size === 0, 'a bootstrap starts from an empty index', { keys: index.size });
+  let rows = 0;
+  for (const f of files) rows += Number(f.entry.dataFile.recordCount) - f.deleted.length;
+  // Sized once (a shard's filter keeps an unknown share: then the slots grow as keys come).
+  if (keep === undefined) index.reserve(rows, false);
   let read = 0;
   // A key's values, integers as their column's type (an int column's as a number).
   const valuesOf = (b: Uint8Array): Values => decodeKeyBytes(b).map((v, c) => ((fields[c] as { kind: KeyColumnKind }).kind === 'int' ? Number(v) : v));
