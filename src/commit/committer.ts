@@ -26,7 +26,7 @@ import { isNewerRow, type RowAt } from '../worker/index-build.js';
 import { usesKeyIndex, type SealedTable, type ShapeMsg, type TableLayoutMsg } from '../worker/worker-core.js';
 import { checkTransforms, tableStopOf } from '../worker/table-stop.js';
 import { commitOffsets, storedOffsets, type OffsetMap } from './offsets.js';
-import { Transaction } from './transaction.js';
+import { Transaction, type RetryCause } from './transaction.js';
 
 export type TableOptions = TableOptionsConfig;
 
@@ -67,7 +67,11 @@ export interface TableCommitReport {
   readonly deleteFiles: number;
   readonly bytes: number;
   readonly attempts: number;
+  /** Attempts made again, by why (transaction.ts `RetryCause`), over every transaction of this commit. */
+  readonly retries: Readonly<Partial<Record<RetryCause, number>>>;
   readonly ms: number;
+  /** From each part's files being written (`SealedTable.writtenAtMs`) to this commit landing, ms. */
+  readonly fileWaitsMs: readonly number[];
   /** Times this commit re-found its position deletes after a concurrent commit rewrote their files. */
   readonly repositioned?: number;
   /** Compactions kept racing the commit: it deleted those keys by equality. */
@@ -409,12 +413,14 @@ export class Committer {
     let positions: (readonly [string, Float64Array])[] = parts.flatMap((p) => p.deletedPositions ?? []);
     let repositioned = 0;
     let fellBack = false;
+    const retries: Partial<Record<RetryCause, number>> = {};
     const others = deleteFiles.filter((f) => f.content !== DataFileContent.POSITION_DELETES);
     while (res === null) {
       try {
         const tx = this.transaction(t, parts, dataFiles, deleteFiles, targets, positions);
         attempted.push(tx.snapshotId);
         res = await tx.commit();
+        for (const [cause, n] of Object.entries(res.retries) as [RetryCause, number][]) retries[cause] = (retries[cause] ?? 0) + n;
       } catch (e) {
         if (!(e instanceof FloeError) || e.code !== 'commit_targets_gone') throw e;
         const again = repositioned < (this.cfg.repositionAttemptsMax ?? REPOSITION_ATTEMPTS_MAX) ? await this.repositionDeletes(t, parts) : null;
@@ -460,7 +466,9 @@ export class Committer {
         deleteFiles: deleteFiles.length,
         bytes: files.reduce((a, f) => a + Number(f.fileSizeInBytes), 0),
         attempts: res.attempts,
+        retries,
         ms: Date.now() - t0,
+        fileWaitsMs: parts.map((p) => Date.now() - p.writtenAtMs),
         ...(repositioned > 0 ? { repositioned } : {}),
         ...(fellBack ? { fellBackToEquality: true } : {}),
         ...(positions.length > 0 ? { deletionVectors: positions.length } : {}),

@@ -80,7 +80,19 @@ export interface CommitResult {
   readonly table: LoadedTable;
   readonly snapshot: Snapshot | null;
   readonly attempts: number;
+  /** Attempts that did not land and were made again, by why. */
+  readonly retries: Readonly<Partial<Record<RetryCause, number>>>;
 }
+
+/**
+ * Why a commit attempt was made again:
+ *   - `concurrent_commit`: the catalog refused it (409) because another writer moved main first (another floe
+ *     replica, a compaction, Spark);
+ *   - `schema_changed`: refused (409) because the table's schema changed meanwhile;
+ *   - `base_expired`: the snapshot it was built on was expired and its files deleted before it was sent;
+ *   - `state_unknown`: its answer was lost (5xx, timeout): the next attempt first looks whether it landed.
+ */
+export type RetryCause = 'concurrent_commit' | 'schema_changed' | 'base_expired' | 'state_unknown';
 
 export function newSnapshotId(): bigint {
   // Positive 63-bit ids, as Java generates them.
@@ -268,15 +280,25 @@ export class Transaction {
     let newManifests: ManifestFile[] | null = null;
     let stateUnknown = false;
     let lastError: unknown = null;
+    const retries: Partial<Record<RetryCause, number>> = {};
+    const retried = (cause: RetryCause): void => {
+      retries[cause] = (retries[cause] ?? 0) + 1;
+    };
+    /** The metadata an attempt the catalog refused (409) was built on: what changed tells why, after the reload. */
+    let refusedOn: TableMetadata | null = null;
     for (let attempt = 1; attempt <= attemptsMax; attempt++) {
       if (attempt > 1) {
         await sleep(backoff(attempt - 1, opts));
         this.table = await this.reload();
+        if (refusedOn !== null) {
+          retried(this.table.metadata.currentSchemaId !== refusedOn.currentSchemaId ? 'schema_changed' : 'concurrent_commit');
+          refusedOn = null;
+        }
         if (stateUnknown) {
           const landed = this.table.metadata.snapshots.find((s) => s.snapshotId === snapshotId);
           if (landed !== undefined) {
             this.committed = true;
-            return { table: this.table, snapshot: landed, attempts: attempt - 1 };
+            return { table: this.table, snapshot: landed, attempts: attempt - 1, retries };
           }
           this.files.settleUnknown(this.table.metadata.currentSnapshotId);
         }
@@ -315,6 +337,7 @@ export class Transaction {
           const current = this.files.current;
           if (current !== null) current.fate = 'dead';
           lastError = new FloeError('commit_conflict', `the snapshot this commit was built on was expired meanwhile (${e.message})`, { table: identifierToString(this.table.identifier) }, e);
+          retried('base_expired');
           continue;
         }
         (this.files.current as Attempt).manifestList = snapshot.manifestList;
@@ -325,22 +348,26 @@ export class Transaction {
       }
       if (updates.length === 0) {
         this.committed = true;
-        return { table: this.table, snapshot: null, attempts: 0 };
+        return { table: this.table, snapshot: null, attempts: 0, retries };
       }
       const sent = this.files.current;
       if (sent !== null) sent.fate = 'unknown';
       try {
         this.table = await this.catalog.commitTable(this.table, requirements, updates);
         this.committed = true;
-        return { table: this.table, snapshot, attempts: attempt };
+        return { table: this.table, snapshot, attempts: attempt, retries };
       } catch (e) {
         lastError = e;
         if (sent !== null && e instanceof FloeError && REFUSED.has(e.code)) sent.fate = 'dead';
         if (e instanceof FloeError && e.code === 'commit_state_unknown') {
           stateUnknown = true;
+          retried('state_unknown');
           continue;
         }
-        if (e instanceof FloeError && e.retry === 'conflict') continue;
+        if (e instanceof FloeError && e.retry === 'conflict') {
+          refusedOn = base;
+          continue;
+        }
         throw e;
       }
     }
@@ -350,7 +377,7 @@ export class Transaction {
       const landed = this.table.metadata.snapshots.find((s) => s.snapshotId === snapshotId);
       if (landed !== undefined) {
         this.committed = true;
-        return { table: this.table, snapshot: landed, attempts: attemptsMax };
+        return { table: this.table, snapshot: landed, attempts: attemptsMax, retries };
       }
       this.files.settleUnknown(this.table.metadata.currentSnapshotId);
     }

@@ -29,7 +29,10 @@ export class Metrics {
   readonly filesWritten = new Counter({ name: 'floe_files_written_total', help: 'Files committed, by content', labelNames: ['table', 'content'] as const, registers: [this.registry] });
   readonly bytesWritten = new Counter({ name: 'floe_bytes_written_total', help: 'Bytes of committed data and delete files', labelNames: ['table'] as const, registers: [this.registry] });
   readonly commits = new Counter({ name: 'floe_table_commits_total', help: 'Snapshots committed', labelNames: ['table'] as const, registers: [this.registry] });
-  readonly commitConflicts = new Counter({ name: 'floe_commit_conflicts_total', help: 'Commit attempts that lost a race (409) and were re-applied on the new snapshot', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitAttempts = new Counter({ name: 'floe_commit_attempts_total', help: 'Snapshot commits sent to the catalog (first tries and retries; floe_table_commits_total counts those that landed)', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitConflicts = new Counter({ name: 'floe_commit_conflicts_total', help: 'Commit attempts that lost a race and were re-applied on the new snapshot, by cause: concurrent_commit (409, main moved: another replica, a compaction), schema_changed (409), base_expired (the base snapshot expired under it)', labelNames: ['table', 'cause'] as const, registers: [this.registry] });
+  readonly commitUnknown = new Counter({ name: 'floe_commit_state_unknown_total', help: 'Commit attempts whose answer was lost (5xx, timeout): the next attempt first looked whether it landed', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly commitFileWaitSeconds = new Histogram({ name: 'floe_commit_file_wait_seconds', help: 'From a window\'s files being written to the commit that adds them landing', labelNames: ['table'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly commitRepositions = new Counter({ name: 'floe_commit_repositions_total', help: 'Commits whose position deletes were re-found after a compaction rewrote their files', labelNames: ['table'] as const, registers: [this.registry] });
   readonly commitEqualityFallbacks = new Counter({ name: 'floe_commit_equality_fallbacks_total', help: 'Commits that deleted keys by equality because compactions kept racing them', labelNames: ['table'] as const, registers: [this.registry] });
   readonly duplicateKeys = new Counter({ name: 'floe_duplicate_keys_total', help: 'Keys found with several live rows when the table\'s keys were read, and repaired (all rows but the newest deleted)', labelNames: ['table'] as const, registers: [this.registry] });
@@ -144,7 +147,12 @@ export class Metrics {
       this.bytesWritten.inc({ table: r.table }, r.bytes);
       this.commitSeconds.observe({ table: r.table }, r.ms / 1000);
       if (r.snapshotId !== null) this.commits.inc({ table: r.table });
-      if (r.attempts > 1) this.commitConflicts.inc({ table: r.table }, r.attempts - 1);
+      this.commitAttempts.inc({ table: r.table }, r.attempts);
+      for (const [cause, n] of Object.entries(r.retries)) {
+        if (cause === 'state_unknown') this.commitUnknown.inc({ table: r.table }, n);
+        else this.commitConflicts.inc({ table: r.table, cause }, n);
+      }
+      for (const ms of r.fileWaitsMs) this.commitFileWaitSeconds.observe({ table: r.table }, ms / 1000);
       if (r.repositioned !== undefined) this.commitRepositions.inc({ table: r.table }, r.repositioned);
       if (r.fellBackToEquality === true) this.commitEqualityFallbacks.inc({ table: r.table });
       if (r.repairedRows !== undefined) {

@@ -172,6 +172,8 @@ export interface SealedTable {
   readonly ops: Record<string, number>;
   /** Newest event time in the window (Debezium `ts_ms`, else the Kafka timestamp), ms; null if none. */
   readonly newestEventMs: number | null;
+  /** When the window's files were written (uploaded), ms: its commit's wait is counted from here. */
+  readonly writtenAtMs: number;
   /** The table's key index after the seal (0 without one). */
   readonly indexKeys: number;
   /** Partitions whose keys the index holds (absent: every key, or no index). */
@@ -611,6 +613,7 @@ export class WorkerCore {
         repairExamples: sealed.repairExamples,
         ops: t.ops,
         newestEventMs: t.newestEventMs,
+        writtenAtMs: Date.now(),
         indexKeys: sealed.indexKeysAfter ?? 0,
         indexBytes: t.state.keyIndex?.bytes ?? 0,
         ...(t.state.keyIndex?.shard != null ? { indexPartitions: t.state.keyIndex.shard.assignment.partitions.length } : {}),

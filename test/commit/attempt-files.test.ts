@@ -1,4 +1,4 @@
-// Proves that files of commit attempts that cannot land are deleted, and never those of an attempt that may: after 409s the failed attempts' manifest lists (and, for deletion vectors, their Puffin files and manifests) go once the transaction lands; a transaction that fails for good (attempts exhausted, fenced on a retry) deletes everything it wrote, a few files at a time; after an unknown commit state its files stay while the attempt may still land, and go once main has moved past its parent; an attempt that did land is kept.
+// Proves that files of commit attempts that cannot land are deleted (and retries are counted by cause), and never those of an attempt that may: after 409s the failed attempts' manifest lists (and, for deletion vectors, their Puffin files and manifests) go once the transaction lands; a transaction that fails for good (attempts exhausted, fenced on a retry) deletes everything it wrote, a few files at a time; after an unknown commit state its files stay while the attempt may still land, and go once main has moved past its parent; an attempt that did land is kept.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,7 @@ describe('files of commit attempts', () => {
     io.reset();
     const res = await new Transaction(catalog, table).addDataFiles(added).commit({ backoffBaseMs: 1 });
     assert.equal(res.attempts, 3);
+    assert.deepEqual(res.retries, { concurrent_commit: 2 }, 'each 409 counted by its cause');
     const lists = io.written.filter((p) => p.includes('/snap-'));
     assert.equal(lists.length, 3);
     assert.deepEqual([...io.deleted].sort(), lists.filter((p) => p !== res.snapshot!.manifestList).sort());
@@ -197,6 +198,7 @@ describe('files of commit attempts', () => {
     const { io, sql, catalog, id, table, dataFile } = await setup('landed', 3, ['landed-unknown']);
     const res = await new Transaction(catalog, table).addDeletionVectors([[dataFile, Float64Array.of(0, 2)]]).commit({ backoffBaseMs: 1 });
     assert.ok(res.snapshot !== null);
+    assert.deepEqual(res.retries, { state_unknown: 1 });
     assert.deepEqual(io.deleted, []);
     const t = await assertIntact(sql, id);
     assert.deepEqual((await scanTable(t)).map((r) => r.id), [2n]);

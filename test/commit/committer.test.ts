@@ -26,7 +26,7 @@ const SHAPE: ShapeMsg = { columns: [{ name: 'id', type: 'long', required: true }
 function sealed(name: string, tp: string, expected: number | null, next: number): SealedTable {
   return {
     name, dataFiles: [], deleteFiles: [], truncated: false, evolvedSchema: null, window: [[tp, next]], expected: [[tp, expected]], rows: 0, deletedKeys: 0,
-    targetDataFiles: [], positionDeletedKeys: [], deletedPositions: [], repairedKeys: [], repairedRows: 0, repairExamples: [], ops: {}, newestEventMs: null, indexKeys: 0, indexBytes: 0,
+    targetDataFiles: [], positionDeletedKeys: [], deletedPositions: [], repairedKeys: [], repairedRows: 0, repairExamples: [], ops: {}, newestEventMs: null, writtenAtMs: Date.now(), indexKeys: 0, indexBytes: 0,
   };
 }
 

@@ -226,7 +226,7 @@ describe('offsets in the table properties, through the embedded catalog', () => 
   /** A window that moves one partition's offset from `expected` to `next` (records replayed or ignored: no files). */
   const window = (partition: string, expected: number | null, next: number): SealedTable => ({
     name: 'shop.t', dataFiles: [], deleteFiles: [], truncated: false, evolvedSchema: null, window: [[partition, next]], expected: [[partition, expected]], rows: 0, deletedKeys: 0,
-    targetDataFiles: [], positionDeletedKeys: [], deletedPositions: [], repairedKeys: [], repairedRows: 0, repairExamples: [], ops: {}, newestEventMs: null, indexKeys: 0, indexBytes: 0,
+    targetDataFiles: [], positionDeletedKeys: [], deletedPositions: [], repairedKeys: [], repairedRows: 0, repairExamples: [], ops: {}, newestEventMs: null, writtenAtMs: Date.now(), indexKeys: 0, indexBytes: 0,
   });
   const fenced = (partition: string) => (e: unknown) => e instanceof FloeError && e.code === 'commit_fenced' && e.details.partition === partition;
 

@@ -23,7 +23,7 @@ describe('metrics and probes', () => {
         name: 'shop.t', dataFiles: [file(DataFileContent.DATA, 'a')], deleteFiles: [file(DataFileContent.POSITION_DELETES, 'b')], ops: { c: 3, u: 2, d: 1 },
         newestEventMs: Date.now() - 5000, indexKeys: 7, indexBytes: 224,
       } as unknown as SealedTable;
-      const report: TableCommitReport = { table: 'shop.t', snapshotId: 1n, rows: 4, deletedKeys: 1, dataFiles: 1, deleteFiles: 1, bytes: 20, attempts: 2, ms: 120, deletionVectors: 1 };
+      const report: TableCommitReport = { table: 'shop.t', snapshotId: 1n, rows: 4, deletedKeys: 1, dataFiles: 1, deleteFiles: 1, bytes: 20, attempts: 3, retries: { concurrent_commit: 1, state_unknown: 1 }, ms: 120, fileWaitsMs: [1500], deletionVectors: 1 };
       m.recordCommit([sealed], [report]);
       const text = await (await fetch(`${base}/metrics`)).text();
       assert.equal(refreshed, 1);
@@ -34,7 +34,10 @@ describe('metrics and probes', () => {
         'floe_files_written_total{table="shop.t",content="position_deletes"} 1',
         'floe_files_written_total{table="shop.t",content="deletion_vectors"} 1',
         'floe_rows_written_total{table="shop.t"} 4',
-        'floe_commit_conflicts_total{table="shop.t"} 1',
+        'floe_commit_conflicts_total{table="shop.t",cause="concurrent_commit"} 1',
+        'floe_commit_state_unknown_total{table="shop.t"} 1',
+        'floe_commit_attempts_total{table="shop.t"} 3',
+        'floe_commit_file_wait_seconds_bucket{le="2.5",table="shop.t"} 1',
         'floe_commit_duration_seconds_bucket{le="0.25",table="shop.t"} 1',
         'floe_consumer_lag_records{topic="cdc.shop.t",partition="3"} 42',
         'floe_index_keys{table="shop.t"} 7',
