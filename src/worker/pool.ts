@@ -105,6 +105,21 @@ export class ThreadWorkers implements Workers {
   private readonly pools: Piscina[];
   /** Which workers have opened which tables (layout updates go only there). */
   private readonly holders = new Map<string, Set<number>>();
+  /**
+   * What a pool emitted as an 'error' event (piscina emits there what belongs to no task: a thread that died
+   * with no task running, a reply for a task it had already failed because its thread died). Without a
+   * listener that would end the process anonymously; recorded here, it fails every later task by name.
+   */
+  private poolError: Error | null = null;
+  /**
+   * Per worker: tasks handed to its pool (running or in piscina's queue), and callers waiting for room. piscina
+   * rejects a task past `maxQueue` ("Task queue is at limit") instead of waiting; a fan-out of one task per table
+   * (layouts after a commit, index saves) to a worker holding more tables than that crashed a replica holding 20
+   * tables (native-bench/commit-storm.bench.ts). Past `limits.queueMax + 1` tasks, callers wait here.
+   */
+  private readonly inFlight: number[];
+  private readonly waiting: (() => void)[][];
+  private readonly tasksMax: number;
 
   constructor(
     readonly count: number,
@@ -112,6 +127,9 @@ export class ThreadWorkers implements Workers {
     limits: PoolLimits,
   ) {
     assert(count >= 1 && count <= 64, 'worker count must be 1..64', { count });
+    this.tasksMax = limits.queueMax + 1;
+    this.inFlight = new Array<number>(count).fill(0);
+    this.waiting = Array.from({ length: count }, () => []);
     this.pools = Array.from(
       { length: count },
       () =>
@@ -126,12 +144,26 @@ export class ThreadWorkers implements Workers {
           workerData: init,
         }),
     );
+    for (const [w, pool] of this.pools.entries()) {
+      pool.on('error', (e: unknown) => {
+        this.poolError ??= new FloeError('assertion_failed', `worker ${w} failed outside a task: ${e instanceof Error ? e.message : String(e)}`, { worker: w });
+      });
+    }
   }
 
   private async run<T>(w: number, task: Task, transfer?: ArrayBuffer[]): Promise<T> {
     const pool = this.pools[w];
     assert(pool !== undefined, 'no such worker', { w });
-    const r = (await pool.run(task, transfer !== undefined ? { transferList: transfer } : {})) as TaskResult;
+    while ((this.inFlight[w] as number) >= this.tasksMax) await new Promise<void>((resolve) => (this.waiting[w] as (() => void)[]).push(resolve));
+    if (this.poolError !== null) throw this.poolError;
+    this.inFlight[w] = (this.inFlight[w] as number) + 1;
+    let r: TaskResult;
+    try {
+      r = (await pool.run(task, transfer !== undefined ? { transferList: transfer } : {})) as TaskResult;
+    } finally {
+      this.inFlight[w] = (this.inFlight[w]) - 1;
+      (this.waiting[w] as (() => void)[]).shift()?.();
+    }
     // A FloeError crosses the thread as data (structured clone keeps an Error's message, not its code).
     if (!r.ok) throw new FloeError(r.error.code, r.error.message, r.error.details);
     return r.value as T;
