@@ -9,7 +9,7 @@ import { SqlCatalog } from '../catalog/sql-catalog.js';
 import { Committer } from '../commit/committer.js';
 import type { FloeConfig } from '../config/config.js';
 import { SchemaRegistryClient } from '../decode/schema-registry.js';
-import { FloeError } from '../errors.js';
+import { FloeError, describeError } from '../errors.js';
 import { fileIOFromProperties, type S3Settings } from '../io/file-io-factory.js';
 import { KafkaDeadLetter } from '../kafka/dead-letter.js';
 import { KafkaSource } from '../kafka/source.js';
@@ -148,11 +148,22 @@ export async function startPipeline(cfg: FloeConfig, log: Logger, metrics = new 
   );
   const p = pipeline;
   const done = (async () => {
+    let failed = false;
     try {
       await p.run();
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
-      await p.close();
-      await catalog.close();
+      try {
+        await p.close();
+        await catalog.close();
+      } catch (e) {
+        // After a failure, closing may fail too (tasks in flight when the workers stop): the first error is
+        // the one that says what happened, so it is the one that propagates.
+        if (!failed) throw e;
+        log.error('closing after the failure failed too', { error: describeError(e) });
+      }
     }
   })();
   return { pipeline: p, metrics, done, stop: () => p.stop() };
