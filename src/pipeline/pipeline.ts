@@ -823,6 +823,8 @@ export class Pipeline implements Probe {
         ms,
         tables: reports.map((r) => ({
           table: r.table, snapshot: r.snapshotId, rows: r.rows, deletes: r.deletedKeys, files: r.dataFiles + r.deleteFiles, bytes: r.bytes, attempts: r.attempts,
+          // The newest change now readable (its event time, ms): the table's freshness at this commit.
+          newestEventMs: sealed.reduce<number | null>((a, s) => (s.name === r.table && typeof s.newestEventMs === 'number' && (a === null || s.newestEventMs > a) ? s.newestEventMs : a), null),
           // A compaction rewrote files this commit's position deletes pointed into (see README, merge-on-write).
           ...(r.repositioned !== undefined ? { repositioned: r.repositioned } : {}),
           ...(r.fellBackToEquality === true ? { fellBackToEquality: true } : {}),
@@ -865,4 +867,4 @@ export class Pipeline implements Probe {
   }
 }
 
-type SealedTableLike = { readonly name: string; readonly repairExamples?: readonly string[] };
+type SealedTableLike = { readonly name: string; readonly repairExamples?: readonly string[]; readonly newestEventMs?: number | null };
