@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import { FloeProcess, groupProgress } from '../test/support/floe-process.js';
 import { harnessCatalogSections } from '../test/support/harness.js';
+import { metricSum, quantile } from './stats.js';
 import { createTopics } from './workload.js';
 
 const args = process.argv.slice(2);
@@ -44,21 +45,6 @@ if (brokers === '') throw new Error('set FLOE_KAFKA_BOOTSTRAP (eval "$(bash test
 if (process.env.FLOE_REST_URI === undefined) throw new Error('set FLOE_REST_URI (eval "$(bash test/harness/seaweed.sh env)")');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (s: string) => process.stderr.write(`[commit-storm] ${s}\n`);
-
-function quantile(xs: readonly number[], q: number): number {
-  const s = Float64Array.from(xs).sort();
-  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number);
-}
-
-function metricSum(text: string, name: string, labels: RegExp = /.*/): number {
-  let n = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || !labels.test(line)) continue;
-    const m = /^(\S+)\s+(\S+)$/.exec(line);
-    if (m !== null && (m[1] === name || (m[1] as string).startsWith(`${name}{`))) n += Number(m[2]);
-  }
-  return n;
-}
 
 interface TableCommit {
   readonly replica: string;

@@ -33,6 +33,7 @@ import type { Logger } from '../src/log.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { buildKeyIndex } from '../src/worker/index-build.js';
 import { harnessCatalogSections, restCatalog } from '../test/support/harness.js';
+import { metricSum, quantile } from './stats.js';
 import { createTopics } from './workload.js';
 
 const exec = promisify(execFile);
@@ -58,11 +59,6 @@ if (process.env.FLOE_REST_URI === undefined) throw new Error('set FLOE_REST_URI 
 const regions = ['eu', 'us', 'apac', 'latam'] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (s: string) => process.stderr.write(`[maintenance-bench] ${s}\n`);
-
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number);
-}
 
 interface Row { id: number; name: string; score: number; region: string; updated: number }
 
@@ -198,10 +194,6 @@ function python(): string {
   return join(process.env.FLOE_VENV ?? join(homedir(), '.cache/floe/venv'), 'bin/python');
 }
 
-function metricValue(text: string, name: string, match: RegExp = /.*/): number {
-  return text.split('\n').filter((l) => l.startsWith(name) && match.test(l)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-}
-
 async function main(): Promise<void> {
   const run = Date.now().toString(36).slice(-5);
   const ns = `mb${run}`;
@@ -330,9 +322,9 @@ async function main(): Promise<void> {
   // deleted rows by position in the files it replaces ("found new position delete for replaced data file") or
   // floe's maintenance rewrote them first ("Missing required files to delete"). Any other failure is one.
   for (const f of foreignResults) if (!f.ok && !f.out.includes('org.apache.iceberg.exceptions.ValidationException')) checks.push(`a Spark call failed ${f.tries} times: ${f.out.slice(0, 300)}`);
-  const rebuildsBeyondOpen = metricValue(aMetricsText, 'floe_index_rebuilds_total', /reason="(?!open)/);
+  const rebuildsBeyondOpen = metricSum(aMetricsText, 'floe_index_rebuilds_total', /reason="(?!open)/);
   if (rebuildsBeyondOpen > 0) checks.push(`${rebuildsBeyondOpen} key-index rebuilds beyond the first open`);
-  if (metricValue(aMetricsText, 'floe_commit_failures_total') > 0) checks.push(`commit failures: ${metricValue(aMetricsText, 'floe_commit_failures_total')} (retried)`);
+  if (metricSum(aMetricsText, 'floe_commit_failures_total') > 0) checks.push(`commit failures: ${metricSum(aMetricsText, 'floe_commit_failures_total')} (retried)`);
 
   const catchUps = a.catchUps.map((c) => c.fields as { dataFilesAdded: number; dataFilesRemoved: number; deleteFilesAdded: number; filesRead: number; rowsRead: number; sweeps: number; ms: number; manifestsRead: number });
   const changed = (c: (typeof catchUps)[number]) => c.dataFilesAdded + c.dataFilesRemoved + c.deleteFilesAdded;
@@ -361,7 +353,7 @@ async function main(): Promise<void> {
     out(`| ${label} | ${s.dataFiles} | ${s.partitions} | ${s.maxFilesPerPartition} | ${s.mb.min} / ${s.mb.p10} / ${s.mb.p50} / ${s.mb.p90} / ${s.mb.max} | ${s.mb.total} | ${s.deleteFiles} | ${s.manifests} | ${s.snapshots} | ${d} | ${sp} | ${(d / scan('duckdb', compacted)).toFixed(2)} | ${(sp / scan('spark', compacted)).toFixed(2)} |`);
   }
   out();
-  out(`Key index (maintained): ${metricValue(aMetricsText, 'floe_index_rebuilds_total')} builds (${rebuildsBeyondOpen} beyond the first open), ${metricValue(aMetricsText, 'floe_index_catchups_total')} catch-ups; ${withChanges.length} with changed files: ${totalFiles} files changed (${withChanges.reduce((s, c) => s + c.dataFilesAdded, 0)} data added, ${withChanges.reduce((s, c) => s + c.dataFilesRemoved, 0)} removed, ${withChanges.reduce((s, c) => s + c.deleteFilesAdded, 0)} delete files added), ${totalRows.toLocaleString('en')} keys read, ${totalMs} ms in all: ${(totalMs / Math.max(1, totalFiles)).toFixed(1)} ms per changed file, ${((totalMs * 1000) / Math.max(1, totalRows)).toFixed(2)} µs per key read (median catch-up ${quantile(withChanges.map((c) => c.ms), 0.5)} ms).`);
+  out(`Key index (maintained): ${metricSum(aMetricsText, 'floe_index_rebuilds_total')} builds (${rebuildsBeyondOpen} beyond the first open), ${metricSum(aMetricsText, 'floe_index_catchups_total')} catch-ups; ${withChanges.length} with changed files: ${totalFiles} files changed (${withChanges.reduce((s, c) => s + c.dataFilesAdded, 0)} data added, ${withChanges.reduce((s, c) => s + c.dataFilesRemoved, 0)} removed, ${withChanges.reduce((s, c) => s + c.deleteFilesAdded, 0)} delete files added), ${totalRows.toLocaleString('en')} keys read, ${totalMs} ms in all: ${(totalMs / Math.max(1, totalFiles)).toFixed(1)} ms per changed file, ${((totalMs * 1000) / Math.max(1, totalRows)).toFixed(2)} µs per key read (median catch-up ${quantile(withChanges.map((c) => c.ms), 0.5)} ms).`);
   if (afterSpark !== undefined) out(`Largest catch-up after halfway: ${changed(afterSpark)} files changed (${afterSpark.dataFilesAdded} added, ${afterSpark.dataFilesRemoved} removed, ${afterSpark.deleteFilesAdded} deletes), ${afterSpark.rowsRead.toLocaleString('en')} keys read, ${afterSpark.sweeps} sweeps, ${afterSpark.ms} ms.`);
   out(`A full build of the final table's index: ${fullBuild.keys.toLocaleString('en')} keys in ${fullBuild.ms} ms (${((fullBuild.ms * 1000) / Math.max(1, fullBuild.keys)).toFixed(2)} µs per key).`);
   out(`The raw table's files are what the stream alone leaves (a data file and a delete file per commit and partition). Commit cycle p50 ${quantile(a.commits.map((c) => c.ms), 0.5)} ms, p99 ${quantile(a.commits.map((c) => c.ms), 0.99)} ms (maintained).`);

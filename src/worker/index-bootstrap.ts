@@ -1,6 +1,6 @@
 /**
  * The bootstrap of a table's key index from its key columns only, without a value object per row:
- *   - one integer column (a MySQL `BIGINT`/`INT` primary key: most CDC tables) as raw words (key-columns.ts),
+ *   - one integer column (a MySQL `BIGINT`/`INT` primary key: most CDC tables) as raw words (writer/parquet-int-column.ts),
  *     in parallel across threads when the table is large;
  *   - `int`/`long`/`string` columns (a UUID, a composite key) as the index's canonical key bytes, one thread.
  *
@@ -17,8 +17,9 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError, assert, type FloeErrorCode } from '../errors.js';
 import type { ManifestEntry } from '../iceberg/data-file.js';
 import type { IcebergValue } from '../iceberg/values.js';
+import { readIntColumn } from '../writer/parquet-int-column.js';
 import type { FileTask, ToOwner, ToThread } from './index-bootstrap-wire.js';
-import { readKeyRows, readKeyWords, type KeyColumnKind, type KeyWordsRefusal } from './key-columns.js';
+import { readKeyRows, type KeyColumnKind, type KeyWordsRefusal } from './key-columns.js';
 import { decodeKeyBytes, int64Of, unmixInt64, mixed } from './pk-key-bytes.js';
 import type { IndexedFile, PkIndex } from './pk-index.js';
 import { SEGMENT_COUNT } from './pk-slots.js';
@@ -64,8 +65,7 @@ export async function bootstrapIntegerKeys(
   keep?: (key: Values) => boolean,
 ): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
   assert(index.size === 0, 'a bootstrap starts from an empty index', { keys: index.size });
-  let rows = 0;
-  for (const f of files) rows += Number(f.entry.dataFile.recordCount) - f.deleted.length;
+  const rows = liveRows(files);
   // A shard's filter needs each key's value: one thread (the filter's key template is not shared with threads).
   // Threads build the whole index in memory: only what fits the budget (a larger one spills as it is built).
   const k = keep !== undefined || !index.fitsInMemory(rows) ? 1 : threads > 0 ? threads : rows < PARALLEL_ROWS_MIN ? 1 : Math.min(availableParallelism(), BOOTSTRAP_THREADS_MAX, files.length);
@@ -74,7 +74,7 @@ export async function bootstrapIntegerKeys(
     if (keep === undefined) index.reserve(rows, true);
     let read = 0;
     for (const f of files) {
-      const words = await readKeyWords(await table.io.read(f.file.path), keyFieldId);
+      const words = await readIntColumn(await table.io.read(f.file.path), keyFieldId);
       if (typeof words === 'string') return words;
       if (words.int32 !== int32) return 'not_an_integer';
       if (BigInt(words.rows) !== f.entry.dataFile.recordCount) return 'row_count';
@@ -103,8 +103,7 @@ export async function bootstrapKeyBytes(
   keep?: (key: Values) => boolean,
 ): Promise<IntKeyBootstrap | KeyWordsRefusal | 'row_count'> {
   assert(index.size === 0, 'a bootstrap starts from an empty index', { keys: index.size });
-  let rows = 0;
-  for (const f of files) rows += Number(f.entry.dataFile.recordCount) - f.deleted.length;
+  const rows = liveRows(files);
   // Sized once (a shard's filter keeps an unknown share: then the slots grow as keys come).
   if (keep === undefined) index.reserve(rows, false);
   let read = 0;
@@ -130,6 +129,13 @@ export async function bootstrapKeyBytes(
     }
   }
   return { rows: read, files: files.length, threads: 1 };
+}
+
+/** Live rows of `files`, by their manifests' record counts less their deleted positions. */
+function liveRows(files: readonly IntKeyFile[]): number {
+  let rows = 0;
+  for (const f of files) rows += Number(f.entry.dataFile.recordCount) - f.deleted.length;
+  return rows;
 }
 
 /** The rows to skip: the deleted ones (ascending) and those whose key `keep` does not accept, ascending. */
@@ -211,7 +217,7 @@ async function parallel(
     let read = 0;
     const inFlight: Promise<ToOwner[]>[] = [];
     for (const [id, f] of files.entries()) {
-      const words = await readKeyWords(await table.io.read(f.file.path), keyFieldId);
+      const words = await readIntColumn(await table.io.read(f.file.path), keyFieldId);
       if (typeof words === 'string') return words;
       if (words.int32 !== int32) return 'not_an_integer';
       if (BigInt(words.rows) !== f.entry.dataFile.recordCount) return 'row_count';

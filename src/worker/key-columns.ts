@@ -1,31 +1,16 @@
 /**
- * A data file's integer key column as raw 32-bit words, for a bootstrap that inserts keys without making a value
- * per row (index-bootstrap.ts). Reads only that column (Parquet column chunks are read by field id, spec:
- * "Column Projection": Parquet columns map to table fields by `field_id`).
+ * A data file's key columns as the index's canonical key bytes, for a bootstrap that inserts keys without making
+ * a value per row (index-bootstrap.ts; one integer key column is read as raw words: writer/parquet-int-column.ts).
+ * Reads only those columns (Parquet column chunks are read by field id, spec: "Column Projection": Parquet
+ * columns map to table fields by `field_id`).
  */
 import { isUtf8 } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { decodeParquetColumns } from '../writer/parquet.js';
-import { readIntColumn } from '../writer/parquet-int-column.js';
 import { KeyBytes } from './pk-key-bytes.js';
 
-/** A key column as words: `int32` one word a row (an int column), else two (a long column: low word, then high). */
-export interface KeyWords {
-  readonly words: Int32Array;
-  readonly rows: number;
-  readonly int32: boolean;
-}
-
-/** Why a file's key column cannot be read as words; the bootstrap then reads the table the general way. */
+/** Why a file's key columns cannot be read this way; the bootstrap then reads the table the general way. */
 export type KeyWordsRefusal = 'column_missing' | 'not_an_integer' | 'has_nulls' | 'not_utf8';
-
-/**
- * The key column `fieldId` of the Parquet file `bytes`. A file written before the key column existed has no such
- * column, and a key column with nulls is not one key per row: both are refused (the caller reads the values).
- */
-export async function readKeyWords(bytes: Uint8Array, fieldId: number): Promise<KeyWords | KeyWordsRefusal> {
-  return readIntColumn(bytes, fieldId);
-}
 
 /** Every row's key as the index's canonical bytes (pk-key-bytes.ts): row i is `bytes[ends[i - 1], ends[i])`. */
 export interface KeyRows {

@@ -36,25 +36,23 @@ export class InsertBatch {
     this.pos2 = new Uint32Array(capacity);
   }
 
-  get capacity(): number {
-    return this.hi.length;
-  }
-
   /** Empties the batch, making room for `capacity` keys. */
   reset(capacity: number): void {
     this.size = 0;
     if (capacity <= this.hi.length) return;
-    this.hi = new Int32Array(capacity);
-    this.lo = new Uint32Array(capacity);
-    this.pos = new Uint32Array(capacity);
-    this.hi2 = new Int32Array(capacity);
-    this.lo2 = new Uint32Array(capacity);
-    this.pos2 = new Uint32Array(capacity);
+    const grown = new InsertBatch(capacity);
+    this.hi = grown.hi;
+    this.lo = grown.lo;
+    this.pos = grown.pos;
+    this.hi2 = grown.hi2;
+    this.lo2 = grown.lo2;
+    this.pos2 = grown.pos2;
   }
 
   push(hi: number, lo: number, pos: number): void {
     const n = this.size;
-    assert(n < this.hi.length, 'an insert batch holds at most its capacity', { capacity: this.hi.length });
+    // Checked before the details object is made: this runs once per key.
+    if (n >= this.hi.length) assert(false, 'an insert batch holds at most its capacity', { capacity: this.hi.length });
     this.hi[n] = hi;
     this.lo[n] = lo;
     this.pos[n] = pos;
